@@ -1,0 +1,36 @@
+"""incuchain: a discrete-event simulator of technology-incubation chains.
+
+Firms move through a chain of stages (maker space -> incubator -> accelerator -> industrial park, and
+the open market outside any carrier); at each stage they can fail, graduate onward, time out or wait
+for space. Typical use::
+
+    import sim
+    sc = sim.load_scenario("scenarios/tutorial.toml")   # or sim.default_scenario()
+    res = sim.run(sc, seed=7)
+    res.events, res.firms, res.timeseries, res.summary()
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .api import run
+from .errors import ScenarioError
+from .results import RunResult
+from .scenario import Scenario, default_scenario, load_scenario, parse_scenario, scenario_json_schema
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "default_scenario",
+    "load_scenario",
+    "parse_scenario",
+    "run",
+    "scenario_json_schema",
+    "__version__",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

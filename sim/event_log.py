@@ -1,0 +1,117 @@
+"""The engine's primary output: an append-only, columnar event log.
+
+One row per event: ``time`` (years since start), ``firm``, ``event`` (a code of :data:`EVENTS`),
+``stage`` (stage index, -1 for none), ``carrier`` (carrier id, -1 for none) and ``info`` (an
+event-specific integer, see :data:`EVENT_INFO`). Columns are typed ``array.array`` buffers while the
+model runs (a few bytes per event) and become numpy arrays / a DataFrame at the end. Every other
+table is derived from this log.
+"""
+
+from __future__ import annotations
+
+from array import array
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Ev", "EVENTS", "EVENT_INFO", "EventLog"]
+
+
+class Ev(IntEnum):
+    """Event codes, in the order they are written in the log's categorical ``event`` column."""
+
+    ARRIVE = 0
+    APPLY = 1
+    ADMIT = 2
+    REJECT = 3
+    WAIT = 4
+    RENEGE = 5
+    SKIP = 6
+    BLOCK = 7
+    GRADUATE = 8
+    TIME_OUT = 9
+    FAIL = 10
+    LEAVE = 11
+    EXIT = 12
+    ATTRIBUTE = 13
+
+
+EVENTS: tuple[str, ...] = tuple(e.name.lower() for e in Ev)
+
+EVENT_INFO: dict[str, str] = {
+    "arrive": "a firm enters the model (new arrival, or initial stock at time 0); stage = where it heads; "
+    "info = source number",
+    "apply": "the firm asks to enter a stage; info = its visit number (0 = first stage it applies to)",
+    "admit": "the firm enters the stage (and carrier); info = 1 if it came off the waiting list",
+    "reject": "the stage's screening turned it away; it goes to the fallback",
+    "wait": "no room: the firm joins the stage's waiting list",
+    "renege": "its patience ran out on the waiting list; it goes to the fallback",
+    "skip": "no room and no waiting: it goes to the fallback; info = fallback stage (-1 exit)",
+    "block": "it graduated or timed out but the next stage is full: it stays, holding its slot; "
+    "info = the stage it waits for",
+    "graduate": "success at this stage; info = the stage it is routed to (-1 exit)",
+    "time_out": "reached the stage's stay limit; info = the stage it is routed to (-1 exit)",
+    "fail": "the firm fails (final)",
+    "leave": "the firm vacates its slot in this stage/carrier; info = where it goes (-1 exit, -2 failed)",
+    "exit": "the firm leaves the modelled system (final)",
+    "attribute": "a firm attribute changes; info = attribute code",
+}
+
+
+class EventLog:
+    """Append-only columnar buffers."""
+
+    __slots__ = ("time", "firm", "event", "stage", "carrier", "info")
+
+    def __init__(self) -> None:
+        self.time = array("d")
+        self.firm = array("q")
+        self.event = array("b")
+        self.stage = array("h")
+        self.carrier = array("i")
+        self.info = array("i")
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def append(self, time: float, firm: int, event: int, stage: int, carrier: int, info: int) -> None:
+        self.time.append(time)
+        self.firm.append(firm)
+        self.event.append(event)
+        self.stage.append(stage)
+        self.carrier.append(carrier)
+        self.info.append(info)
+
+    def nbytes(self) -> int:
+        """Bytes held by the buffers."""
+        return sum(a.itemsize * len(a) for a in (self.time, self.firm, self.event, self.stage, self.carrier, self.info))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The columns as numpy arrays (views where possible)."""
+        return {
+            "time": np.frombuffer(self.time, dtype=np.float64) if len(self.time) else np.empty(0),
+            "firm": np.frombuffer(self.firm, dtype=np.int64) if len(self.firm) else np.empty(0, np.int64),
+            "event": np.frombuffer(self.event, dtype=np.int8) if len(self.event) else np.empty(0, np.int8),
+            "stage": np.frombuffer(self.stage, dtype=np.int16) if len(self.stage) else np.empty(0, np.int16),
+            "carrier": np.frombuffer(self.carrier, dtype=np.int32) if len(self.carrier) else np.empty(0, np.int32),
+            "info": np.frombuffer(self.info, dtype=np.int32) if len(self.info) else np.empty(0, np.int32),
+        }
+
+
+def events_frame(cols: dict[str, np.ndarray], stage_names: tuple[str, ...], scenario: str, replication: int) -> pd.DataFrame:
+    """The log as a tidy DataFrame with categorical ``event`` and ``stage`` names."""
+    n = len(cols["time"])
+    stage_cats = pd.Categorical.from_codes(cols["stage"].astype(np.int64), categories=list(stage_names)) if n else pd.Categorical([], categories=list(stage_names))
+    return pd.DataFrame(
+        {
+            "scenario": pd.Categorical([scenario] * n) if n else pd.Categorical([]),
+            "replication": np.full(n, replication, dtype=np.int32),
+            "time": cols["time"].copy(),
+            "firm": cols["firm"].copy(),
+            "event": pd.Categorical.from_codes(cols["event"].astype(np.int64), categories=list(EVENTS)),
+            "stage": stage_cats,
+            "carrier": cols["carrier"].copy(),
+            "info": cols["info"].copy(),
+        }
+    )

@@ -1,0 +1,83 @@
+"""The result of one replication: the event log and the tables derived from it."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pandas as pd
+
+from .engine import CarrierInfo, SimOutput
+from .event_log import events_frame
+from .scenario import Scenario
+from .tables import firm_table, run_summary, stage_timeseries
+
+__all__ = ["RunResult"]
+
+
+class RunResult:
+    """One replication of a scenario.
+
+    Attributes
+    ----------
+    scenario, seed, replication:
+        What produced it (a replication is a pure function of these three).
+    events:
+        The event log (one row per event); see ``docs/tables.md`` for the columns.
+    firms:
+        One row per firm.
+    timeseries:
+        Per month and stage: stocks and flows.
+    carriers:
+        One row per carrier as set up at the start.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int, output: SimOutput, wall_seconds: float) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.replication = replication
+        self.output = output
+        self.wall_seconds = wall_seconds
+
+    @functools.cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log as a DataFrame."""
+        return events_frame(self.output.log.columns(), self.output.stage_names, self.scenario.name, self.replication)
+
+    @functools.cached_property
+    def firms(self) -> pd.DataFrame:
+        """One row per firm (see :func:`sim.tables.firm_table`)."""
+        return firm_table(self.output, self.scenario.name, self.replication, self.scenario.calendar.warmup_years)
+
+    @functools.cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """Per month and stage (see :func:`sim.tables.stage_timeseries`)."""
+        return stage_timeseries(self.output, self.scenario.name, self.replication)
+
+    @functools.cached_property
+    def carriers(self) -> pd.DataFrame:
+        """One row per carrier: id, stage, level, specialism, capacity."""
+        rows: list[CarrierInfo] = self.output.carriers
+        return pd.DataFrame(
+            {
+                "scenario": self.scenario.name,
+                "replication": self.replication,
+                "carrier": [c.id for c in rows],
+                "stage": [c.stage for c in rows],
+                "level": [c.level for c in rows],
+                "specialism": [c.specialism for c in rows],
+                "capacity": [c.capacity for c in rows],
+            }
+        )
+
+    @functools.cache  # noqa: B019 - results are immutable and few; caching on self is intended
+    def summary(self) -> dict[str, Any]:
+        """Per-stage flows, stays and occupancy, and overall outcomes and survival (JSON-ready)."""
+        body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years)
+        return {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}
+
+    def __repr__(self) -> str:
+        return (
+            f"RunResult(scenario={self.scenario.name!r}, seed={self.seed}, replication={self.replication}, "
+            f"firms={len(self.output.firm_source)}, events={len(self.output.log)})"
+        )

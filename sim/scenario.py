@@ -1,0 +1,581 @@
+"""Scenario files (TOML) -> validated, immutable :class:`Scenario` objects.
+
+A scenario is data: it is parsed once, here, into frozen pydantic models; nothing deeper in the
+model reads a raw dict. Unknown keys, wrong types and inconsistent settings are reported as
+:class:`~sim.errors.ScenarioError` with one line per problem, each naming the field's dotted path
+(``stages.incubator.carriers.capacity: must be > 0, got -5``).
+
+Units: time in years (fields say ``_years`` or ``per_year``), dates as calendar dates, money in yuan.
+Variants are derived, never mutated: :meth:`Scenario.with_changes` returns a new scenario.
+See ``docs/scenario-format.md`` for the file format with examples.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
+
+from .calendar import CalendarDate, decimal_year
+from .distributions import DISTRIBUTIONS, Distribution, DurationDistribution, Fixed, Normal, Uniform
+from .errors import ScenarioError, format_validation_error
+
+__all__ = [
+    "Admission",
+    "Arrival",
+    "Calendar",
+    "Carriers",
+    "Firms",
+    "InitialStock",
+    "Scenario",
+    "Screening",
+    "Stage",
+    "EXIT",
+    "LEVELS",
+    "load_scenario",
+    "default_scenario",
+    "parse_scenario",
+    "scenario_json_schema",
+]
+
+EXIT = "exit"
+"""The routing target for leaving the modelled system (acquired, moved away): neither failed nor active."""
+
+Level = Literal["municipal", "provincial", "national"]
+LEVELS: tuple[str, ...] = ("municipal", "provincial", "national")
+
+PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _capacity_kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "dist"
+    if isinstance(value, list | tuple):
+        return "list"
+    return "int"
+
+
+Capacity = Annotated[
+    Union[
+        Annotated[PositiveInt, Tag("int")],
+        Annotated[tuple[PositiveInt, ...], Tag("list")],
+        Annotated[DurationDistribution, Tag("dist")],
+    ],
+    Discriminator(_capacity_kind),
+]
+
+
+class Calendar(_Frozen):
+    """When the scenario starts and how long it runs."""
+
+    start: CalendarDate = Field(description="first day simulated: a year, 'YYYY-MM' or 'YYYY-MM-DD'")
+    horizon_years: float = Field(gt=0, le=200, description="simulated span, years")
+    warmup_years: float = Field(
+        0.0, ge=0, description="years at the start excluded from flows and survival summaries"
+    )
+
+    @property
+    def start_year(self) -> float:
+        """The start as a decimal year."""
+        return decimal_year(self.start)
+
+    def years_since_start(self, date: Any) -> float:
+        """Model time (years) of a calendar date."""
+        return decimal_year(date) - self.start_year
+
+
+class Firms(_Frozen):
+    """Attributes of firms shared by every arrival stream (streams may override them)."""
+
+    sectors: dict[str, Share] = Field(
+        default_factory=lambda: {"general": 1.0},
+        description="sector mix of arriving firms; shares sum to 1",
+    )
+    quality: Distribution = Field(
+        default_factory=lambda: Normal(mean=0.0, sd=1.0),
+        description="latent quality q of a firm (dimensionless)",
+    )
+    quality_on_failure: float = Field(
+        0.0, description="failure hazard is multiplied by exp(-quality_on_failure * q)"
+    )
+    quality_on_graduation: float = Field(
+        0.0, description="graduation hazard is multiplied by exp(+quality_on_graduation * q)"
+    )
+
+
+class Screening(_Frozen):
+    """Carriers admit a firm only if ``q + noise_sd * Z >= threshold`` (Z standard normal)."""
+
+    threshold: float
+    noise_sd: float = Field(0.0, ge=0)
+
+
+class Admission(_Frozen):
+    """What happens when a firm asks to enter a stage."""
+
+    on_full: Literal["queue", "skip", "block"] = Field(
+        "skip",
+        description="no carrier has room: join the waiting list, go to the fallback at once, "
+        "or (a firm leaving a carrier) stay in place holding its slot until room opens",
+    )
+    queue_limit: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="most firms on the waiting list (none = unlimited); only with on_full = 'queue'"
+    )
+    on_queue_full: Literal["skip", "block"] = Field(
+        "skip", description="waiting list full: go to the fallback, or block in place (firms in a carrier)"
+    )
+    patience: DurationDistribution | None = Field(
+        None, description="years a firm waits on the list before giving up (none = forever)"
+    )
+    fallback: str | None = Field(
+        None, description="stage (or 'exit') for firms turned away; default 'market' if it exists, else 'exit'"
+    )
+    screening: Screening | None = None
+
+
+class Carriers(_Frozen):
+    """The individual carriers (maker spaces, incubators, ...) of a stage."""
+
+    count: PositiveInt = Field(description="number of carriers at the start")
+    capacity: Capacity = Field(
+        description="firms per carrier: a whole number, a distribution (rounded, at least 1) or a list"
+    )
+    levels: dict[Level, Share] = Field(
+        default_factory=lambda: {"municipal": 1.0}, description="shares of carriers by level; sum to 1"
+    )
+    specialised_share: Share = Field(
+        0.0, description="share of carriers specialised in one sector (drawn from the sector mix)"
+    )
+
+
+Route = dict[str, Annotated[float, Field(ge=0, le=1)]]
+
+
+class Stage(_Frozen):
+    """One stage of the chain: competing hazards, a stay limit, routing, carriers and admission."""
+
+    label: str | None = Field(None, description="display name")
+    failure: DurationDistribution | None = Field(None, description="failure hazard (none = never fails here)")
+    failure_clock: Literal["stay", "age"] = Field(
+        "stay", description="the failure hazard's clock: time in this stage, or the firm's age"
+    )
+    graduation: DurationDistribution | None = Field(
+        None, description="graduation hazard (none = firms settle here)"
+    )
+    graduation_clock: Literal["stay", "age"] = "stay"
+    max_stay_years: float | None = Field(None, gt=0, description="stay limit; reaching it is a time-out")
+    on_graduation: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
+    on_timeout: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
+    carriers: Carriers | None = Field(None, description="none = no capacity limit and no carriers (the market)")
+    admission: Admission = Field(default_factory=Admission)
+
+
+def _rate_kind(value: Any) -> str:
+    return "table" if isinstance(value, Mapping) else "number"
+
+
+class Arrival(_Frozen):
+    """A Poisson stream of new firms into an entry stage."""
+
+    name: str
+    stage: str = Field(description="entry stage")
+    rate_per_year: Annotated[
+        Union[
+            Annotated[Annotated[float, Field(ge=0, allow_inf_nan=False)], Tag("number")],
+            Annotated[dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]], Tag("table")],
+        ],
+        Discriminator(_rate_kind),
+    ] = Field(description="firms per year: a number, or a table by calendar year {\"2019\" = 300, ...}")
+    age_years: DurationDistribution = Field(
+        default_factory=lambda: Fixed(value=0.0), description="firm age on arrival, years"
+    )
+    sectors: dict[str, Share] | None = Field(None, description="overrides firms.sectors")
+    quality: Distribution | None = Field(None, description="overrides firms.quality")
+
+    @field_validator("rate_per_year")
+    @classmethod
+    def _years(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("needs at least one year")
+            for key in value:
+                if not (key.isdigit() and len(key) == 4):
+                    raise ValueError(f"keys must be calendar years like \"2020\", got {key!r}")
+        return value
+
+    def rate_steps(self, calendar: Calendar) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Piecewise-constant rate: (change times in years since start, rates per year).
+
+        ``rates[0]`` applies from time 0; ``rates[i]`` from ``times[i - 1]``.
+        """
+        if not isinstance(self.rate_per_year, dict):
+            return (), (float(self.rate_per_year),)
+        items = sorted((int(k), v) for k, v in self.rate_per_year.items())
+        times: list[float] = []
+        rates = [items[0][1]]
+        for year, rate in items[1:]:
+            t = year - calendar.start_year
+            if t <= 0:
+                rates[-1] = rate
+            else:
+                times.append(t)
+                rates.append(rate)
+        return tuple(times), tuple(rates)
+
+
+class InitialStock(_Frozen):
+    """Firms already in a stage at the start."""
+
+    stage: str
+    count: Annotated[int, Field(ge=0, strict=True)]
+    age_years: DurationDistribution = Field(default_factory=lambda: Fixed(value=0.0))
+    years_in_stage: DurationDistribution | None = Field(
+        None, description="time already spent in the stage (capped at the age); none = 0"
+    )
+    sectors: dict[str, Share] | None = None
+    quality: Distribution | None = None
+
+
+class Target(_Frozen):
+    """Which firms or carriers a policy touches; an empty field means 'all'."""
+
+    stages: tuple[str, ...] | None = None
+    levels: tuple[Level, ...] | None = None
+    specialised: bool | None = Field(None, description="only (un)specialised carriers")
+    sectors: tuple[str, ...] | None = Field(None, description="only firms of these sectors")
+
+
+class _PolicyBase(_Frozen):
+    name: str | None = None
+    start: CalendarDate | None = Field(None, description="first day in force (none = scenario start)")
+    end: CalendarDate | None = Field(None, description="first day no longer in force (none = never ends)")
+
+
+class HazardMultiplier(_PolicyBase):
+    """Multiply a hazard of the targeted firms by ``factor`` while in force."""
+
+    type: Literal["hazard_multiplier"] = "hazard_multiplier"
+    hazard: Literal["failure", "graduation"]
+    factor: float = Field(ge=0, allow_inf_nan=False)
+    target: Target = Field(default_factory=Target)
+
+
+class ArrivalMultiplier(_PolicyBase):
+    """Multiply the rate of the named arrival streams (all if none named) by ``factor``."""
+
+    type: Literal["arrival_multiplier"] = "arrival_multiplier"
+    factor: float = Field(ge=0, allow_inf_nan=False)
+    arrivals: tuple[str, ...] | None = None
+
+
+class CapacityChange(_PolicyBase):
+    """Multiply the capacity of the targeted carriers by ``factor`` (rounded, at least 1)."""
+
+    type: Literal["capacity_change"] = "capacity_change"
+    factor: float = Field(gt=0, allow_inf_nan=False)
+    target: Target = Field(default_factory=Target)
+
+
+Policy = Annotated[
+    Union[HazardMultiplier, ArrivalMultiplier, CapacityChange],
+    Field(discriminator="type"),
+]
+POLICY_TYPES = ("hazard_multiplier", "arrival_multiplier", "capacity_change")
+
+
+class Scenario(_Frozen):
+    """A complete, validated scenario. Build with :func:`load_scenario` or :func:`parse_scenario`."""
+
+    name: str = Field(description="short name, carried on every output row")
+    description: str = ""
+    calendar: Calendar
+    firms: Firms = Field(default_factory=Firms)
+    stages: dict[str, Stage] = Field(description="stages of the chain, in order")
+    arrivals: tuple[Arrival, ...] = ()
+    initial_stock: tuple[InitialStock, ...] = ()
+    policies: tuple[Policy, ...] = ()
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(self.stages)
+
+    def fallback_of(self, stage: str) -> str:
+        """Where firms turned away from ``stage`` go."""
+        fb = self.stages[stage].admission.fallback
+        if fb is not None:
+            return fb
+        return "market" if "market" in self.stages and stage != "market" else EXIT
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict with every default explicit (what ``scenario.resolved.toml`` holds)."""
+        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for name in self.stages:
+            data["stages"][name]["admission"]["fallback"] = self.fallback_of(name)
+        return data
+
+    def to_toml(self) -> str:
+        """The resolved scenario as TOML text; loading it gives an equal scenario."""
+        return tomli_w.dumps(self.to_dict())
+
+    def with_changes(self, changes: Mapping[str, Any] | None = None, **kw: Any) -> Scenario:
+        """A new scenario with fields replaced by dotted path (``{"stages.incubator.carriers.count": 50}``).
+
+        Raises :class:`ScenarioError` if a path does not exist or the result is invalid.
+        """
+        data = copy.deepcopy(self.model_dump(mode="json", by_alias=True, exclude_none=True))
+        for path, value in {**(changes or {}), **kw}.items():
+            set_path(data, path, value)
+        return parse_scenario(data)
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for ``path = "a.b.c"`` (list items by index: ``arrivals.0.stage``)."""
+    keys = path.split(".")
+    node: Any = data
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise ScenarioError([f"{path}: no item {key!r} in this list"])
+            if last:
+                node[int(key)] = value
+            else:
+                node = node[int(key)]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                if key not in node:
+                    node[key] = {}
+                node = node[key]
+        else:
+            raise ScenarioError([f"{path}: {'.'.join(keys[:i])} is not a table"])
+
+
+_TAGS = frozenset(DISTRIBUTIONS) | frozenset(POLICY_TYPES)
+
+
+def _check_route(where: str, route: Mapping[str, float], targets: set[str], problems: list[str]) -> None:
+    for dest in route:
+        if dest not in targets:
+            problems.append(f"{where}.{dest}: unknown stage (known: {', '.join(sorted(targets))})")
+    total = math.fsum(route.values())
+    if abs(total - 1.0) > 1e-9:
+        problems.append(f"{where}: probabilities must sum to 1, got {total:g}")
+
+
+def _check_shares(where: str, shares: Mapping[str, float], problems: list[str]) -> None:
+    total = math.fsum(shares.values())
+    if not shares:
+        problems.append(f"{where}: needs at least one entry")
+    elif abs(total - 1.0) > 1e-9:
+        problems.append(f"{where}: shares must sum to 1, got {total:g}")
+
+
+def _semantic_problems(sc: Scenario) -> list[str]:
+    """Cross-field checks pydantic cannot express field by field."""
+    problems: list[str] = []
+    names = set(sc.stages)
+    targets = names | {EXIT}
+    if not sc.stages:
+        problems.append("stages: needs at least one stage")
+    if sc.calendar.warmup_years >= sc.calendar.horizon_years:
+        problems.append(
+            f"calendar.warmup_years: must be shorter than horizon_years ({sc.calendar.horizon_years:g}), "
+            f"got {sc.calendar.warmup_years:g}"
+        )
+    _check_shares("firms.sectors", sc.firms.sectors, problems)
+    for name, st in sc.stages.items():
+        where = f"stages.{name}"
+        if name == EXIT:
+            problems.append(f"{where}: 'exit' is reserved for leaving the system")
+        if st.graduation is not None and st.on_graduation is None:
+            problems.append(f"{where}.on_graduation: required when the stage has a graduation hazard")
+        if st.on_graduation is not None:
+            if st.graduation is None:
+                problems.append(f"{where}.on_graduation: set, but the stage has no graduation hazard")
+            _check_route(f"{where}.on_graduation", st.on_graduation, targets, problems)
+        if st.max_stay_years is not None and st.on_timeout is None:
+            problems.append(f"{where}.on_timeout: required when max_stay_years is set")
+        if st.on_timeout is not None:
+            if st.max_stay_years is None:
+                problems.append(f"{where}.on_timeout: set, but the stage has no max_stay_years")
+            _check_route(f"{where}.on_timeout", st.on_timeout, targets, problems)
+        for hz in ("failure", "graduation"):
+            dist = getattr(st, hz)
+            if isinstance(dist, Uniform) and dist.low < 0:
+                problems.append(f"{where}.{hz}.low: a duration must be >= 0, got {dist.low:g}")
+        adm = st.admission
+        fb = sc.fallback_of(name)
+        if fb not in targets:
+            problems.append(f"{where}.admission.fallback: unknown stage {fb!r}")
+        elif fb == name:
+            problems.append(f"{where}.admission.fallback: cannot be the stage itself")
+        if adm.queue_limit is not None and adm.on_full != "queue":
+            problems.append(f"{where}.admission.queue_limit: only meaningful with on_full = 'queue'")
+        if adm.patience is not None and adm.on_full != "queue":
+            problems.append(f"{where}.admission.patience: only meaningful with on_full = 'queue'")
+        if st.carriers is None and (adm.on_full != "skip" or adm.queue_limit is not None):
+            problems.append(f"{where}.admission.on_full: a stage without carriers is never full")
+        if st.carriers is not None:
+            _check_shares(f"{where}.carriers.levels", st.carriers.levels, problems)
+            cap = st.carriers.capacity
+            if isinstance(cap, tuple) and len(cap) != st.carriers.count:
+                problems.append(
+                    f"{where}.carriers.capacity: list has {len(cap)} entries but count is {st.carriers.count}"
+                )
+        if st.failure is None and st.graduation is None and st.max_stay_years is None:
+            problems.append(f"{where}: no way out (needs failure, graduation or max_stay_years)")
+    # A firm must be able to leave the carrier system or fail from wherever it is.
+    if not problems:
+        problems.extend(_trap_problems(sc))
+    for i, arr in enumerate(sc.arrivals):
+        if arr.stage not in names:
+            problems.append(f"arrivals[{i}].stage: unknown stage {arr.stage!r}")
+        if arr.sectors is not None:
+            _check_shares(f"arrivals[{i}].sectors", arr.sectors, problems)
+    seen: set[str] = set()
+    for i, arr in enumerate(sc.arrivals):
+        if arr.name in seen:
+            problems.append(f"arrivals[{i}].name: duplicate name {arr.name!r}")
+        seen.add(arr.name)
+    for i, stock in enumerate(sc.initial_stock):
+        if stock.stage not in names:
+            problems.append(f"initial_stock[{i}].stage: unknown stage {stock.stage!r}")
+        if stock.sectors is not None:
+            _check_shares(f"initial_stock[{i}].sectors", stock.sectors, problems)
+    for i, pol in enumerate(sc.policies):
+        where = f"policies[{i}]"
+        if pol.start is not None and pol.end is not None and pol.end <= pol.start:
+            problems.append(f"{where}.end: must be after start ({pol.start.isoformat()})")
+        if isinstance(pol, ArrivalMultiplier):
+            for name in pol.arrivals or ():
+                if name not in seen:
+                    problems.append(f"{where}.arrivals: unknown arrival stream {name!r}")
+        else:
+            for stage in pol.target.stages or ():
+                if stage not in names:
+                    problems.append(f"{where}.target.stages: unknown stage {stage!r}")
+    return problems
+
+
+def _trap_problems(sc: Scenario) -> list[str]:
+    """Stages from which a firm can never fail or exit (it would circulate for ever)."""
+    can_end = {n for n, st in sc.stages.items() if st.failure is not None}
+    edges: dict[str, set[str]] = {n: set() for n in sc.stages}
+    for n, st in sc.stages.items():
+        for route in (st.on_graduation, st.on_timeout):
+            for dest, p in (route or {}).items():
+                if p > 0:
+                    if dest == EXIT:
+                        can_end.add(n)
+                    else:
+                        edges[n].add(dest)
+        if st.carriers is not None:
+            fb = sc.fallback_of(n)
+            if fb == EXIT:
+                can_end.add(n)
+    changed = True
+    while changed:
+        changed = False
+        for n in sc.stages:
+            if n not in can_end and edges[n] & can_end:
+                can_end.add(n)
+                changed = True
+    # A stage with no failure, no exit route and no graduation is a legitimate place to settle only if
+    # firms can stay there indefinitely by design (no stay limit, no graduation): flag loops, not sinks.
+    return [
+        f"stages.{n}: no way out (firms entering it can never fail or exit)"
+        for n, st in sc.stages.items()
+        if n not in can_end and (st.graduation is not None or st.max_stay_years is not None)
+    ]
+
+
+def parse_scenario(data: Mapping[str, Any], source: str | None = None) -> Scenario:
+    """Validate a scenario given as a dict (as read from TOML). Raises :class:`ScenarioError`."""
+    try:
+        sc = Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        lines = format_validation_error(exc, _TAGS)
+        raise ScenarioError([f"{source}: {ln}" if source else ln for ln in lines]) from None
+    problems = _semantic_problems(sc)
+    if problems:
+        raise ScenarioError([f"{source}: {ln}" if source else ln for ln in problems])
+    return sc
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if path in chain:
+        raise ScenarioError([f"{path}: extends: circular ({' -> '.join(p.name for p in (*chain, path))})"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"{path}: file not found"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([f"{path}: extends: must be a file name, got {parent!r}"])
+    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    return _deep_merge(base, data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file.
+
+    A file may start from another with ``extends = "other.toml"`` (a path relative to it): tables are
+    merged key by key, and any other value (lists included) replaces the parent's.
+    """
+    p = Path(path)
+    return parse_scenario(_read_toml(p.resolve()), source=str(path))
+
+
+DEFAULT_SCENARIO_PATH = Path(__file__).parent / "data" / "jiangsu.toml"
+
+
+def default_scenario() -> Scenario:
+    """The embedded default: a Jiangsu-scale province (``scenarios/jiangsu.toml``)."""
+    return load_scenario(DEFAULT_SCENARIO_PATH)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of the scenario file format (for editors)."""
+    schema: dict[str, Any] = Scenario.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "incuchain scenario"
+    return schema
