@@ -53,26 +53,28 @@ import math
 import random
 import time
 from collections import deque
+from collections.abc import Generator
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from itertools import count
-from typing import Any, Generator
+from typing import Any
 
 import ciw
 import simpy
 
 __all__ = [
     "ARRIVAL_RATE",
-    "C",
-    "Q",
     "LAM",
     "MU",
-    "ROUTE",
-    "TandemParams",
     "REFERENCE",
+    "ROUTE",
+    "C",
+    "Q",
+    "Result",
+    "TandemParams",
     "run_ciw",
-    "run_simpy",
     "run_heapq",
+    "run_simpy",
 ]
 
 #: Outside (Poisson) arrival rate into stage 1.
@@ -84,7 +86,7 @@ Q: tuple[float, ...] = (20, 20, 10, math.inf)
 #: Nominal flow into each stage when nothing is lost.
 LAM: tuple[float, ...] = (10.0, 5.0, 2.0, 1.4)
 #: Service rate per server: utilisation LAM[k] / (C[k] * MU[k]) = 0.7.
-MU: tuple[float, ...] = tuple(lam / (0.7 * c) for lam, c in zip(LAM, C))
+MU: tuple[float, ...] = tuple(lam / (0.7 * c) for lam, c in zip(LAM, C, strict=True))
 #: Probability of moving on from stage k to stage k+1 (otherwise leave).
 ROUTE: tuple[float, ...] = (0.5, 0.4, 0.7, 0.0)
 
@@ -150,7 +152,7 @@ def _result(
         "arrivals": arrivals,
         "lost": lost,
         "completions_per_time": [n / span for n in completions],
-        "mean_wait": [s / n if n else math.nan for s, n in zip(wait_sum, wait_n)],
+        "mean_wait": [s / n if n else math.nan for s, n in zip(wait_sum, wait_n, strict=True)],
         "mean_sojourn": sojourn_sum / sojourn_n if sojourn_n else math.nan,
         "firms": firms,
         "seconds": seconds,
@@ -162,9 +164,7 @@ def _result(
 # --------------------------------------------------------------------------
 
 
-def run_ciw(
-    horizon: float, seed: int, warmup: float = 0.0, *, params: TandemParams = REFERENCE
-) -> Result:
+def run_ciw(horizon: float, seed: int, warmup: float = 0.0, *, params: TandemParams = REFERENCE) -> Result:
     """Simulate the reference network with Ciw 3.2.7.
 
     Ciw's default behaviour with finite ``queue_capacities`` is exactly the
@@ -270,9 +270,7 @@ def run_ciw(
 # --------------------------------------------------------------------------
 
 
-def run_simpy(
-    horizon: float, seed: int, warmup: float = 0.0, *, params: TandemParams = REFERENCE
-) -> Result:
+def run_simpy(horizon: float, seed: int, warmup: float = 0.0, *, params: TandemParams = REFERENCE) -> Result:
     """Simulate the reference network with a plain SimPy model.
 
     One generator process per firm and one ``simpy.Resource`` per stage.
@@ -396,9 +394,7 @@ def run_simpy(
 # --------------------------------------------------------------------------
 
 
-def run_heapq(
-    horizon: float, seed: int, warmup: float = 0.0, *, params: TandemParams = REFERENCE
-) -> Result:
+def run_heapq(horizon: float, seed: int, warmup: float = 0.0, *, params: TandemParams = REFERENCE) -> Result:
     """Simulate the reference network with a bare ``heapq`` event loop.
 
     Events are tuples ``(time, seq, stage, t_arrival)`` on a heap, where

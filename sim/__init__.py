@@ -8,6 +8,8 @@ for space. Typical use::
     sc = sim.load_scenario("scenarios/tutorial.toml")   # or sim.default_scenario()
     res = sim.run(sc, seed=7)
     res.events, res.firms, res.timeseries, res.summary()
+    exp = sim.run_experiment(sc, reps=50, seed=1)        # many replications: exp.summary, exp.stats
+    cmp = sim.compare(sc, sc.with_changes({...}), reps=50)  # paired policy effects: cmp.effects
 """
 
 from __future__ import annotations
@@ -16,21 +18,29 @@ import logging
 
 from .api import run
 from .errors import ScenarioError
+from .experiment import Arm, Comparison, ExperimentError, ExperimentResult, compare, run_experiment, sweep
 from .results import RunResult
 from .scenario import Scenario, default_scenario, load_scenario, parse_scenario, scenario_json_schema
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Arm",
+    "Comparison",
+    "ExperimentError",
+    "ExperimentResult",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "__version__",
+    "compare",
     "default_scenario",
     "load_scenario",
     "parse_scenario",
     "run",
+    "run_experiment",
     "scenario_json_schema",
-    "__version__",
+    "sweep",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

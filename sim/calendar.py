@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
-__all__ = ["CalendarDate", "decimal_year", "parse_date", "date_of_decimal_year"]
+__all__ = ["CalendarDate", "date_of_decimal_year", "decimal_year", "parse_date"]
 
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,7 @@ from scipy import special
 FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
+    "DISTRIBUTIONS",
     "Distribution",
     "DurationDistribution",
     "Exponential",
@@ -45,7 +46,6 @@ __all__ = [
     "Piecewise",
     "Uniform",
     "Weibull",
-    "DISTRIBUTIONS",
 ]
 
 
@@ -77,7 +77,8 @@ class _Duration(_Dist):
 
     def survival(self, x: FloatArray) -> FloatArray:
         """Survival function ``S(x)`` evaluated element-wise (x in years)."""
-        return np.exp(-np.array([self.cum_hazard(float(v)) for v in np.atleast_1d(x)]))
+        h = np.array([self.cum_hazard(float(v)) for v in np.atleast_1d(x)], dtype=np.float64)
+        return np.asarray(np.exp(-h), dtype=np.float64)
 
     def sample(self, gen: np.random.Generator, n: int) -> FloatArray:
         budgets = gen.standard_exponential(n)
@@ -117,10 +118,10 @@ class Weibull(_Duration):
     scale: float = Field(gt=0, description="years")
 
     def cum_hazard(self, x: float) -> float:
-        return (x / self.scale) ** self.shape if x > 0 else 0.0
+        return float((x / self.scale) ** self.shape) if x > 0 else 0.0
 
     def inv_cum_hazard(self, y: float) -> float:
-        return self.scale * y ** (1.0 / self.shape)
+        return float(self.scale * y ** (1.0 / self.shape))
 
     def sample(self, gen: np.random.Generator, n: int) -> FloatArray:
         return self.scale * gen.standard_exponential(n) ** (1.0 / self.shape)
@@ -211,9 +212,7 @@ class Piecewise(_Duration):
     @model_validator(mode="after")
     def _check(self) -> Piecewise:
         if len(self.rates) != len(self.breaks) + 1:
-            raise ValueError(
-                f"rates needs len(breaks) + 1 = {len(self.breaks) + 1} entries, got {len(self.rates)}"
-            )
+            raise ValueError(f"rates needs len(breaks) + 1 = {len(self.breaks) + 1} entries, got {len(self.rates)}")
         if any(r < 0 for r in self.rates):
             raise ValueError("rates must be >= 0")
         if any(b <= 0 for b in self.breaks) or any(
@@ -372,13 +371,13 @@ class Normal(_Dist):
 
 
 Distribution = Annotated[
-    Union[Exponential, Weibull, LogNormal, Gamma, Piecewise, Fixed, Uniform, Normal],
+    Exponential | Weibull | LogNormal | Gamma | Piecewise | Fixed | Uniform | Normal,
     Field(discriminator="dist"),
 ]
 """Any registered distribution (attributes such as quality or age)."""
 
 DurationDistribution = Annotated[
-    Union[Exponential, Weibull, LogNormal, Gamma, Piecewise, Fixed, Uniform],
+    Exponential | Weibull | LogNormal | Gamma | Piecewise | Fixed | Uniform,
     Field(discriminator="dist"),
 ]
 """Distributions of non-negative durations, usable as hazards and patience."""

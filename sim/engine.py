@@ -29,16 +29,17 @@ Mechanics
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, URGENT
+from simpy.events import NORMAL, URGENT, EventPriority
 
 from .distributions import Exponential, _Duration
 from .event_log import Ev, EventLog
@@ -53,7 +54,7 @@ from .scenario import (
 )
 from .streams import BLOCK, VISIT_STREAMS, SourceDraws, Streams
 
-__all__ = ["simulate", "SimOutput", "CarrierInfo"]
+__all__ = ["CarrierInfo", "SimOutput", "simulate"]
 
 _EXIT = -1
 _FAILED = -2
@@ -63,20 +64,46 @@ INF = math.inf
 _TRANSIT, _RESIDENT, _WAITING, _BLOCKED, _DONE = range(5)
 
 _ARRIVE, _APPLY, _ADMIT, _REJECT, _WAIT, _RENEGE, _SKIP, _BLOCK = (
-    int(Ev.ARRIVE), int(Ev.APPLY), int(Ev.ADMIT), int(Ev.REJECT), int(Ev.WAIT), int(Ev.RENEGE), int(Ev.SKIP), int(Ev.BLOCK)
+    int(Ev.ARRIVE),
+    int(Ev.APPLY),
+    int(Ev.ADMIT),
+    int(Ev.REJECT),
+    int(Ev.WAIT),
+    int(Ev.RENEGE),
+    int(Ev.SKIP),
+    int(Ev.BLOCK),
 )
 _GRADUATE, _TIME_OUT, _FAIL, _LEAVE, _EXIT_EV = (
-    int(Ev.GRADUATE), int(Ev.TIME_OUT), int(Ev.FAIL), int(Ev.LEAVE), int(Ev.EXIT)
+    int(Ev.GRADUATE),
+    int(Ev.TIME_OUT),
+    int(Ev.FAIL),
+    int(Ev.LEAVE),
+    int(Ev.EXIT),
 )
 
 _F, _G, _ROUTE, _PICK, _PATIENCE, _SCREEN = range(6)
 assert VISIT_STREAMS == (
-    "failure_budget", "graduation_budget", "route", "carrier_pick", "patience_budget", "screen_noise"
+    "failure_budget",
+    "graduation_budget",
+    "route",
+    "carrier_pick",
+    "patience_budget",
+    "screen_noise",
 )
 
 
+class _Wake(simpy.Event):
+    """An already-triggered event that runs one callback when the kernel reaches it."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None]) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+
+
 class _Carrier:
-    __slots__ = ("id", "stage", "level", "specialism", "base_capacity", "capacity", "occupancy", "free_pos")
+    __slots__ = ("base_capacity", "capacity", "free_pos", "id", "level", "occupancy", "specialism", "stage")
 
     def __init__(self, cid: int, stage: int, level: int, specialism: int, capacity: int) -> None:
         self.id = cid
@@ -90,11 +117,30 @@ class _Carrier:
 
 
 class _Firm:
+    """A firm's state. Plain slots: the engine makes one per firm, so this stays small."""
+
     __slots__ = (
-        "id", "source", "index", "birth", "sector", "quality", "qf", "qg", "rows", "visits", "k",
-        "stage", "carrier", "entry", "state", "token", "mark", "spent_f", "spent_g", "mult_f", "mult_g",
-        "target", "draws",
-    )
+        "birth", "carrier", "draws", "entry", "id", "index", "k", "mark", "mult_f", "mult_g", "qf", "qg",
+        "quality", "rows", "sector", "source", "spent_f", "spent_g", "stage", "state", "target", "token", "visits",
+    )  # fmt: skip
+
+    id: int
+    source: int
+    index: int  # number within its source: the key of its random draws
+    birth: float  # founding time, years (negative if founded before the start)
+    sector: int
+    quality: float
+    qf: float  # quality's factor on the failure hazard
+    qg: float  # quality's factor on the graduation hazard
+    rows: tuple[list[float], ...]  # per-visit draws, one row per stream in VISIT_STREAMS
+    draws: SourceDraws
+    k: int  # visit number of the current stage
+    entry: float  # time the stay clock started
+    mark: float  # time up to which hazard has been booked into spent_f / spent_g
+    spent_f: float
+    spent_g: float
+    mult_f: float
+    mult_g: float
 
     def __init__(self) -> None:
         self.carrier: _Carrier | None = None
@@ -190,7 +236,7 @@ def _pick(cum: list[float], dest: list[int], u: float) -> int:
 class _Window:
     """A policy in force on ``[start, end)`` years."""
 
-    __slots__ = ("start", "end", "policy")
+    __slots__ = ("end", "policy", "start")
 
     def __init__(self, start: float, end: float, policy: Any) -> None:
         self.start = start
@@ -198,16 +244,16 @@ class _Window:
         self.policy = policy
 
 
-def _target_matches(target: Target, stage_name: str, carrier: _Carrier | None, sector: int, sectors: tuple[str, ...]) -> bool:
+def _target_matches(
+    target: Target, stage_name: str, carrier: _Carrier | None, sector: int, sectors: tuple[str, ...]
+) -> bool:
     if target.stages is not None and stage_name not in target.stages:
         return False
     if target.levels is not None and (carrier is None or LEVELS[carrier.level] not in target.levels):
         return False
     if target.specialised is not None and (carrier is None or (carrier.specialism >= 0) != target.specialised):
         return False
-    if target.sectors is not None and sectors[sector] not in target.sectors:
-        return False
-    return True
+    return target.sectors is None or sectors[sector] in target.sectors
 
 
 class _Model:
@@ -282,8 +328,8 @@ class _Model:
             else:
                 caps = [max(1, int(round(x))) for x in car.capacity.sample(g_cap, n)]
             g_lev = self.streams.generator("carrier_level", st.idx)
-            lev_names = [lv for lv in LEVELS if car.levels.get(lv, 0.0) > 0]
-            lev_cum = np.cumsum([car.levels[lv] for lv in lev_names])
+            lev_names = [lv for lv in LEVELS if car.levels.get(lv, 0.0) > 0]  # type: ignore[call-overload]
+            lev_cum = np.cumsum([car.levels[lv] for lv in lev_names])  # type: ignore[index]
             lev_cum[-1] = 1.0
             levels = [LEVELS.index(lev_names[int(np.searchsorted(lev_cum, u, side="right"))]) for u in g_lev.random(n)]
             g_spec = self.streams.generator("carrier_specialism", st.idx)
@@ -299,7 +345,13 @@ class _Model:
                 c.free_pos = len(st.free)
                 st.free.append(c)
                 self.carrier_info.append(
-                    CarrierInfo(c.id, st.name, LEVELS[c.level], self.sectors[specialism] if specialism >= 0 else None, c.capacity)
+                    CarrierInfo(
+                        c.id,
+                        st.name,
+                        LEVELS[c.level],
+                        self.sectors[specialism] if specialism >= 0 else None,
+                        c.capacity,
+                    )
                 )
 
     def _build_policies(self) -> None:
@@ -312,16 +364,28 @@ class _Model:
             self.windows.append(_Window(start, end, pol))
 
     # ---------------------------------------------------------------- sources
-    def _arrival_steps(self, name: str, base_times: tuple[float, ...], base_rates: tuple[float, ...]) -> tuple[list[float], list[float], list[float]]:
+    def _arrival_steps(
+        self, name: str, base_times: tuple[float, ...], base_rates: tuple[float, ...]
+    ) -> tuple[list[float], list[float], list[float]]:
         """Breakpoints, rates and cumulative intensity of an arrival source (policies included)."""
-        points = sorted({0.0, *base_times, *(w.start for w in self.windows if isinstance(w.policy, ArrivalMultiplier)),
-                         *(w.end for w in self.windows if isinstance(w.policy, ArrivalMultiplier) and w.end < INF)})
+        points = sorted(
+            {
+                0.0,
+                *base_times,
+                *(w.start for w in self.windows if isinstance(w.policy, ArrivalMultiplier)),
+                *(w.end for w in self.windows if isinstance(w.policy, ArrivalMultiplier) and w.end < INF),
+            }
+        )
         rates: list[float] = []
         for t in points:
             rate = base_rates[bisect_right(base_times, t)]
             for w in self.windows:
                 pol = w.policy
-                if isinstance(pol, ArrivalMultiplier) and w.start <= t < w.end and (pol.arrivals is None or name in pol.arrivals):
+                if (
+                    isinstance(pol, ArrivalMultiplier)
+                    and w.start <= t < w.end
+                    and (pol.arrivals is None or name in pol.arrivals)
+                ):
                     rate *= pol.factor
             rates.append(rate)
         cum = [0.0]
@@ -336,13 +400,23 @@ class _Model:
             times, rates = arr.rate_steps(sc.calendar)
             points, prates, cum = self._arrival_steps(arr.name, times, rates)
             draws = self.streams.source(s)
-            factory = _FirmFactory(self, s, draws, arr.sectors or sc.firms.sectors, arr.quality or sc.firms.quality, arr.age_years, None)
+            factory = _FirmFactory(
+                self, s, draws, arr.sectors or sc.firms.sectors, arr.quality or sc.firms.quality, arr.age_years, None
+            )
             entry = self.stage_index[arr.stage]
             self._next_arrival(factory, entry, points, prates, cum, 0)
         for j, stock in enumerate(sc.initial_stock):
             s = n_arr + j
             draws = self.streams.source(s)
-            factory = _FirmFactory(self, s, draws, stock.sectors or sc.firms.sectors, stock.quality or sc.firms.quality, stock.age_years, stock.years_in_stage)
+            factory = _FirmFactory(
+                self,
+                s,
+                draws,
+                stock.sectors or sc.firms.sectors,
+                stock.quality or sc.firms.quality,
+                stock.age_years,
+                stock.years_in_stage,
+            )
             entry = self.stage_index[stock.stage]
             for n in range(stock.count):
                 firm, in_stage = factory.make(n, 0.0)
@@ -351,7 +425,9 @@ class _Model:
                 self._apply(firm, entry, from_stock=True)
                 self._drain()
 
-    def _next_arrival(self, factory: _FirmFactory, entry: int, points: list[float], rates: list[float], cum: list[float], n: int) -> None:
+    def _next_arrival(
+        self, factory: _FirmFactory, entry: int, points: list[float], rates: list[float], cum: list[float], n: int
+    ) -> None:
         epoch = factory.draws.epoch(n)
         i = bisect_right(cum, epoch) - 1
         # Skip zero-rate segments: the epoch is reached in the first later segment with positive rate.
@@ -366,31 +442,28 @@ class _Model:
         t = points[i] + (epoch - cum[i]) / rates[i]
         if t >= self.horizon:
             return
-        env = self.env
 
-        def fire(_: simpy.Event) -> None:
-            firm, _ = factory.make(n, t)
+        def fire(_event: simpy.Event) -> None:
+            firm, _in_stage = factory.make(n, t)
             self._log(t, firm.id, _ARRIVE, entry, -1, factory.source)
             self._apply(firm, entry)
             self._drain()
             self._next_arrival(factory, entry, points, rates, cum, n + 1)
 
-        ev = simpy.Event(env)
-        ev._ok = True
-        ev.callbacks.append(fire)
-        env.schedule(ev, NORMAL, t - env.now)
+        self._schedule(t, fire)
 
     # ---------------------------------------------------------------- helpers
     def _log(self, t: float, firm: int, event: int, stage: int, carrier: int, info: int) -> None:
         self.log.append(t, firm, event, stage, carrier, info)
 
-    def _at(self, t: float, fn: Callable[[_Firm, int], None], firm: _Firm, priority: int = NORMAL) -> None:
+    def _schedule(self, t: float, callback: Callable[[simpy.Event], None], priority: EventPriority = NORMAL) -> None:
+        """Run ``callback(event)`` at time ``t`` (years)."""
+        self.env.schedule(_Wake(self.env, callback), priority, t - self.env.now)
+
+    def _at(self, t: float, fn: Callable[[_Firm, int], None], firm: _Firm) -> None:
         """Schedule ``fn(firm, token)`` at time ``t``; a later re-plan makes the token stale."""
         token = firm.token
-        ev = simpy.Event(self.env)
-        ev._ok = True
-        ev.callbacks.append(lambda _e: fn(firm, token))
-        self.env.schedule(ev, priority, t - self.env.now)
+        self._schedule(t, lambda _e: fn(firm, token))
 
     def _drain(self) -> None:
         """Fill slots freed during the last action, in the order they were freed."""
@@ -415,7 +488,7 @@ class _Model:
             for name, row in zip(VISIT_STREAMS, rows, strict=True):
                 firm.draws.extend_row(name, firm.index, row)
         self._log(now, firm.id, _APPLY, j, -1, k)
-        if st.screen_threshold is not None:
+        if st.screen_threshold is not None and not from_stock:
             signal = firm.quality + st.screen_sd * rows[_SCREEN][k]
             if signal < st.screen_threshold:
                 self._log(now, firm.id, _REJECT, j, -1, st.fallback)
@@ -656,17 +729,11 @@ class _Model:
             pol = w.policy
             if isinstance(pol, ArrivalMultiplier):
                 continue  # folded into the arrival intensity
-            self._at_policy(w.start, lambda w=w: self._policy_change(w, True))
+            self._schedule(w.start, functools.partial(self._policy_change, w, True), URGENT)
             if w.end < self.horizon:
-                self._at_policy(w.end, lambda w=w: self._policy_change(w, False))
+                self._schedule(w.end, functools.partial(self._policy_change, w, False), URGENT)
 
-    def _at_policy(self, t: float, fn: Callable[[], None]) -> None:
-        ev = simpy.Event(self.env)
-        ev._ok = True
-        ev.callbacks.append(lambda _e: fn())
-        self.env.schedule(ev, URGENT, t - self.env.now)
-
-    def _policy_change(self, w: _Window, on: bool) -> None:
+    def _policy_change(self, w: _Window, on: bool, _event: simpy.Event | None = None) -> None:
         pol = w.policy
         now = self.env.now
         if isinstance(pol, HazardMultiplier):
@@ -691,14 +758,22 @@ class _Model:
             for st in self.stages:
                 touched = False
                 for c in st.carriers:
-                    if not _target_matches(pol.target, st.name, c, 0, self.sectors) if pol.target.sectors is None else False:
+                    if (
+                        not _target_matches(pol.target, st.name, c, 0, self.sectors)
+                        if pol.target.sectors is None
+                        else False
+                    ):
                         continue
                     touched = True
                     factor = 1.0
                     for w2 in self.windows:
                         p2 = w2.policy
                         active = (w2.start <= now < w2.end) if w2 is not w else on
-                        if isinstance(p2, CapacityChange) and active and _target_matches(p2.target, st.name, c, 0, self.sectors):
+                        if (
+                            isinstance(p2, CapacityChange)
+                            and active
+                            and _target_matches(p2.target, st.name, c, 0, self.sectors)
+                        ):
                             factor *= p2.factor
                     c.capacity = max(1, int(round(c.base_capacity * factor)))
                     if c.occupancy < c.capacity and c.free_pos < 0:
@@ -734,8 +809,16 @@ class _Model:
 class _FirmFactory:
     """Makes the firms of one source from its firm-indexed draws."""
 
-    def __init__(self, model: _Model, source: int, draws: SourceDraws, sectors: dict[str, float],
-                 quality: Any, age: Any, in_stage: Any) -> None:
+    def __init__(
+        self,
+        model: _Model,
+        source: int,
+        draws: SourceDraws,
+        sectors: dict[str, float],
+        quality: Any,
+        age: Any,
+        in_stage: Any,
+    ) -> None:
         self.model = model
         self.source = source
         self.draws = draws
@@ -757,7 +840,11 @@ class _FirmFactory:
         sec = d.firm_values("sector", block, lambda g, n: g.random(n)).tolist()
         q = d.firm_values("quality", block, self.quality.sample).tolist()
         age = d.firm_values("age", block, self.age.sample).tolist()
-        ins = d.firm_values("years_in_stage", block, self.in_stage.sample).tolist() if self.in_stage is not None else [0.0] * BLOCK
+        ins = (
+            d.firm_values("years_in_stage", block, self.in_stage.sample).tolist()
+            if self.in_stage is not None
+            else [0.0] * BLOCK
+        )
         self.attrs = (sec, q, age, ins)
         self.block = block
 
@@ -772,7 +859,9 @@ class _FirmFactory:
         f.id = len(m.firms_source)
         f.source = self.source
         f.index = n
-        f.sector = self.sector_ids[bisect_right(self.sector_cum, sec_u)] if len(self.sector_ids) > 1 else self.sector_ids[0]
+        f.sector = (
+            self.sector_ids[bisect_right(self.sector_cum, sec_u)] if len(self.sector_ids) > 1 else self.sector_ids[0]
+        )
         f.quality = q
         f.qf = math.exp(-self.bf * q) if self.bf else 1.0
         f.qg = math.exp(self.bg * q) if self.bg else 1.0

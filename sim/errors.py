@@ -69,7 +69,9 @@ def _message(err: Any) -> str:
     if kind in simple:
         return f"{simple[kind]}, got {value!r}"
     if kind == "union_tag_invalid":
-        return f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        return (
+            f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        )
     if kind == "union_tag_not_found":
         return f"needs a {ctx.get('discriminator', 'type')} key"
     if kind == "literal_error":

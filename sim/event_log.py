@@ -15,7 +15,7 @@ from enum import IntEnum
 import numpy as np
 import pandas as pd
 
-__all__ = ["Ev", "EVENTS", "EVENT_INFO", "EventLog"]
+__all__ = ["EVENTS", "EVENT_INFO", "Ev", "EventLog"]
 
 
 class Ev(IntEnum):
@@ -62,7 +62,7 @@ EVENT_INFO: dict[str, str] = {
 class EventLog:
     """Append-only columnar buffers."""
 
-    __slots__ = ("time", "firm", "event", "stage", "carrier", "info")
+    __slots__ = ("carrier", "event", "firm", "info", "stage", "time")
 
     def __init__(self) -> None:
         self.time = array("d")
@@ -99,10 +99,16 @@ class EventLog:
         }
 
 
-def events_frame(cols: dict[str, np.ndarray], stage_names: tuple[str, ...], scenario: str, replication: int) -> pd.DataFrame:
+def events_frame(
+    cols: dict[str, np.ndarray], stage_names: tuple[str, ...], scenario: str, replication: int
+) -> pd.DataFrame:
     """The log as a tidy DataFrame with categorical ``event`` and ``stage`` names."""
     n = len(cols["time"])
-    stage_cats = pd.Categorical.from_codes(cols["stage"].astype(np.int64), categories=list(stage_names)) if n else pd.Categorical([], categories=list(stage_names))
+    stage_cats = (
+        pd.Categorical.from_codes(cols["stage"].astype(np.int64), categories=list(stage_names))
+        if n
+        else pd.Categorical([], categories=list(stage_names))
+    )
     return pd.DataFrame(
         {
             "scenario": pd.Categorical([scenario] * n) if n else pd.Categorical([]),

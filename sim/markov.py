@@ -269,7 +269,7 @@ class AbsorbingChain:
             loop of stages without an exit. Empty for a proper absorbing chain.
         """
         trapped = ~self._can_reach_outcome()
-        return tuple(name for name, flag in zip(self.stages, trapped) if flag)
+        return tuple(name for name, flag in zip(self.stages, trapped, strict=False) if flag)
 
     # ------------------------------------------------------------ absorption
     def absorption_probabilities(
@@ -428,7 +428,7 @@ class AbsorbingChain:
         transition = scipy.linalg.expm(flat[:, None, None] * self.full_generator())
         probs = np.einsum("i,kij->kj", p0, transition)
         probs = np.clip(probs, 0.0, None)
-        return np.asarray(probs.reshape(times.shape + (p0.size,)), dtype=np.float64)
+        return np.asarray(probs.reshape((*times.shape, p0.size)), dtype=np.float64)
 
     def survival(
         self, start: StartSpec, t: ArrayLike, failure_outcomes: Sequence[str]
@@ -518,7 +518,7 @@ class AbsorbingChain:
         last_row = scipy.linalg.expm(flat[:, None, None] * augmented)[:, size, :size]
         width = size if include_outcomes else n
         counts = np.clip(last_row[:, :width], 0.0, None)
-        return np.asarray(counts.reshape(times.shape + (width,)), dtype=np.float64)
+        return np.asarray(counts.reshape((*times.shape, width)), dtype=np.float64)
 
     def steady_state_occupancy(self, arrival_rates: ArrayLike) -> FloatArray:
         """Long-run expected number of firms in each stage.
@@ -571,10 +571,7 @@ class AbsorbingChain:
             As :meth:`steady_state_occupancy` (steady state) or
             :meth:`occupancy` (at time ``t``).
         """
-        if t is None:
-            level = self.steady_state_occupancy(arrival_rates)
-        else:
-            level = self.occupancy(arrival_rates, t)
+        level = self.steady_state_occupancy(arrival_rates) if t is None else self.occupancy(arrival_rates, t)
         rates = self.full_generator()[: self.n_stages]
         np.fill_diagonal(rates, 0.0)
         return np.asarray(level[..., :, None] * rates, dtype=np.float64)
@@ -639,7 +636,7 @@ class AbsorbingChain:
         if isinstance(start, (bool, np.bool_)):
             # Contract of this module: every invalid input raises ValueError.
             msg = f"start: expected a stage index, name or distribution, got {start!r}"
-            raise ValueError(msg)  # noqa: TRY004
+            raise ValueError(msg)
         if isinstance(start, (int, np.integer)):
             if not 0 <= int(start) < n:
                 raise ValueError(
@@ -852,7 +849,7 @@ def _check_servers(servers: int, *, minimum: int) -> int:
         servers, (int, np.integer)
     ):
         # Contract of this module: every invalid input raises ValueError.
-        raise ValueError(f"servers: expected an integer, got {servers!r}")  # noqa: TRY004
+        raise ValueError(f"servers: expected an integer, got {servers!r}")
     if servers < minimum:
         raise ValueError(f"servers: must be >= {minimum}, got {int(servers)}")
     return int(servers)

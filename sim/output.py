@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from .results import RunResult
 from .scenario import Scenario
 
-__all__ = ["write_run", "provenance", "write_json", "write_parquet", "atomic_write_text", "scenario_digest"]
+__all__ = ["atomic_write_text", "provenance", "scenario_digest", "write_json", "write_parquet", "write_run"]
 
 _PACKAGES = ("incuchain", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "tqdm")
 

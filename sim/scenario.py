@@ -17,7 +17,7 @@ import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import (
@@ -35,6 +35,8 @@ from .distributions import DISTRIBUTIONS, Distribution, DurationDistribution, Fi
 from .errors import ScenarioError, format_validation_error
 
 __all__ = [
+    "EXIT",
+    "LEVELS",
     "Admission",
     "Arrival",
     "Calendar",
@@ -44,10 +46,8 @@ __all__ = [
     "Scenario",
     "Screening",
     "Stage",
-    "EXIT",
-    "LEVELS",
-    "load_scenario",
     "default_scenario",
+    "load_scenario",
     "parse_scenario",
     "scenario_json_schema",
 ]
@@ -60,6 +60,7 @@ LEVELS: tuple[str, ...] = ("municipal", "provincial", "national")
 
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
 Share = Annotated[float, Field(ge=0, le=1)]
+Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class _Frozen(BaseModel):
@@ -75,11 +76,9 @@ def _capacity_kind(value: Any) -> str:
 
 
 Capacity = Annotated[
-    Union[
-        Annotated[PositiveInt, Tag("int")],
-        Annotated[tuple[PositiveInt, ...], Tag("list")],
-        Annotated[DurationDistribution, Tag("dist")],
-    ],
+    Annotated[PositiveInt, Tag("int")]
+    | Annotated[tuple[PositiveInt, ...], Tag("list")]
+    | Annotated[DurationDistribution, Tag("dist")],
     Discriminator(_capacity_kind),
 ]
 
@@ -89,9 +88,7 @@ class Calendar(_Frozen):
 
     start: CalendarDate = Field(description="first day simulated: a year, 'YYYY-MM' or 'YYYY-MM-DD'")
     horizon_years: float = Field(gt=0, le=200, description="simulated span, years")
-    warmup_years: float = Field(
-        0.0, ge=0, description="years at the start excluded from flows and survival summaries"
-    )
+    warmup_years: float = Field(0.0, ge=0, description="years at the start excluded from flows and survival summaries")
 
     @property
     def start_year(self) -> float:
@@ -111,12 +108,10 @@ class Firms(_Frozen):
         description="sector mix of arriving firms; shares sum to 1",
     )
     quality: Distribution = Field(
-        default_factory=lambda: Normal(mean=0.0, sd=1.0),
+        default_factory=lambda: Normal(mean_=0.0, sd=1.0),
         description="latent quality q of a firm (dimensionless)",
     )
-    quality_on_failure: float = Field(
-        0.0, description="failure hazard is multiplied by exp(-quality_on_failure * q)"
-    )
+    quality_on_failure: float = Field(0.0, description="failure hazard is multiplied by exp(-quality_on_failure * q)")
     quality_on_graduation: float = Field(
         0.0, description="graduation hazard is multiplied by exp(+quality_on_graduation * q)"
     )
@@ -160,7 +155,8 @@ class Carriers(_Frozen):
         description="firms per carrier: a whole number, a distribution (rounded, at least 1) or a list"
     )
     levels: dict[Level, Share] = Field(
-        default_factory=lambda: {"municipal": 1.0}, description="shares of carriers by level; sum to 1"
+        default_factory=lambda: {"municipal": 1.0},  # type: ignore[arg-type,dict-item]
+        description="shares of carriers by level; sum to 1",
     )
     specialised_share: Share = Field(
         0.0, description="share of carriers specialised in one sector (drawn from the sector mix)"
@@ -178,9 +174,7 @@ class Stage(_Frozen):
     failure_clock: Literal["stay", "age"] = Field(
         "stay", description="the failure hazard's clock: time in this stage, or the firm's age"
     )
-    graduation: DurationDistribution | None = Field(
-        None, description="graduation hazard (none = firms settle here)"
-    )
+    graduation: DurationDistribution | None = Field(None, description="graduation hazard (none = firms settle here)")
     graduation_clock: Literal["stay", "age"] = "stay"
     max_stay_years: float | None = Field(None, gt=0, description="stay limit; reaching it is a time-out")
     on_graduation: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
@@ -199,12 +193,9 @@ class Arrival(_Frozen):
     name: str
     stage: str = Field(description="entry stage")
     rate_per_year: Annotated[
-        Union[
-            Annotated[Annotated[float, Field(ge=0, allow_inf_nan=False)], Tag("number")],
-            Annotated[dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]], Tag("table")],
-        ],
+        Annotated[Rate, Tag("number")] | Annotated[dict[str, Rate], Tag("table")],
         Discriminator(_rate_kind),
-    ] = Field(description="firms per year: a number, or a table by calendar year {\"2019\" = 300, ...}")
+    ] = Field(description='firms per year: a number, or a table by calendar year {"2019" = 300, ...}')
     age_years: DurationDistribution = Field(
         default_factory=lambda: Fixed(value=0.0), description="firm age on arrival, years"
     )
@@ -219,7 +210,7 @@ class Arrival(_Frozen):
                 raise ValueError("needs at least one year")
             for key in value:
                 if not (key.isdigit() and len(key) == 4):
-                    raise ValueError(f"keys must be calendar years like \"2020\", got {key!r}")
+                    raise ValueError(f'keys must be calendar years like "2020", got {key!r}')
         return value
 
     def rate_steps(self, calendar: Calendar) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -296,7 +287,7 @@ class CapacityChange(_PolicyBase):
 
 
 Policy = Annotated[
-    Union[HazardMultiplier, ArrivalMultiplier, CapacityChange],
+    HazardMultiplier | ArrivalMultiplier | CapacityChange,
     Field(discriminator="type"),
 ]
 POLICY_TYPES = ("hazard_multiplier", "arrival_multiplier", "capacity_change")
@@ -383,7 +374,7 @@ def _check_route(where: str, route: Mapping[str, float], targets: set[str], prob
         problems.append(f"{where}: probabilities must sum to 1, got {total:g}")
 
 
-def _check_shares(where: str, shares: Mapping[str, float], problems: list[str]) -> None:
+def _check_shares(where: str, shares: Mapping[Any, float], problems: list[str]) -> None:
     total = math.fsum(shares.values())
     if not shares:
         problems.append(f"{where}: needs at least one entry")
@@ -534,7 +525,7 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    if path in chain:
+    if path.resolve() in chain:
         raise ScenarioError([f"{path}: extends: circular ({' -> '.join(p.name for p in (*chain, path))})"])
     try:
         text = path.read_text(encoding="utf-8")
@@ -551,7 +542,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError([f"{path}: extends: must be a file name, got {parent!r}"])
-    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    base = _read_toml(path.parent / parent, (*chain, path.resolve()))
     return _deep_merge(base, data)
 
 
@@ -562,7 +553,7 @@ def load_scenario(path: str | Path) -> Scenario:
     merged key by key, and any other value (lists included) replaces the parent's.
     """
     p = Path(path)
-    return parse_scenario(_read_toml(p.resolve()), source=str(path))
+    return parse_scenario(_read_toml(p), source=str(path))
 
 
 DEFAULT_SCENARIO_PATH = Path(__file__).parent / "data" / "jiangsu.toml"

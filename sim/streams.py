@@ -34,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["STREAMS", "BLOCK", "VISITS", "Streams", "SourceDraws", "stream_id"]
+__all__ = ["BLOCK", "STREAMS", "VISITS", "SourceDraws", "Streams", "stream_id"]
 
 STREAMS: tuple[str, ...] = (
     # 0..: append only; never reorder or remove.
@@ -81,9 +81,7 @@ class Streams:
 
     def generator(self, stream: str, source: int = 0, block: int = 0) -> np.random.Generator:
         """An independent generator for ``(stream, source, block)`` of this replication."""
-        ss = np.random.SeedSequence(
-            self.seed, spawn_key=(self.replication, stream_id(stream), source, block)
-        )
+        ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, stream_id(stream), source, block))
         return np.random.Generator(np.random.PCG64(ss))
 
     def source(self, source: int) -> SourceDraws:
@@ -115,7 +113,9 @@ class SourceDraws:
         self._epochs: list[float] = []
         self._epoch_base = 0.0
 
-    def firm_values(self, stream: str, block: int, draw: Callable[[np.random.Generator, int], FloatArray]) -> FloatArray:
+    def firm_values(
+        self, stream: str, block: int, draw: Callable[[np.random.Generator, int], FloatArray]
+    ) -> FloatArray:
         """One value per firm of ``block`` from ``stream``, drawn by ``draw(generator, BLOCK)``."""
         return draw(self._streams.generator(stream, self._source, block), BLOCK)
 

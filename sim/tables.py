@@ -16,7 +16,7 @@ from scipy import stats
 from .engine import SimOutput
 from .event_log import Ev
 
-__all__ = ["firm_table", "stage_timeseries", "run_summary", "km_survival", "SURVIVAL_YEARS"]
+__all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries"]
 
 SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
 
@@ -110,7 +110,9 @@ def _monthly_counts(times: np.ndarray, n_months: int) -> np.ndarray:
     return np.bincount(idx, minlength=n_months)[:n_months]
 
 
-def stage_timeseries(out: SimOutput, scenario: str, replication: int, capacities: list[int] | None = None) -> pd.DataFrame:
+def stage_timeseries(
+    out: SimOutput, scenario: str, replication: int, capacities: list[int] | None = None
+) -> pd.DataFrame:
     """Per month and stage: occupancy, waiting list, blocked firms, entries and exits by kind.
 
     Months are twelfths of a year. Stocks (``occupancy``, ``queue``, ``blocked``, and the system columns
@@ -196,9 +198,7 @@ def km_survival(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ..
     """
     if len(durations) == 0:
         return [None] * len(at)
-    data = stats.CensoredData(
-        uncensored=durations[observed], right=durations[~observed]
-    )
+    data = stats.CensoredData(uncensored=durations[observed], right=durations[~observed])
     if observed.sum() == 0:
         return [1.0 if x <= durations.max() else None for x in at]
     sf = stats.ecdf(data).sf
@@ -232,7 +232,9 @@ def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dic
         # exact time-average occupancy over the window: integrate the step function
         adm_t = t[s & (ev == Ev.ADMIT)]
         lv_t = t[s & (ev == Ev.LEAVE)]
-        occ_area = float(np.sum(out.horizon - np.maximum(adm_t, warmup)) - np.sum(out.horizon - np.maximum(lv_t, warmup)))
+        occ_area = float(
+            np.sum(out.horizon - np.maximum(adm_t, warmup)) - np.sum(out.horizon - np.maximum(lv_t, warmup))
+        )
         # completed stays that started in the window
         adm_mask = s & (ev == Ev.ADMIT)
         lv_mask = s & (ev == Ev.LEAVE)
@@ -248,7 +250,9 @@ def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dic
             "mean_stay_years": float(np.mean(stays)) if len(stays) else None,
             "completed_stays": len(stays),
             "mean_occupancy": occ_area / span if span > 0 else None,
-            "occupancy_at_horizon": int(np.count_nonzero(s & (ev == Ev.ADMIT)) - np.count_nonzero(s & (ev == Ev.LEAVE))),
+            "occupancy_at_horizon": int(
+                np.count_nonzero(s & (ev == Ev.ADMIT)) - np.count_nonzero(s & (ev == Ev.LEAVE))
+            ),
         }
     post = firms[~firms["in_warmup"].to_numpy()]
     dur = post["survival_years"].to_numpy()
@@ -281,7 +285,9 @@ def _n_stock(out: SimOutput) -> int:
     return sum(1 for s in out.source_names if s.startswith("stock:"))
 
 
-def _completed_stays(adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_t: np.ndarray, warmup: float) -> np.ndarray:
+def _completed_stays(
+    adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_t: np.ndarray, warmup: float
+) -> np.ndarray:
     """Durations admit -> leave, pairing each firm's k-th admission with its k-th leave in this stage."""
     if len(lv_f) == 0:
         return np.empty(0)
@@ -297,4 +303,4 @@ def _completed_stays(adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_
     pos = a_key.get_indexer(l_key)
     starts = at_[pos]
     keep = starts >= warmup
-    return (lt - starts)[keep]
+    return np.asarray((lt - starts)[keep], dtype=np.float64)

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import ScenarioError
 from ..scenario import Scenario, default_scenario, load_scenario
 
-__all__ = ["load_or_default", "format_table", "add_seed", "nonneg_int", "positive_int"]
+__all__ = ["add_seed", "format_table", "load_or_default", "nonneg_int", "positive_int"]
 
 
 def load_or_default(path: str | None) -> Scenario:
@@ -58,7 +58,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], first_le
 
     def line(items: Sequence[str]) -> str:
         return "  ".join(
-            s.ljust(w) if (i == 0 and first_left) else s.rjust(w) for i, (s, w) in enumerate(zip(items, widths, strict=True))
+            s.ljust(w) if (i == 0 and first_left) else s.rjust(w)
+            for i, (s, w) in enumerate(zip(items, widths, strict=True))
         )
 
     out = [line(headers), line(["-" * w for w in widths])]

@@ -1,31 +1,163 @@
-"""``incuchain run [SCENARIO]``: run a scenario (the embedded default if none) and write its tables."""
+"""``incuchain run [SCENARIO]``: run a scenario (the embedded default if none) and write its tables.
+
+With ``--reps N`` (N > 1) or any experiment option (``--workers``, ``--scheduler``, ``--resume``,
+``--overwrite``, ``--keep-events``) it runs an experiment instead: N replications, checkpointed one
+by one, then ``summary.csv``, ``summary_stats.csv`` and ``timeseries.csv`` (see
+``docs/experiments.md``). The experiment options are shared with ``compare`` and ``sweep``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..api import run
+from ..executors import ExecutorUnavailable, open_executor
+from ..experiment import ExperimentError, ExperimentResult, run_experiment
 from ..output import write_run
-from .common import add_seed, format_table, load_or_default, nonneg_int
+from .common import add_seed, format_table, load_or_default, nonneg_int, positive_int
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "run",
-        help="run a scenario and write its tables",
+        help="run a scenario (or many replications of it) and write its tables",
         description="Run a scenario (the embedded Jiangsu default if none is given), print a summary and "
         "write events.parquet, firms.parquet, timeseries.csv, carriers.csv, summary.json, "
-        "scenario.resolved.toml and meta.json.",
+        "scenario.resolved.toml and meta.json. With --reps N (or any experiment option) run N "
+        "replications and write replications/, summary.csv, summary_stats.csv, timeseries.csv, "
+        "experiment.json, scenario.resolved.toml and meta.json.",
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded Jiangsu scenario)")
     add_seed(p)
-    p.add_argument("--replication", type=nonneg_int, default=0, help="replication index (default 0)")
+    p.add_argument("--replication", type=nonneg_int, default=0, help="replication index of a single run (default 0)")
+    p.add_argument("--reps", type=positive_int, default=1, help="replications (default 1: a single run)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario name>)")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_experiment_args(p)
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
+
+
+# -- options and helpers shared by the experiment commands (run --reps, compare, sweep) ---------------
+
+
+def add_experiment_args(p: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--scheduler``, ``--resume``, ``--overwrite``, ``--keep-events``."""
+    g = p.add_argument_group("experiments")
+    g.add_argument("--workers", type=positive_int, default=None, help="local worker processes (default: serial)")
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a local "
+        'cluster of --workers processes (needs pip install "incuchain[dask]")',
+    )
+    g.add_argument(
+        "--resume", action="store_true", help="continue the experiment in --out; compute only what is missing"
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace an experiment already in --out")
+    g.add_argument(
+        "--keep-events", action="store_true", help="also keep every replication's events.parquet and firms.parquet"
+    )
+
+
+def is_experiment(args: argparse.Namespace) -> bool:
+    """True when ``run`` was asked for more than the single replication of old."""
+    return bool(args.reps > 1 or args.workers or args.scheduler or args.resume or args.overwrite or args.keep_events)
+
+
+@contextmanager
+def experiment_executor(args: argparse.Namespace) -> Iterator[Executor]:
+    """The executor the options ask for (closed on exit)."""
+    with open_executor(args.workers, args.scheduler) as ex:
+        yield ex
+
+
+def run_guarded(body: Callable[[], int]) -> int:
+    """Run an experiment command: failed replications exit 1, an unavailable executor exits 2."""
+    try:
+        return body()
+    except ExecutorUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except ExperimentError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return 1
+
+
+def pm(mean: float, low: float, high: float) -> str:
+    """``mean ± half-width`` (the mean alone when there is no interval)."""
+    if math.isnan(mean):
+        return "-"
+    num = _num(mean)
+    if math.isnan(low) or math.isnan(high):
+        return num
+    return f"{num} ± {_num((high - low) / 2)}"
+
+
+def _num(x: float) -> str:
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3g}"
+
+
+def notes_text(result: ExperimentResult) -> list[str]:
+    """Lines about how the experiment ran: checkpoints reused, damaged ones recomputed."""
+    meta = result.meta
+    lines = []
+    if meta.get("reused_from_checkpoints"):
+        reused, computed = meta["reused_from_checkpoints"], meta["computed"]
+        lines.append(f"resumed: {reused} replications read from checkpoints, {computed} computed")
+    for line in meta.get("recomputed_damaged", []):
+        lines.append(f"damaged checkpoint, computed again: {line}")
+    return lines
+
+
+def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
+    """Means with confidence intervals: system-wide metrics, then stages side by side."""
+    by = {m: row for m, row in zip(stats["metric"], stats.itertuples(index=False), strict=True)}
+
+    def cell(metric: str) -> str:
+        row = by.get(metric)
+        return "-" if row is None else pm(float(row.mean), float(row.ci_low), float(row.ci_high))
+
+    overall = ["arrivals", "initial_stock", "active_at_horizon", "failed", "exited"]
+    rows = [[m, cell(m), _sd(by.get(m)), int(by[m].n) if m in by else 0] for m in overall]
+    for group in ("all", "never_in_carrier", "ever_in_carrier"):
+        for t in ("1", "3", "5", "10"):
+            m = f"survival.{group}.{t}y"
+            if m in by and int(by[m].n) > 0:
+                rows.append([m, cell(m), _sd(by[m]), int(by[m].n)])
+    top = format_table(["metric", "mean ± 95% CI half-width", "sd", "n"], rows)
+    stages = list(dict.fromkeys(m.split(".")[1] for m in by if m.startswith("stages.")))
+    measures = [
+        ("entries", "entries"),
+        ("graduations", "graduated"),
+        ("timeouts", "timed out"),
+        ("failures", "failed"),
+        ("mean_stay_years", "mean stay (y)"),
+        ("mean_occupancy", "mean occupancy"),
+    ]
+    srows = [[labels.get(s) or s, *(cell(f"stages.{s}.{m}") for m, _ in measures)] for s in stages]
+    table = format_table(["stage", *(h for _, h in measures)], srows)
+    return f"{top}\n\n{table}"
+
+
+def _sd(row: Any) -> Any:
+    return None if row is None else float(row.sd)
 
 
 def default_out(name: str) -> Path:
@@ -66,13 +198,16 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
         ["ever in a carrier", *surv["ever_in_carrier"]],
         ["all firms", *surv["all"]],
     ]
-    stable = format_table(["survival (Kaplan-Meier)", *(f"{y:g} y" for y in surv["years"])], [
-        [r[0], *(None if v is None else f"{100 * v:.1f}%" for v in r[1:])] for r in srows
-    ])
+    stable = format_table(
+        ["survival (Kaplan-Meier)", *(f"{y:g} y" for y in surv["years"])],
+        [[r[0], *(None if v is None else f"{100 * v:.1f}%" for v in r[1:])] for r in srows],
+    )
     return f"{head}\n\n{table}\n\n{stable}"
 
 
 def main(args: argparse.Namespace) -> int:
+    if is_experiment(args):
+        return run_guarded(lambda: _experiment(args))
     sc = load_or_default(args.scenario)
     res = run(sc, seed=args.seed, replication=args.replication)
     out = args.out or default_out(sc.name)
@@ -81,4 +216,35 @@ def main(args: argparse.Namespace) -> int:
         labels = {n: st.label or n for n, st in sc.stages.items()}
         print(summary_text(res.summary(), labels))
         print(f"\nwrote {out}/ (events.parquet, firms.parquet, timeseries.csv, summary.json, ...)")
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    if args.replication:
+        print("--replication: only for a single run; an experiment runs replications 0 .. reps-1", file=sys.stderr)
+        return 2
+    sc = load_or_default(args.scenario)
+    out = args.out or default_out(sc.name)
+    with experiment_executor(args) as ex:
+        result = run_experiment(
+            sc,
+            reps=args.reps,
+            seed=args.seed,
+            executor=ex,
+            out=out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            keep_events=args.keep_events,
+            progress=False if args.quiet else None,
+        )
+    for line in notes_text(result):
+        print(line, file=sys.stderr)
+    if not args.quiet:
+        labels = {n: st.label or n for n, st in sc.stages.items()}
+        print(
+            f"{sc.name}: {args.reps} replications (seed {args.seed}), {sc.calendar.horizon_years:g} years; "
+            "means with 95% confidence intervals\n"
+        )
+        print(stats_text(result.stats, labels))
+        print(f"\nwrote {out}/ (summary.csv, summary_stats.csv, timeseries.csv, replications/, meta.json, ...)")
     return 0

@@ -1,0 +1,436 @@
+"""Running replications of one or more scenarios on any executor, with checkpoints and resume.
+
+Replication ``r`` of every arm uses the engine's replication ``r`` (plus the arm's offset), so arms
+share their random numbers and differences between them are paired. Tasks go to the executor as plain
+data and come back in any order; the tables are always put together in (arm, replication) order, from
+the same bytes, so the executor and the number of workers never change a result.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..executors import SerialExecutor, describe_executor, parallelism
+from ..output import atomic_write_text, provenance, write_json
+from ..scenario import Scenario
+from .arms import Arm, make_arms
+from .store import ExperimentStore
+from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
+from .tasks import ReplicationOutput, ReplicationTask, run_task
+
+__all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "run_experiment"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplicationFailure:
+    """A replication that raised, or was lost with its worker.
+
+    Attributes
+    ----------
+    arm:
+        The arm's label.
+    scenario:
+        The scenario's name.
+    replication:
+        The engine's replication index.
+    error:
+        ``ExceptionType: message``.
+    traceback:
+        The formatted traceback (the worker's, where the executor passes it on).
+    """
+
+    arm: str
+    scenario: str
+    replication: int
+    error: str
+    traceback: str = field(repr=False, default="")
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        return f"replication {self.replication} of {self.scenario!r} (arm {self.arm}) failed: {self.error}"
+
+
+class ExperimentError(RuntimeError):
+    """Some replications failed; the others are kept (on disk when the experiment has a folder).
+
+    Attributes
+    ----------
+    failures:
+        The failed replications, in (arm, replication) order.
+    completed:
+        How many replications finished.
+    out:
+        The experiment's folder, or ``None``.
+    """
+
+    def __init__(self, failures: Sequence[ReplicationFailure], completed: int, out: Path | None) -> None:
+        self.failures = list(failures)
+        self.completed = completed
+        self.out = out
+        lines = [f.line() for f in self.failures]
+        where = f"kept in {out}; run again with --resume to compute only the missing ones" if out else "discarded"
+        lines.append(f"{completed} finished replications are {where}")
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+class ExperimentResult:
+    """Tables of an experiment, in (arm, replication) order.
+
+    Attributes
+    ----------
+    arms:
+        The experiment's arms.
+    reps, seed:
+        Replications per arm and the root seed.
+    summary:
+        One row per replication (see :mod:`sim.experiment.tables`).
+    stats:
+        Per arm and metric: ``n``, ``mean``, ``sd``, ``se``, ``ci_low``, ``ci_high``, ``note``.
+    out:
+        The folder holding the files, or ``None`` for an experiment kept in memory.
+    meta:
+        Provenance: executor, wall time, how many replications were computed or reused.
+    """
+
+    def __init__(
+        self,
+        arms: tuple[Arm, ...],
+        reps: int,
+        seed: int,
+        summary: pd.DataFrame,
+        stats: pd.DataFrame,
+        out: Path | None,
+        meta: dict[str, Any],
+        frames: dict[tuple[int, int], pd.DataFrame] | None = None,
+        store: ExperimentStore | None = None,
+    ) -> None:
+        self.arms = arms
+        self.reps = reps
+        self.seed = seed
+        self.summary = summary
+        self.stats = stats
+        self.out = out
+        self.meta = meta
+        self._frames = frames
+        self._store = store
+        self._layout = Layout(arms)
+
+    def iter_timeseries(self) -> Iterator[pd.DataFrame]:
+        """Each replication's time series (identity columns included), one at a time, in order."""
+        for a, arm in enumerate(self.arms):
+            for r in range(self.reps):
+                if self._frames is not None:
+                    frame = self._frames[(a, r)]
+                else:
+                    assert self._store is not None
+                    frame = self._store.load(a, r)[1]
+                yield decorate_timeseries(self._layout, arm, frame)
+
+    @functools.cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """Every replication's monthly time series in one frame (read from disk on first use)."""
+        return pd.concat(list(self.iter_timeseries()), ignore_index=True)
+
+    def values(self, arm: str | int, metric: str) -> pd.Series:
+        """One metric across the replications of one arm (by label or index), in replication order."""
+        label = arm if isinstance(arm, str) else self.arms[arm].label
+        rows = self.summary[self.summary["arm"] == label] if len(self.arms) > 1 else self.summary
+        if metric not in rows.columns:
+            raise KeyError(f"no metric {metric!r}; known: {', '.join(self.metrics)}")
+        return rows[metric].astype(float).reset_index(drop=True)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metric columns of :attr:`summary`."""
+        ident = set(self._layout.identity(self.arms[0])) | {"seed", "replication"}
+        return [c for c in self.summary.columns if c not in ident]
+
+    def __repr__(self) -> str:
+        return (
+            f"ExperimentResult(arms={[a.label for a in self.arms]}, reps={self.reps}, seed={self.seed}, "
+            f"out={str(self.out) if self.out else None!r})"
+        )
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _failure(arm: Arm, replication: int, exc: BaseException) -> ReplicationFailure:
+    if isinstance(exc, BrokenProcessPool):
+        error = "lost when a worker process died (BrokenProcessPool); it may be the one that crashed it"
+    else:
+        error = f"{type(exc).__name__}: {exc}"
+    tb = "".join(traceback.format_exception(exc))
+    return ReplicationFailure(arm.label, arm.scenario.name, replication, error, tb)
+
+
+def _execute(
+    arms: tuple[Arm, ...],
+    todo: list[tuple[int, int]],
+    seed: int,
+    keep_events: bool,
+    executor: Executor,
+    window: int,
+    on_result: Any,
+    bar: Any,
+) -> tuple[list[ReplicationFailure], float]:
+    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``."""
+    failures: list[ReplicationFailure] = []
+    sim_seconds = 0.0
+    pending: dict[Future[ReplicationOutput], tuple[int, int]] = {}
+    queue = iter(todo)
+    broken = False
+
+    def submit_more() -> None:
+        while not broken and len(pending) < window:
+            item = next(queue, None)
+            if item is None:
+                return
+            a, r = item
+            task = ReplicationTask(arms[a].toml, seed, arms[a].replication(r), keep_events)
+            pending[executor.submit(run_task, task)] = item
+
+    try:
+        submit_more()
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: pending[f]):
+                a, r = pending.pop(fut)
+                try:
+                    output = fut.result()
+                except BrokenProcessPool as exc:
+                    broken = True
+                    failures.append(_failure(arms[a], arms[a].replication(r), exc))
+                except Exception as exc:
+                    log.error("replication %d of %s failed: %s", arms[a].replication(r), arms[a].label, exc)
+                    failures.append(_failure(arms[a], arms[a].replication(r), exc))
+                else:
+                    sim_seconds += output.simulation_seconds
+                    on_result(a, r, output)
+                    bar.update(1)
+            submit_more()
+    except BaseException:
+        for fut in pending:
+            fut.cancel()
+        raise
+    if broken:
+        not_run = [item for item in queue]
+        for a, r in not_run:
+            failures.append(
+                ReplicationFailure(
+                    arms[a].label, arms[a].scenario.name, arms[a].replication(r), "not run: the worker pool broke"
+                )
+            )
+    failures.sort(key=lambda f: ([x.label for x in arms].index(f.arm), f.replication))
+    return failures, sim_seconds
+
+
+def run_experiment(
+    scenarios: Scenario | Arm | Sequence[Scenario | Arm],
+    reps: int = 1,
+    seed: int = 0,
+    *,
+    executor: Executor | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    keep_events: bool = False,
+    progress: bool | None = None,
+    level: float = 0.95,
+) -> ExperimentResult:
+    """Run ``reps`` replications of each scenario and gather tidy tables.
+
+    Parameters
+    ----------
+    scenarios:
+        A scenario, or several (as scenarios or :class:`Arm` s with labels, swept values and
+        replication offsets). Replication ``r`` of every arm uses the same random streams.
+    reps:
+        Replications per scenario (>= 1).
+    seed:
+        Root seed (>= 0).
+    executor:
+        Where replications run (any :class:`concurrent.futures.Executor`; see :mod:`sim.executors`).
+        ``None``: serially in this process.
+    out:
+        Folder for checkpoints and tables (see :mod:`sim.experiment.store`); ``None`` keeps
+        everything in memory (no resume, no event files).
+    resume:
+        Continue the experiment in ``out``: verify what is there, compute only what is missing.
+    overwrite:
+        Replace an experiment already in ``out``.
+    keep_events:
+        Also write each replication's event log and firm table (needs ``out``).
+    progress:
+        Show a progress bar (``None``: when stderr is a terminal). It appears after two seconds.
+    level:
+        Confidence level of the intervals in :attr:`ExperimentResult.stats`.
+
+    Returns
+    -------
+    ExperimentResult
+        Files in ``out`` (when given): ``summary.csv``, ``summary_stats.csv``, ``timeseries.csv``,
+        ``experiment.json``, the resolved scenario(s), ``meta.json`` and ``replications/``.
+
+    Raises
+    ------
+    ScenarioError
+        ``out`` holds another experiment, or a resume does not match it.
+    ExperimentError
+        Replications failed; the others are kept.
+    """
+    return execute(
+        make_arms(scenarios),
+        reps,
+        seed,
+        kind="run",
+        executor=executor,
+        out=out,
+        resume=resume,
+        overwrite=overwrite,
+        keep_events=keep_events,
+        progress=progress,
+        level=level,
+    )
+
+
+ExtraTables = Callable[[ExperimentResult], dict[str, pd.DataFrame]]
+
+
+def execute(
+    arms: tuple[Arm, ...],
+    reps: int,
+    seed: int,
+    *,
+    kind: str,
+    executor: Executor | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    keep_events: bool = False,
+    progress: bool | None = None,
+    level: float = 0.95,
+    extra_tables: ExtraTables | None = None,
+) -> ExperimentResult:
+    """:func:`run_experiment` for prepared arms; ``kind`` (run, compare, sweep) goes to the manifest.
+
+    ``extra_tables`` derives further tables from the result (``{file name: table}``, e.g. the
+    effects of a comparison); they are written with the others, before ``meta.json``.
+    """
+    if reps < 1:
+        raise ValueError(f"reps: must be >= 1, got {reps}")
+    if seed < 0:
+        raise ValueError(f"seed: must be >= 0, got {seed}")
+    if keep_events and out is None:
+        raise ValueError("keep_events needs an output folder (out=...)")
+    if resume and out is None:
+        raise ValueError("resume needs an output folder (out=...)")
+    layout = Layout(arms)
+    started = time.perf_counter()
+    store = None
+    done: dict[tuple[int, int], dict[str, Any]] = {}
+    damaged: list[str] = []
+    frames: dict[tuple[int, int], pd.DataFrame] | None = None
+    if out is not None:
+        store = ExperimentStore(Path(out), arms, reps, seed, keep_events, kind)
+        store.open(resume=resume, overwrite=overwrite)
+        if resume:
+            done, damaged = store.scan()
+            log.info("resuming %s: %d of %d replications on disk", out, len(done), reps * len(arms))
+    else:
+        frames = {}
+    # Replication-major order: an interrupted experiment has the same replications of every arm.
+    todo = [(a, r) for r in range(reps) for a in range(len(arms)) if (a, r) not in done]
+    reused = len(done)
+
+    def on_result(a: int, r: int, output: ReplicationOutput) -> None:
+        done[(a, r)] = output.summary
+        if store is not None:
+            store.save(a, r, output)
+        else:
+            assert frames is not None
+            frames[(a, r)] = output.timeseries
+
+    ex: Executor = executor if executor is not None else SerialExecutor()
+    with tqdm(
+        total=reps * len(arms),
+        initial=reused,
+        unit="rep",
+        desc=kind,
+        disable=not _progress_enabled(progress),
+        delay=2.0,
+        dynamic_ncols=True,
+    ) as bar:
+        # A few tasks per worker in flight keeps workers busy without queueing the whole experiment.
+        failures, sim_seconds = _execute(arms, todo, seed, keep_events, ex, max(2, 4 * parallelism(ex)), on_result, bar)
+    meta: dict[str, Any] = {
+        "kind": kind,
+        "seed": seed,
+        "replications": reps,
+        "level": level,
+        "arms": [
+            {
+                "label": a.label,
+                "scenario": a.scenario.name,
+                "scenario_sha256": a.digest,
+                "params": dict(a.params),
+                "replication_indices": [a.replication(0), a.replication(reps - 1)],
+            }
+            for a in arms
+        ],
+        "executor": describe_executor(ex),
+        "computed": len(todo) - len(failures),
+        "reused_from_checkpoints": reused,
+        "recomputed_damaged": damaged,
+        "simulation_seconds": round(sim_seconds, 3),
+    }
+    if failures:
+        meta["failures"] = [
+            {"arm": f.arm, "replication": f.replication, "error": f.error, "traceback": f.traceback} for f in failures
+        ]
+        meta["wall_seconds"] = round(time.perf_counter() - started, 3)
+        if store is not None:
+            write_json(store.root / "meta.json", provenance(command_name=kind, complete=False, **meta))
+        raise ExperimentError(failures, len(done), store.root if store is not None else None)
+    ordered = [(arm, done[(a, r)]) for a, arm in enumerate(arms) for r in range(reps)]
+    summary = summary_table(layout, ordered)
+    stats = stats_table(layout, summary, level)
+    result = ExperimentResult(arms, reps, seed, summary, stats, store.root if store else None, meta, frames, store)
+    extra = extra_tables(result) if extra_tables is not None else {}
+    if store is not None:
+        root = store.root
+        atomic_write_text(root / "summary.csv", csv_text(summary))
+        atomic_write_text(root / "summary_stats.csv", csv_text(stats))
+        for name, table in extra.items():
+            atomic_write_text(root / name, csv_text(table))
+        write_csv_stream(root / "timeseries.csv", result.iter_timeseries())
+        meta["wall_seconds"] = round(time.perf_counter() - started, 3)
+        files = sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and p.name != "meta.json")
+        write_json(
+            root / "meta.json", provenance(command_name=kind, complete=True, files=[*files, "meta.json"], **meta)
+        )
+    else:
+        meta["wall_seconds"] = round(time.perf_counter() - started, 3)
+    return result

@@ -1,0 +1,334 @@
+"""An experiment's folder: the manifest, one checkpoint file per replication, and resuming.
+
+Layout::
+
+    experiment.json                what the experiment is (kind, seed, reps, arms with scenario digests)
+    scenario.resolved.toml         the scenario (one arm), or scenarios/<arm>.toml (several)
+    replications/rep-00000.parquet one per finished replication (in replications/<arm>/ for several
+                                   arms), named by the engine's replication index
+    replications/rep-00000.events.parquet, rep-00000.firms.parquet   with keep_events only
+
+A checkpoint file is the replication's monthly time series as Parquet, with its summary (JSON) and a
+SHA-256 checksum in the Parquet footer's key-value metadata. The checksum covers the summary, the
+time series as CSV text and the checksums of any event files, so a damaged or truncated file is
+caught on reading and recomputed. Files are written to a temporary name and renamed, so a run killed
+at any moment leaves whole checkpoints or none; the event files are renamed before the checkpoint
+that vouches for them.
+
+``experiment.json`` is written before the first replication and holds nothing that changes from run
+to run; a resume whose seed, replication count or scenarios differ from it is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import ScenarioError
+from ..output import atomic_write_text, package_versions, write_json
+from .arms import Arm
+from .tables import csv_text
+from .tasks import ReplicationOutput
+
+__all__ = ["MANIFEST", "OUTPUT_FILES", "CheckpointError", "ExperimentStore"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "experiment.json"
+FORMAT = "incuchain-experiment/1"
+REPLICATIONS = "replications"
+OUTPUT_FILES = (
+    MANIFEST,
+    "scenario.resolved.toml",
+    "summary.csv",
+    "summary_stats.csv",
+    "timeseries.csv",
+    "effects.csv",
+    "meta.json",
+)
+"""Top-level files an experiment writes (removed by ``overwrite``)."""
+
+_SUMMARY_KEY = b"incuchain.summary"
+_CHECKSUM_KEY = b"incuchain.sha256"
+_EVENTS_KEY = b"incuchain.events_sha256"
+_FIRMS_KEY = b"incuchain.firms_sha256"
+
+
+class CheckpointError(Exception):
+    """A checkpoint file is unreadable, incomplete or fails its checksum."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _content_digest(summary_json: str, timeseries: pd.DataFrame, events_sha: str, firms_sha: str) -> str:
+    h = hashlib.sha256()
+    for part in (summary_json, csv_text(timeseries), events_sha, firms_sha):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as it reads back from JSON (dates become strings), for comparing manifests."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+class ExperimentStore:
+    """The folder of one experiment (see the module docstring).
+
+    Parameters
+    ----------
+    root:
+        The output folder.
+    arms, reps, seed, keep_events, kind:
+        The experiment, as recorded in the manifest.
+    """
+
+    def __init__(self, root: Path, arms: Sequence[Arm], reps: int, seed: int, keep_events: bool, kind: str) -> None:
+        self.root = Path(root)
+        self.arms = tuple(arms)
+        self.reps = reps
+        self.seed = seed
+        self.keep_events = keep_events
+        self.kind = kind
+
+    # -- the manifest -------------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, Any]:
+        """What the experiment is: everything a resume must match, nothing that varies between runs."""
+        manifest: dict[str, Any] = _jsonable(
+            {
+                "format": FORMAT,
+                "incuchain": package_versions()["incuchain"],
+                "kind": self.kind,
+                "seed": self.seed,
+                "reps": self.reps,
+                "keep_events": self.keep_events,
+                "arms": [
+                    {
+                        "label": a.label,
+                        "scenario": a.scenario.name,
+                        "scenario_sha256": a.digest,
+                        "params": dict(a.params),
+                        "replication_offset": a.replication_offset,
+                    }
+                    for a in self.arms
+                ],
+            }
+        )
+        return manifest
+
+    def _differences(self, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        problems = []
+        for key, what in (
+            ("format", "folder format"),
+            ("incuchain", "incuchain version"),
+            ("kind", "kind of experiment"),
+            ("seed", "seed"),
+            ("reps", "replication count"),
+            ("keep_events", "keep-events setting"),
+        ):
+            if old.get(key) != new[key]:
+                problems.append(f"{what} differs (the folder has {old.get(key)!r}, now {new[key]!r})")
+        old_arms = old.get("arms") or []
+        old_labels = [a.get("label") for a in old_arms]
+        new_labels = [a["label"] for a in new["arms"]]
+        if old_labels != new_labels:
+            problems.append(f"scenarios differ (the folder has {old_labels}, now {new_labels})")
+            return problems
+        for o, n in zip(old_arms, new["arms"], strict=True):
+            if o.get("scenario_sha256") != n["scenario_sha256"]:
+                problems.append(
+                    f"scenario {n['scenario']!r} (arm {n['label']}) has changed since the experiment started "
+                    f"(sha256 {str(o.get('scenario_sha256'))[:12]}... -> {n['scenario_sha256'][:12]}...)"
+                )
+            for key in ("params", "replication_offset"):
+                if o.get(key) != n[key]:
+                    problems.append(f"arm {n['label']}: {key} differs (the folder has {o.get(key)!r}, now {n[key]!r})")
+        return problems
+
+    def open(self, resume: bool = False, overwrite: bool = False) -> None:
+        """Create the folder, or check it for a resume; then write the manifest and scenarios.
+
+        Raises
+        ------
+        ScenarioError
+            The folder holds another experiment (or one to resume without ``resume``), or a resume
+            does not match the experiment in the folder.
+        """
+        if resume and overwrite:
+            raise ScenarioError(["--resume and --overwrite: choose one"])
+        self.root.mkdir(parents=True, exist_ok=True)
+        manifest_path = self.root / MANIFEST
+        rep_dir = self.root / REPLICATIONS
+        new = self.manifest()
+        if overwrite:
+            self._clear()
+        elif manifest_path.exists():
+            if not resume:
+                done = sum(1 for _ in rep_dir.rglob("rep-*[0-9].parquet")) if rep_dir.exists() else 0
+                raise ScenarioError(
+                    [
+                        f"{self.root}: holds an experiment already ({done} replication files); "
+                        "continue it with --resume or replace it with --overwrite"
+                    ]
+                )
+            try:
+                old = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ScenarioError([f"{manifest_path}: unreadable ({exc}); start again with --overwrite"]) from None
+            problems = self._differences(old, new)
+            if problems:
+                raise ScenarioError([f"{self.root}: cannot resume: {p}" for p in problems])
+        elif rep_dir.exists() and any(rep_dir.iterdir()):
+            raise ScenarioError([f"{self.root}: has {REPLICATIONS}/ but no {MANIFEST}; start again with --overwrite"])
+        write_json(manifest_path, new)
+        if len(self.arms) == 1:
+            atomic_write_text(self.root / "scenario.resolved.toml", self.arms[0].toml)
+        else:
+            folder = self.root / "scenarios"
+            folder.mkdir(exist_ok=True)
+            for arm in self.arms:
+                atomic_write_text(folder / f"{arm.label}.toml", arm.toml)
+        for a in range(len(self.arms)):
+            self.folder(a).mkdir(parents=True, exist_ok=True)
+            for tmp in self.folder(a).glob(".*.tmp*"):
+                tmp.unlink()  # left by a run killed mid-write
+
+    def _clear(self) -> None:
+        for name in (REPLICATIONS, "scenarios"):
+            if (self.root / name).is_dir():
+                shutil.rmtree(self.root / name)
+        for name in OUTPUT_FILES:
+            (self.root / name).unlink(missing_ok=True)
+
+    # -- checkpoints -----------------------------------------------------------------------------
+
+    def folder(self, a: int) -> Path:
+        """Where arm ``a`` keeps its replication files."""
+        base = self.root / REPLICATIONS
+        return base if len(self.arms) == 1 else base / self.arms[a].label
+
+    def rep_path(self, a: int, r: int, suffix: str = "") -> Path:
+        """Checkpoint file of the experiment's replication ``r`` of arm ``a`` (``suffix``: events, firms)."""
+        index = self.arms[a].replication(r)
+        return self.folder(a) / f"rep-{index:05d}{'.' + suffix if suffix else ''}.parquet"
+
+    def save(self, a: int, r: int, output: ReplicationOutput) -> None:
+        """Write one finished replication (event files first, then the checkpoint that vouches for them)."""
+        events_sha = firms_sha = ""
+        if self.keep_events:
+            if output.events_parquet is None or output.firms_parquet is None:
+                raise ValueError("keep_events is set but the replication returned no events")
+            _atomic_bytes(self.rep_path(a, r, "events"), output.events_parquet)
+            _atomic_bytes(self.rep_path(a, r, "firms"), output.firms_parquet)
+            events_sha, firms_sha = _sha256(output.events_parquet), _sha256(output.firms_parquet)
+        summary_json = json.dumps(output.summary, sort_keys=True)
+        table = pa.Table.from_pandas(output.timeseries, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        meta[_SUMMARY_KEY] = summary_json.encode()
+        meta[_CHECKSUM_KEY] = _content_digest(summary_json, output.timeseries, events_sha, firms_sha).encode()
+        if self.keep_events:
+            meta[_EVENTS_KEY] = events_sha.encode()
+            meta[_FIRMS_KEY] = firms_sha.encode()
+        table = table.replace_schema_metadata(meta)
+        path = self.rep_path(a, r)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+
+    def load(self, a: int, r: int) -> tuple[dict[str, Any], pd.DataFrame]:
+        """Read and verify one checkpoint: ``(summary, timeseries)``.
+
+        Raises
+        ------
+        FileNotFoundError
+            The replication has not been written.
+        CheckpointError
+            The file is unreadable, lacks its checksum, fails it, or belongs to another replication.
+        """
+        path = self.rep_path(a, r)
+        try:
+            table = pq.read_table(path)
+        except FileNotFoundError:
+            raise
+        except (OSError, pa.ArrowException) as exc:
+            raise CheckpointError(path, f"unreadable ({exc})") from None
+        meta = table.schema.metadata or {}
+        if _SUMMARY_KEY not in meta or _CHECKSUM_KEY not in meta:
+            raise CheckpointError(path, "no summary or checksum in the file")
+        summary_json = meta[_SUMMARY_KEY].decode()
+        events_sha = meta.get(_EVENTS_KEY, b"").decode()
+        firms_sha = meta.get(_FIRMS_KEY, b"").decode()
+        try:
+            frame = table.to_pandas()
+        except (pa.ArrowException, ValueError) as exc:
+            raise CheckpointError(path, f"unreadable table ({exc})") from None
+        if _content_digest(summary_json, frame, events_sha, firms_sha) != meta[_CHECKSUM_KEY].decode():
+            raise CheckpointError(path, "checksum mismatch (the file was changed or damaged)")
+        summary: dict[str, Any] = json.loads(summary_json)
+        arm = self.arms[a]
+        expected = (arm.scenario.name, self.seed, arm.replication(r))
+        found = (summary.get("scenario"), summary.get("seed"), summary.get("replication"))
+        if found != expected:
+            raise CheckpointError(path, f"holds (scenario, seed, replication) {found}, expected {expected}")
+        if self.keep_events:
+            for suffix, sha in (("events", events_sha), ("firms", firms_sha)):
+                side = self.rep_path(a, r, suffix)
+                try:
+                    data = side.read_bytes()
+                except OSError:
+                    raise CheckpointError(side, "missing") from None
+                if _sha256(data) != sha:
+                    raise CheckpointError(side, "checksum mismatch (the file was changed or damaged)")
+        return summary, frame
+
+    def scan(self) -> tuple[dict[tuple[int, int], dict[str, Any]], list[str]]:
+        """Verify every checkpoint on disk: the good ones' summaries, and what was damaged (deleted).
+
+        Returns
+        -------
+        done:
+            ``{(arm index, replication): summary}`` for each valid checkpoint.
+        damaged:
+            One line per damaged checkpoint, which is deleted so that it is computed again.
+        """
+        done: dict[tuple[int, int], dict[str, Any]] = {}
+        damaged: list[str] = []
+        for a in range(len(self.arms)):
+            for r in range(self.reps):
+                try:
+                    summary, _ = self.load(a, r)
+                except FileNotFoundError:
+                    continue
+                except CheckpointError as exc:
+                    log.warning("damaged checkpoint, computing it again: %s", exc)
+                    damaged.append(str(exc))
+                    for suffix in ("", "events", "firms"):
+                        self.rep_path(a, r, suffix).unlink(missing_ok=True)
+                    continue
+                done[(a, r)] = summary
+        return done, damaged
