@@ -68,7 +68,7 @@ class _Frozen(BaseModel):
 
 
 def _capacity_kind(value: Any) -> str:
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping | BaseModel):
         return "dist"
     if isinstance(value, list | tuple):
         return "list"
@@ -511,6 +511,9 @@ def parse_scenario(data: Mapping[str, Any], source: str | None = None) -> Scenar
     problems = _semantic_problems(sc)
     if problems:
         raise ScenarioError([f"{source}: {ln}" if source else ln for ln in problems])
+    if any(st.admission.fallback is None for st in sc.stages.values()):
+        # Make the default fallbacks explicit, so the object equals its resolved file.
+        sc = Scenario.model_validate(sc.to_dict())
     return sc
 
 
