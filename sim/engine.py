@@ -25,6 +25,14 @@ Mechanics
   in the order they were scheduled. Within a firm, failure beats graduation beats time-out.
 * While waiting on a list or blocked, a firm's stage hazards are paused (only patience runs).
 * Events after the horizon are never scheduled; firms still active at the horizon are censored.
+
+Speed
+-----
+The kernel is SimPy, used through callbacks rather than generator processes: a firm's next event is a
+pre-triggered :class:`simpy.Event` subclass whose callback is fixed at class level, so scheduling costs
+one small object and one heap push. A firm has at most one pending event; re-planning simply points the
+firm at a new one and the old one is ignored when the kernel reaches it. Log rows are three appends to
+typed arrays (see :mod:`sim.event_log`), and per-visit random numbers come in pre-drawn blocks.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ import simpy
 from simpy.events import NORMAL, URGENT, EventPriority
 
 from .distributions import Exponential, _Duration
-from .event_log import Ev, EventLog
+from .event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog
 from .scenario import (
     EXIT,
     LEVELS,
@@ -52,7 +60,7 @@ from .scenario import (
     Scenario,
     Target,
 )
-from .streams import BLOCK, VISIT_STREAMS, SourceDraws, Streams
+from .streams import BLOCK, SourceDraws, Streams, VisitDraws
 
 __all__ = ["CarrierInfo", "SimOutput", "simulate"]
 
@@ -63,6 +71,7 @@ INF = math.inf
 # Firm states
 _TRANSIT, _RESIDENT, _WAITING, _BLOCKED, _DONE = range(5)
 
+# Row codes without stage / carrier / info (see sim.event_log.pack)
 _ARRIVE, _APPLY, _ADMIT, _REJECT, _WAIT, _RENEGE, _SKIP, _BLOCK = (
     int(Ev.ARRIVE),
     int(Ev.APPLY),
@@ -80,33 +89,62 @@ _GRADUATE, _TIME_OUT, _FAIL, _LEAVE, _EXIT_EV = (
     int(Ev.LEAVE),
     int(Ev.EXIT),
 )
+_NO_CARRIER = 0 << CARRIER_SHIFT  # carrier -1 packed
 
+
+def _info(value: int) -> int:
+    return (value + 2) << INFO_SHIFT
+
+
+def _stage(value: int) -> int:
+    return (value + 1) << STAGE_SHIFT
+
+
+_I_M1 = _info(-1)
+_I_0 = _info(0)
+_I_1 = _info(1)
+_I_FAILED = _info(_FAILED)
+_EXIT_ROW = _EXIT_EV | _stage(-1) | _NO_CARRIER | _I_M1
+
+# Per-visit draws, in the order of sim.streams.VISIT_STREAMS
 _F, _G, _ROUTE, _PICK, _PATIENCE, _SCREEN = range(6)
-assert VISIT_STREAMS == (
-    "failure_budget",
-    "graduation_budget",
-    "route",
-    "carrier_pick",
-    "patience_budget",
-    "screen_noise",
-)
 
 
-class _Wake(simpy.Event):
+def _fire_due(event: _Due) -> None:
+    firm = event.firm
+    if firm.pending is event:
+        firm.pending = None
+        event.fn(firm)
+
+
+class _Due(simpy.Event):
+    """A firm's next event. Stale (ignored) once the firm points at a newer one."""
+
+    _ok = True
+    _value = None
+    callbacks = (_fire_due,)  # type: ignore[assignment]  # the kernel replaces the instance's with None
+
+    def __init__(self, fn: Callable[[_Firm], None], firm: _Firm) -> None:
+        self.fn = fn
+        self.firm = firm
+
+
+class _Call(simpy.Event):
     """An already-triggered event that runs one callback when the kernel reaches it."""
 
-    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None]) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = None
-        self._ok = True
+    _ok = True
+    _value = None
+
+    def __init__(self, callback: Callable[[simpy.Event], None]) -> None:
+        self.callbacks = (callback,)  # type: ignore[assignment]
 
 
 class _Carrier:
-    __slots__ = ("base_capacity", "capacity", "free_pos", "id", "level", "occupancy", "specialism", "stage")
+    __slots__ = ("base_capacity", "capacity", "code", "free_pos", "id", "level", "occupancy", "specialism", "stage")
 
     def __init__(self, cid: int, stage: int, level: int, specialism: int, capacity: int) -> None:
         self.id = cid
+        self.code = (cid + 1) << CARRIER_SHIFT
         self.stage = stage
         self.level = level
         self.specialism = specialism
@@ -120,8 +158,8 @@ class _Firm:
     """A firm's state. Plain slots: the engine makes one per firm, so this stays small."""
 
     __slots__ = (
-        "birth", "carrier", "draws", "entry", "id", "index", "k", "mark", "mult_f", "mult_g", "qf", "qg",
-        "quality", "rows", "sector", "source", "spent_f", "spent_g", "stage", "state", "target", "token", "visits",
+        "birth", "carrier", "draws", "entry", "id", "index", "k", "mark", "mult_f", "mult_g", "pending", "qf",
+        "qg", "quality", "sector", "source", "spent_f", "spent_g", "stage", "state", "target", "v", "visits",
     )  # fmt: skip
 
     id: int
@@ -132,9 +170,8 @@ class _Firm:
     quality: float
     qf: float  # quality's factor on the failure hazard
     qg: float  # quality's factor on the graduation hazard
-    rows: tuple[list[float], ...]  # per-visit draws, one row per stream in VISIT_STREAMS
     draws: SourceDraws
-    k: int  # visit number of the current stage
+    v: VisitDraws  # the current visit's draws
     entry: float  # time the stay clock started
     mark: float  # time up to which hazard has been booked into spent_f / spent_g
     spent_f: float
@@ -144,9 +181,9 @@ class _Firm:
 
     def __init__(self) -> None:
         self.carrier: _Carrier | None = None
+        self.pending: _Due | None = None
         self.stage = -1
         self.state = _TRANSIT
-        self.token = 0
         self.visits = 0
         self.k = 0
         self.target = -1
@@ -187,6 +224,7 @@ class _Stage:
     def __init__(self, idx: int, name: str) -> None:
         self.idx = idx
         self.name = name
+        self.code = _stage(idx)
         self.carriers: list[_Carrier] = []
         self.free: list[_Carrier] = []
         self.queue: deque[_Firm] = deque()
@@ -256,12 +294,22 @@ def _target_matches(
     return target.sectors is None or sectors[sector] in target.sectors
 
 
+def _time_to(dist: _Duration, clock0: float, budget_left: float, mult: float) -> float:
+    """Years from clock value ``clock0`` until ``mult * (H(clock) - H(clock0))`` reaches the budget."""
+    if mult <= 0.0:
+        return INF
+    return dist.inv_cum_hazard(dist.cum_hazard(clock0) + budget_left / mult) - clock0
+
+
 class _Model:
     def __init__(self, sc: Scenario, seed: int, replication: int) -> None:
         self.sc = sc
         self.env = simpy.Environment()
         self.streams = Streams(seed, replication)
         self.log = EventLog()
+        self._lt = self.log.time.append
+        self._lf = self.log.firm.append
+        self._lc = self.log.code.append
         self.horizon = sc.calendar.horizon_years
         self.stage_names = sc.stage_names
         self.stage_index = {n: i for i, n in enumerate(self.stage_names)}
@@ -285,6 +333,7 @@ class _Model:
         self.windows: list[_Window] = []
         self._build_stages()
         self._build_policies()
+        self._schedule_raw = self.env.schedule
 
     # ---------------------------------------------------------------- set-up
     def _build_stages(self) -> None:
@@ -331,7 +380,9 @@ class _Model:
             lev_names = [lv for lv in LEVELS if car.levels.get(lv, 0.0) > 0]  # type: ignore[call-overload]
             lev_cum = np.cumsum([car.levels[lv] for lv in lev_names])  # type: ignore[index]
             lev_cum[-1] = 1.0
-            levels = [LEVELS.index(lev_names[int(np.searchsorted(lev_cum, u, side="right"))]) for u in g_lev.random(n)]
+            levels = [
+                LEVELS.index(lev_names[int(np.searchsorted(lev_cum, u, side="right"))]) for u in g_lev.random(n)
+            ]
             g_spec = self.streams.generator("carrier_specialism", st.idx)
             u_spec = g_spec.random((n, 2))
             for i in range(n):
@@ -368,24 +419,16 @@ class _Model:
         self, name: str, base_times: tuple[float, ...], base_rates: tuple[float, ...]
     ) -> tuple[list[float], list[float], list[float]]:
         """Breakpoints, rates and cumulative intensity of an arrival source (policies included)."""
+        arrival_windows = [w for w in self.windows if isinstance(w.policy, ArrivalMultiplier)]
         points = sorted(
-            {
-                0.0,
-                *base_times,
-                *(w.start for w in self.windows if isinstance(w.policy, ArrivalMultiplier)),
-                *(w.end for w in self.windows if isinstance(w.policy, ArrivalMultiplier) and w.end < INF),
-            }
+            {0.0, *base_times, *(w.start for w in arrival_windows), *(w.end for w in arrival_windows if w.end < INF)}
         )
         rates: list[float] = []
         for t in points:
             rate = base_rates[bisect_right(base_times, t)]
-            for w in self.windows:
+            for w in arrival_windows:
                 pol = w.policy
-                if (
-                    isinstance(pol, ArrivalMultiplier)
-                    and w.start <= t < w.end
-                    and (pol.arrivals is None or name in pol.arrivals)
-                ):
+                if w.start <= t < w.end and (pol.arrivals is None or name in pol.arrivals):
                     rate *= pol.factor
             rates.append(rate)
         cum = [0.0]
@@ -399,19 +442,22 @@ class _Model:
         for s, arr in enumerate(sc.arrivals):
             times, rates = arr.rate_steps(sc.calendar)
             points, prates, cum = self._arrival_steps(arr.name, times, rates)
-            draws = self.streams.source(s)
-            factory = _FirmFactory(
-                self, s, draws, arr.sectors or sc.firms.sectors, arr.quality or sc.firms.quality, arr.age_years, None
-            )
-            entry = self.stage_index[arr.stage]
-            self._next_arrival(factory, entry, points, prates, cum, 0)
-        for j, stock in enumerate(sc.initial_stock):
-            s = n_arr + j
-            draws = self.streams.source(s)
             factory = _FirmFactory(
                 self,
                 s,
-                draws,
+                self.streams.source(s),
+                arr.sectors or sc.firms.sectors,
+                arr.quality or sc.firms.quality,
+                arr.age_years,
+                None,
+            )
+            _ArrivalStream(self, factory, self.stage_index[arr.stage], points, prates, cum).next()
+        for j, stock in enumerate(sc.initial_stock):
+            s = n_arr + j
+            factory = _FirmFactory(
+                self,
+                s,
+                self.streams.source(s),
                 stock.sectors or sc.firms.sectors,
                 stock.quality or sc.firms.quality,
                 stock.age_years,
@@ -420,54 +466,24 @@ class _Model:
             entry = self.stage_index[stock.stage]
             for n in range(stock.count):
                 firm, in_stage = factory.make(n, 0.0)
-                self._log(0.0, firm.id, _ARRIVE, entry, -1, s)
+                self._row(0.0, firm.id, _ARRIVE | _stage(entry) | _info(s))
                 firm.entry = -in_stage
                 self._apply(firm, entry, from_stock=True)
                 self._drain()
 
-    def _next_arrival(
-        self, factory: _FirmFactory, entry: int, points: list[float], rates: list[float], cum: list[float], n: int
-    ) -> None:
-        epoch = factory.draws.epoch(n)
-        i = bisect_right(cum, epoch) - 1
-        # Skip zero-rate segments: the epoch is reached in the first later segment with positive rate.
-        while i < len(points) and rates[i] == 0.0:
-            i += 1
-            if i >= len(points):
-                return
-            if cum[i] >= epoch:
-                break
-        if i >= len(points) or rates[i] == 0.0:
-            return
-        t = points[i] + (epoch - cum[i]) / rates[i]
-        if t >= self.horizon:
-            return
-
-        def fire(_event: simpy.Event) -> None:
-            firm, _in_stage = factory.make(n, t)
-            self._log(t, firm.id, _ARRIVE, entry, -1, factory.source)
-            self._apply(firm, entry)
-            self._drain()
-            self._next_arrival(factory, entry, points, rates, cum, n + 1)
-
-        self._schedule(t, fire)
-
     # ---------------------------------------------------------------- helpers
-    def _log(self, t: float, firm: int, event: int, stage: int, carrier: int, info: int) -> None:
-        self.log.append(t, firm, event, stage, carrier, info)
+    def _row(self, t: float, firm: int, code: int) -> None:
+        self._lt(t)
+        self._lf(firm)
+        self._lc(code)
 
     def _schedule(self, t: float, callback: Callable[[simpy.Event], None], priority: EventPriority = NORMAL) -> None:
         """Run ``callback(event)`` at time ``t`` (years)."""
-        self.env.schedule(_Wake(self.env, callback), priority, t - self.env.now)
-
-    def _at(self, t: float, fn: Callable[[_Firm, int], None], firm: _Firm) -> None:
-        """Schedule ``fn(firm, token)`` at time ``t``; a later re-plan makes the token stale."""
-        token = firm.token
-        self._schedule(t, lambda _e: fn(firm, token))
+        self._schedule_raw(_Call(callback), priority, t - self.env.now)
 
     def _drain(self) -> None:
         """Fill slots freed during the last action, in the order they were freed."""
-        if self._draining:
+        if self._draining or not self._freed:
             return
         self._draining = True
         freed = self._freed
@@ -483,32 +499,33 @@ class _Model:
         k = firm.visits
         firm.visits = k + 1
         firm.k = k
-        rows = firm.rows
-        if k >= len(rows[0]):
-            for name, row in zip(VISIT_STREAMS, rows, strict=True):
-                firm.draws.extend_row(name, firm.index, row)
-        self._log(now, firm.id, _APPLY, j, -1, k)
+        v = firm.v = firm.draws.visit(firm.index, k)
+        fid = firm.id
+        self._lt(now)
+        self._lf(fid)
+        self._lc(_APPLY | st.code | _info(k))
         if st.screen_threshold is not None and not from_stock:
-            signal = firm.quality + st.screen_sd * rows[_SCREEN][k]
-            if signal < st.screen_threshold:
-                self._log(now, firm.id, _REJECT, j, -1, st.fallback)
+            if firm.quality + st.screen_sd * v[_SCREEN] < st.screen_threshold:
+                self._row(now, fid, _REJECT | st.code | _info(st.fallback))
                 self._vacate(firm, st.fallback)
                 self._to_fallback(firm, st)
                 return
         if st.unlimited or st.free:
-            self._vacate(firm, j)
-            self._admit(firm, st, from_queue=False, from_stock=from_stock)
+            if firm.state != _TRANSIT:
+                self._vacate(firm, j)
+            self._admit(firm, st, 0, from_stock)
         elif len(st.queue) < st.queue_limit:
             self._vacate(firm, j)
             self._enqueue(firm, st)
         elif can_block and st.can_block and firm.state == _RESIDENT:
             firm.state = _BLOCKED
             firm.target = j
-            firm.token += 1  # pause the stage's hazards
+            firm.pending = None  # pause the stage's hazards
             st.blocked.append(firm)
-            self._log(now, firm.id, _BLOCK, firm.stage, firm.carrier.id if firm.carrier else -1, j)
+            c = firm.carrier
+            self._row(now, fid, _BLOCK | self.stages[firm.stage].code | (c.code if c else 0) | _info(j))
         else:
-            self._log(now, firm.id, _SKIP, j, -1, st.fallback)
+            self._row(now, fid, _SKIP | st.code | _info(st.fallback))
             self._vacate(firm, st.fallback)
             self._to_fallback(firm, st)
 
@@ -520,34 +537,29 @@ class _Model:
 
     def _exit(self, firm: _Firm) -> None:
         firm.state = _DONE
-        firm.token += 1
-        self._log(self.env.now, firm.id, _EXIT_EV, -1, -1, -1)
+        firm.pending = None
+        self._row(self.env.now, firm.id, _EXIT_ROW)
 
     def _vacate(self, firm: _Firm, dest: int) -> None:
         """The firm leaves the slot it holds (if any), heading to ``dest``."""
-        if firm.state not in (_RESIDENT, _BLOCKED):
+        state = firm.state
+        if state != _RESIDENT and state != _BLOCKED:
             return
         st = self.stages[firm.stage]
         c = firm.carrier
-        self._log(self.env.now, firm.id, _LEAVE, st.idx, c.id if c is not None else -1, dest)
+        self._lt(self.env.now)
+        self._lf(firm.id)
+        self._lc(_LEAVE | st.code | (c.code if c is not None else 0) | _info(dest))
         del st.residents[firm.id]
         firm.state = _TRANSIT
-        firm.token += 1
+        firm.pending = None
         if c is not None:
             firm.carrier = None
             c.occupancy -= 1
-            if c.occupancy < c.capacity and c.free_pos < 0:
+            if c.free_pos < 0 and c.occupancy < c.capacity:
                 c.free_pos = len(st.free)
                 st.free.append(c)
             self._freed.append(st)
-
-    def _take_slot(self, st: _Stage, u: float) -> _Carrier:
-        free = st.free
-        c = free[int(u * len(free))]
-        c.occupancy += 1
-        if c.occupancy >= c.capacity:
-            self._drop_free(st, c)
-        return c
 
     @staticmethod
     def _drop_free(st: _Stage, c: _Carrier) -> None:
@@ -559,9 +571,18 @@ class _Model:
             last.free_pos = pos
         c.free_pos = -1
 
-    def _admit(self, firm: _Firm, st: _Stage, from_queue: bool, from_stock: bool = False) -> None:
+    def _admit(self, firm: _Firm, st: _Stage, from_queue: int, from_stock: bool = False) -> None:
         now = self.env.now
-        c = None if st.unlimited else self._take_slot(st, firm.rows[_PICK][firm.k])
+        if st.unlimited:
+            c = None
+            ccode = 0
+        else:
+            free = st.free
+            c = free[int(firm.v[_PICK] * len(free))]
+            c.occupancy += 1
+            if c.occupancy >= c.capacity:
+                self._drop_free(st, c)
+            ccode = c.code
         firm.carrier = c
         firm.stage = st.idx
         firm.state = _RESIDENT
@@ -571,29 +592,35 @@ class _Model:
         firm.spent_f = 0.0
         firm.spent_g = 0.0
         st.residents[firm.id] = firm
-        self._log(now, firm.id, _ADMIT, st.idx, c.id if c is not None else -1, 1 if from_queue else 0)
-        self._multipliers(firm, st)
+        self._lt(now)
+        self._lf(firm.id)
+        self._lc(_ADMIT | st.code | ccode | (_I_1 if from_queue else _I_0))
+        if st.hazard_policies:
+            self._multipliers(firm, st)
+        else:
+            firm.mult_f = firm.qf
+            firm.mult_g = firm.qg
         self._plan(firm, st)
 
     def _enqueue(self, firm: _Firm, st: _Stage) -> None:
         now = self.env.now
         firm.state = _WAITING
         firm.target = st.idx
-        firm.token += 1
+        firm.pending = None
         st.queue.append(firm)
-        self._log(now, firm.id, _WAIT, st.idx, -1, len(st.queue))
+        self._row(now, firm.id, _WAIT | st.code | _info(len(st.queue)))
         if st.patience is not None:
-            t = now + st.patience.inv_cum_hazard(firm.rows[_PATIENCE][firm.k])
+            t = now + st.patience.inv_cum_hazard(firm.v[_PATIENCE])
             if t < self.horizon:
-                self._at(t, self._renege, firm)
+                self._due(t, self._renege, firm)
 
-    def _renege(self, firm: _Firm, token: int) -> None:
-        if token != firm.token or firm.state != _WAITING:
+    def _renege(self, firm: _Firm) -> None:
+        if firm.state != _WAITING:
             return
         st = self.stages[firm.target]
         st.queue.remove(firm)
         firm.state = _TRANSIT
-        self._log(self.env.now, firm.id, _RENEGE, st.idx, -1, st.fallback)
+        self._row(self.env.now, firm.id, _RENEGE | st.code | _info(st.fallback))
         self._to_fallback(firm, st)
         self._drain()
 
@@ -601,64 +628,54 @@ class _Model:
         """Serve the waiting list, then blocked firms, while the stage has room."""
         while True:
             if st.free and st.queue:
-                firm = st.queue.popleft()
-                self._admit(firm, st, from_queue=True)
+                self._admit(st.queue.popleft(), st, 1)
             elif st.blocked and (st.free or len(st.queue) < st.queue_limit):
                 firm = st.blocked.popleft()
                 self._vacate(firm, st.idx)
                 if st.free and not st.queue:
-                    self._admit(firm, st, from_queue=False)
+                    self._admit(firm, st, 0)
                 else:
                     self._enqueue(firm, st)
             else:
                 return
 
     # ---------------------------------------------------------------- hazards
+    def _due(self, t: float, fn: Callable[[_Firm], None], firm: _Firm) -> None:
+        ev = _Due(fn, firm)
+        firm.pending = ev
+        self._schedule_raw(ev, NORMAL, t - self.env.now)
+
     def _multipliers(self, firm: _Firm, st: _Stage) -> None:
         mf, mg = firm.qf, firm.qg
-        if st.hazard_policies:
-            for which, factor, target in st.hazard_policies:
-                if _target_matches(target, st.name, firm.carrier, firm.sector, self.sectors):
-                    if which == 0:
-                        mf *= factor
-                    else:
-                        mg *= factor
+        for which, factor, target in st.hazard_policies:
+            if _target_matches(target, st.name, firm.carrier, firm.sector, self.sectors):
+                if which == 0:
+                    mf *= factor
+                else:
+                    mg *= factor
         firm.mult_f = mf
         firm.mult_g = mg
-
-    @staticmethod
-    def _time_to(dist: _Duration, clock0: float, budget_left: float, mult: float) -> float:
-        """Duration from clock value ``clock0`` until ``mult * (H(clock) - H(clock0))`` reaches the budget."""
-        if mult <= 0.0:
-            return INF
-        h0 = dist.cum_hazard(clock0)
-        x = dist.inv_cum_hazard(h0 + budget_left / mult)
-        return x - clock0
 
     def _plan(self, firm: _Firm, st: _Stage) -> None:
         """Schedule the firm's next residence event from its budgets left."""
         now = firm.mark
-        k = firm.k
-        rows = firm.rows
+        v = firm.v
         t_f = t_g = INF
-        if st.fail is not None:
-            left = rows[_F][k] - firm.spent_f
-            if st.fail_rate > 0.0:
-                m = firm.mult_f
-                t_f = now + left / (st.fail_rate * m) if m > 0 else INF
-            else:
-                clock0 = (now - firm.birth) if st.fail_age else (now - firm.entry)
-                t_f = now + self._time_to(st.fail, clock0, left, firm.mult_f)
-        if st.grad is not None:
-            left = rows[_G][k] - firm.spent_g
-            if st.grad_rate > 0.0:
-                m = firm.mult_g
-                t_g = now + left / (st.grad_rate * m) if m > 0 else INF
-            else:
-                clock0 = (now - firm.birth) if st.grad_age else (now - firm.entry)
-                t_g = now + self._time_to(st.grad, clock0, left, firm.mult_g)
+        if st.fail_rate > 0.0:
+            m = firm.mult_f
+            if m > 0.0:
+                t_f = now + (v[_F] - firm.spent_f) / (st.fail_rate * m)
+        elif st.fail is not None:
+            clock0 = (now - firm.birth) if st.fail_age else (now - firm.entry)
+            t_f = now + _time_to(st.fail, clock0, v[_F] - firm.spent_f, firm.mult_f)
+        if st.grad_rate > 0.0:
+            m = firm.mult_g
+            if m > 0.0:
+                t_g = now + (v[_G] - firm.spent_g) / (st.grad_rate * m)
+        elif st.grad is not None:
+            clock0 = (now - firm.birth) if st.grad_age else (now - firm.entry)
+            t_g = now + _time_to(st.grad, clock0, v[_G] - firm.spent_g, firm.mult_g)
         t_o = firm.entry + st.max_stay
-        firm.token += 1
         if t_f <= t_g and t_f <= t_o:
             t, fn = t_f, self._on_fail
         elif t_g <= t_o:
@@ -666,7 +683,12 @@ class _Model:
         else:
             t, fn = t_o, self._on_timeout
         if t < self.horizon:
-            self._at(max(t, self.env.now), fn, firm)
+            ev = _Due(fn, firm)
+            firm.pending = ev
+            now = self.env.now
+            self._schedule_raw(ev, NORMAL, t - now if t > now else 0.0)
+        else:
+            firm.pending = None
 
     def _book(self, firm: _Firm, st: _Stage, now: float) -> None:
         """Book the hazard spent since the firm's mark (before a multiplier changes)."""
@@ -688,31 +710,29 @@ class _Model:
         firm.mark = now
 
     # ---------------------------------------------------------------- residence events
-    def _on_fail(self, firm: _Firm, token: int) -> None:
-        if token != firm.token:
-            return
+    def _on_fail(self, firm: _Firm) -> None:
         now = self.env.now
         st = self.stages[firm.stage]
         c = firm.carrier
-        self._log(now, firm.id, _FAIL, st.idx, c.id if c is not None else -1, -1)
+        self._row(now, firm.id, _FAIL | st.code | (c.code if c is not None else 0) | _I_M1)
         self._vacate(firm, _FAILED)
         firm.state = _DONE
         self._drain()
 
-    def _on_graduate(self, firm: _Firm, token: int) -> None:
-        if token != firm.token:
-            return
+    def _on_graduate(self, firm: _Firm) -> None:
         st = self.stages[firm.stage]
-        dest = _pick(st.grad_cum, st.grad_dest, firm.rows[_ROUTE][firm.k])
-        self._log(self.env.now, firm.id, _GRADUATE, st.idx, firm.carrier.id if firm.carrier else -1, dest)
+        dest = _pick(st.grad_cum, st.grad_dest, firm.v[_ROUTE])
+        c = firm.carrier
+        self._lt(self.env.now)
+        self._lf(firm.id)
+        self._lc(_GRADUATE | st.code | (c.code if c is not None else 0) | _info(dest))
         self._move(firm, dest)
 
-    def _on_timeout(self, firm: _Firm, token: int) -> None:
-        if token != firm.token:
-            return
+    def _on_timeout(self, firm: _Firm) -> None:
         st = self.stages[firm.stage]
-        dest = _pick(st.out_cum, st.out_dest, firm.rows[_ROUTE][firm.k])
-        self._log(self.env.now, firm.id, _TIME_OUT, st.idx, firm.carrier.id if firm.carrier else -1, dest)
+        dest = _pick(st.out_cum, st.out_dest, firm.v[_ROUTE])
+        c = firm.carrier
+        self._row(self.env.now, firm.id, _TIME_OUT | st.code | (c.code if c is not None else 0) | _info(dest))
         self._move(firm, dest)
 
     def _move(self, firm: _Firm, dest: int) -> None:
@@ -726,8 +746,7 @@ class _Model:
     # ---------------------------------------------------------------- policies
     def _start_policies(self) -> None:
         for w in self.windows:
-            pol = w.policy
-            if isinstance(pol, ArrivalMultiplier):
+            if isinstance(w.policy, ArrivalMultiplier):
                 continue  # folded into the arrival intensity
             self._schedule(w.start, functools.partial(self._policy_change, w, True), URGENT)
             if w.end < self.horizon:
@@ -737,8 +756,7 @@ class _Model:
         pol = w.policy
         now = self.env.now
         if isinstance(pol, HazardMultiplier):
-            which = 0 if pol.hazard == "failure" else 1
-            entry = (which, pol.factor, pol.target)
+            entry = (0 if pol.hazard == "failure" else 1, pol.factor, pol.target)
             for st in self.stages:
                 if pol.target.stages is not None and st.name not in pol.target.stages:
                     continue
@@ -758,11 +776,7 @@ class _Model:
             for st in self.stages:
                 touched = False
                 for c in st.carriers:
-                    if (
-                        not _target_matches(pol.target, st.name, c, 0, self.sectors)
-                        if pol.target.sectors is None
-                        else False
-                    ):
+                    if not _target_matches(pol.target, st.name, c, 0, self.sectors):
                         continue
                     touched = True
                     factor = 1.0
@@ -806,6 +820,55 @@ class _Model:
         )
 
 
+class _ArrivalStream:
+    """Poisson arrivals by inversion of the cumulative intensity: firm n arrives at Lambda^-1(epoch n)."""
+
+    def __init__(
+        self,
+        model: _Model,
+        factory: _FirmFactory,
+        entry: int,
+        points: list[float],
+        rates: list[float],
+        cum: list[float],
+    ) -> None:
+        self.model = model
+        self.factory = factory
+        self.entry = entry
+        self.entry_code = _ARRIVE | _stage(entry) | _info(factory.source)
+        self.points = points
+        self.rates = rates
+        self.cum = cum
+        self.n = 0
+        self.t = 0.0
+
+    def next(self) -> None:
+        """Schedule the next arrival, if it falls before the horizon."""
+        epoch = self.factory.draws.epoch(self.n)
+        points, rates, cum = self.points, self.rates, self.cum
+        i = bisect_right(cum, epoch) - 1
+        # Skip zero-rate segments: the epoch is reached in the first later segment with positive rate.
+        while rates[i] == 0.0:
+            i += 1
+            if i >= len(points):
+                return
+        t = points[i] + (epoch - cum[i]) / rates[i]
+        if t >= self.model.horizon:
+            return
+        self.t = t
+        m = self.model
+        m._schedule_raw(_Call(self.fire), NORMAL, t - m.env.now)
+
+    def fire(self, _event: simpy.Event) -> None:
+        m = self.model
+        firm, _in_stage = self.factory.make(self.n, self.t)
+        m._row(self.t, firm.id, self.entry_code)
+        m._apply(firm, self.entry)
+        m._drain()
+        self.n += 1
+        self.next()
+
+
 class _FirmFactory:
     """Makes the firms of one source from its firm-indexed draws."""
 
@@ -830,7 +893,7 @@ class _FirmFactory:
         self.age = age
         self.in_stage = in_stage
         self.block = -1
-        self.attrs: tuple[list[float], ...] = ()
+        self.attrs: list[tuple[float, float, float, float]] = []
         fm = model.sc.firms
         self.bf = fm.quality_on_failure
         self.bg = fm.quality_on_graduation
@@ -845,7 +908,7 @@ class _FirmFactory:
             if self.in_stage is not None
             else [0.0] * BLOCK
         )
-        self.attrs = (sec, q, age, ins)
+        self.attrs = list(zip(sec, q, age, ins, strict=True))
         self.block = block
 
     def make(self, n: int, now: float) -> tuple[_Firm, float]:
@@ -853,26 +916,27 @@ class _FirmFactory:
         block, row = divmod(n, BLOCK)
         if block != self.block:
             self._load(block)
-        sec_u, q, age, ins = (a[row] for a in self.attrs)
+        sec_u, q, age, ins = self.attrs[row]
         m = self.model
         f = _Firm()
-        f.id = len(m.firms_source)
+        fid = len(m.firms_source)
+        f.id = fid
         f.source = self.source
         f.index = n
-        f.sector = (
-            self.sector_ids[bisect_right(self.sector_cum, sec_u)] if len(self.sector_ids) > 1 else self.sector_ids[0]
-        )
+        ids = self.sector_ids
+        sector = ids[bisect_right(self.sector_cum, sec_u)] if len(ids) > 1 else ids[0]
+        f.sector = sector
         f.quality = q
         f.qf = math.exp(-self.bf * q) if self.bf else 1.0
         f.qg = math.exp(self.bg * q) if self.bg else 1.0
-        f.birth = now - age
-        f.rows = self.draws.visit_rows(n)
+        birth = now - age
+        f.birth = birth
         f.draws = self.draws
         m.firms_source.append(self.source)
         m.firms_index.append(n)
-        m.firms_sector.append(f.sector)
+        m.firms_sector.append(sector)
         m.firms_quality.append(q)
-        m.firms_birth.append(f.birth)
+        m.firms_birth.append(birth)
         return f, min(ins, age)
 
 

@@ -87,7 +87,7 @@ class Calendar(_Frozen):
     """When the scenario starts and how long it runs."""
 
     start: CalendarDate = Field(description="first day simulated: a year, 'YYYY-MM' or 'YYYY-MM-DD'")
-    horizon_years: float = Field(gt=0, le=200, description="simulated span, years")
+    horizon_years: float = Field(gt=0, le=1_000_000, description="simulated span, years")
     warmup_years: float = Field(0.0, ge=0, description="years at the start excluded from flows and survival summaries")
 
     @property

@@ -12,9 +12,9 @@ Firms' draws are indexed by the firm, not by time. Firms come from *sources* (an
 an initial-stock entry) and are numbered within their source (``source_index``). A firm's
 attributes and its per-visit draws live in blocks of :data:`BLOCK` firms: firm ``n`` of source
 ``s`` reads row ``n % BLOCK`` of block ``n // BLOCK``. Per-visit streams (failure and graduation
-clock budgets, routing, carrier choice, patience, screening noise) have :data:`VISITS` columns: the
-``k``-th stage a firm applies to uses column ``k``; a firm that applies to more stages than that
-gets further columns from a generator keyed by the firm itself.
+clock budgets, routing, carrier choice, patience, screening noise) are drawn per ``(block, visit
+number)``: the ``k``-th stage a firm applies to uses the numbers of visit ``k``, whenever that
+happens.
 
 So replication ``r`` of a baseline and of a policy variant give firm ``(s, n)`` exactly the same
 luck: the same arrival epoch on the unit-rate clock, the same quality and sector, the same clock
@@ -34,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BLOCK", "STREAMS", "VISITS", "SourceDraws", "Streams", "stream_id"]
+__all__ = ["BLOCK", "STREAMS", "VISIT_STREAMS", "SourceDraws", "Streams", "VisitDraws", "stream_id"]
 
 STREAMS: tuple[str, ...] = (
     # 0..: append only; never reorder or remove.
@@ -54,13 +54,13 @@ STREAMS: tuple[str, ...] = (
     "carrier_specialism",  # carrier set-up: specialised or not, and in which sector
 )
 
-BLOCK = 4096
-"""Firms per block of pre-drawn numbers."""
+_BLOCK_BITS = 12
+BLOCK = 1 << _BLOCK_BITS
+"""Firms per block of pre-drawn numbers (4096)."""
+_ROW_MASK = BLOCK - 1
 
-VISITS = 8
-"""Per-visit columns drawn in a block; later visits are drawn per firm."""
-
-_EXTRA_BLOCK = 1 << 30  # block index reserved for per-firm overflow draws
+_VISITS_KEY = 1 << 20
+"""Blocks of per-visit draws are keyed ``block * _VISITS_KEY + visit``: room for a million visits."""
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,17 +89,22 @@ class Streams:
         return SourceDraws(self, source)
 
 
-_PerVisit = Callable[[np.random.Generator, tuple[int, ...]], FloatArray]
+_PerVisit = Callable[[np.random.Generator, int], FloatArray]
 
 _VISIT_STREAMS: dict[str, _PerVisit] = {
-    "failure_budget": lambda g, shape: g.standard_exponential(shape),
-    "graduation_budget": lambda g, shape: g.standard_exponential(shape),
-    "route": lambda g, shape: g.random(shape),
-    "carrier_pick": lambda g, shape: g.random(shape),
-    "patience_budget": lambda g, shape: g.standard_exponential(shape),
-    "screen_noise": lambda g, shape: g.standard_normal(shape),
+    "failure_budget": lambda g, n: g.standard_exponential(n),
+    "graduation_budget": lambda g, n: g.standard_exponential(n),
+    "route": lambda g, n: g.random(n),
+    "carrier_pick": lambda g, n: g.random(n),
+    "patience_budget": lambda g, n: g.standard_exponential(n),
+    "screen_noise": lambda g, n: g.standard_normal(n),
 }
 VISIT_STREAMS: tuple[str, ...] = tuple(_VISIT_STREAMS)
+"""The per-visit streams, in the order of the tuple :meth:`SourceDraws.visit` returns."""
+
+VisitDraws = tuple[float, float, float, float, float, float]
+
+_CACHE_BLOCKS = 32  # (block, visit) entries kept; older ones are dropped and re-drawn if needed again
 
 
 class SourceDraws:
@@ -108,10 +113,9 @@ class SourceDraws:
     def __init__(self, streams: Streams, source: int) -> None:
         self._streams = streams
         self._source = source
-        self._visit_blocks: dict[tuple[str, int], list[list[float]]] = {}
+        self._visit_blocks: dict[int, list[VisitDraws]] = {}
         self._epoch_block = -1
         self._epochs: list[float] = []
-        self._epoch_base = 0.0
 
     def firm_values(
         self, stream: str, block: int, draw: Callable[[np.random.Generator, int], FloatArray]
@@ -119,45 +123,26 @@ class SourceDraws:
         """One value per firm of ``block`` from ``stream``, drawn by ``draw(generator, BLOCK)``."""
         return draw(self._streams.generator(stream, self._source, block), BLOCK)
 
-    def visit_rows(self, index: int) -> tuple[list[float], ...]:
-        """The per-visit rows of firm ``index``, one list per stream in :data:`VISIT_STREAMS`.
+    def visit(self, index: int, k: int) -> VisitDraws:
+        """Firm ``index``'s draws for its ``k``-th stage visit, one per stream in :data:`VISIT_STREAMS`.
 
-        Each row has :data:`VISITS` entries; :meth:`extend_row` adds more when a firm needs them.
+        Draws for visit ``k`` of a block of firms come from generators keyed by ``(stream, source,
+        block * VISITS_KEY + k)``: they are drawn when the first firm of the block gets there, kept in
+        a small cache, and drawn again (identically) if needed after leaving it.
         """
-        block, row = divmod(index, BLOCK)
-        out = []
-        for name, draw in _VISIT_STREAMS.items():
-            key = (name, block)
-            rows = self._visit_blocks.get(key)
-            if rows is None:
-                gen = self._streams.generator(name, self._source, block)
-                rows = draw(gen, (BLOCK, VISITS)).tolist()
-                self._visit_blocks[key] = rows
-            out.append(rows[row])
-        if row == BLOCK - 1:
-            # The last firm of a block has its rows; the block's storage is no longer needed.
-            for name in _VISIT_STREAMS:
-                self._visit_blocks.pop((name, block), None)
-        return tuple(out)
-
-    def extend_row(self, stream: str, index: int, row: list[float]) -> None:
-        """Append further per-visit draws to ``row`` (firm ``index``'s row of ``stream``)."""
-        gen = np.random.Generator(
-            np.random.PCG64(
-                np.random.SeedSequence(
-                    self._streams.seed,
-                    spawn_key=(
-                        self._streams.replication,
-                        stream_id(stream),
-                        self._source,
-                        _EXTRA_BLOCK,
-                        index,
-                        len(row),
-                    ),
-                )
-            )
-        )
-        row.extend(_VISIT_STREAMS[stream](gen, (VISITS,)).tolist())
+        key = (index >> _BLOCK_BITS) * _VISITS_KEY + k
+        cols = self._visit_blocks.get(key)
+        if cols is not None:
+            return cols[index & _ROW_MASK]
+        arrays = [
+            draw(self._streams.generator(name, self._source, key), BLOCK).tolist()
+            for name, draw in _VISIT_STREAMS.items()
+        ]
+        cols = list(zip(*arrays, strict=True))
+        if len(self._visit_blocks) >= _CACHE_BLOCKS:
+            del self._visit_blocks[next(iter(self._visit_blocks))]
+        self._visit_blocks[key] = cols
+        return cols[index & _ROW_MASK]
 
     def epoch(self, index: int) -> float:
         """The ``index``-th epoch (0-based) of this source's unit-rate Poisson process."""

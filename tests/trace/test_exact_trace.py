@@ -131,7 +131,13 @@ def test_time_out_routes_by_on_timeout_not_graduation() -> None:
 def test_hazard_multiplier_retimes_pending_event_from_budget_left() -> None:
     # Exponential graduation at rate 1 per year; from t = 0.5 the rate doubles. A firm whose budget is E
     # graduates at E if E < 0.5, else at 0.5 + (E - 0.5) / 2.
-    base = tiny(**{"stages.a.graduation": {"dist": "exponential", "rate": 1.0}, "initial_stock.0.count": 200})
+    base = tiny(
+        **{
+            "stages.a.graduation": {"dist": "exponential", "rate": 1.0},
+            "initial_stock.0.count": 200,
+            "calendar.horizon_years": 30,
+        }
+    )
     pol = dict(base)
     pol["policies"] = [
         {"type": "hazard_multiplier", "hazard": "graduation", "factor": 2.0, "start": "2020-07-02", "target": {"stages": ["a"]}}
