@@ -24,7 +24,7 @@ Time is in years throughout.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Annotated, Literal
 
 import numpy as np
@@ -246,14 +246,10 @@ class Piecewise(_Duration):
         if y <= 0:
             return 0.0
         cum = self._cum
-        i = bisect_right(cum, y) - 1
-        while i < len(self.rates) and self.rates[i] == 0:
-            # Flat stretch: the budget is spent at the next break with positive hazard, or never.
-            if i == len(self.breaks):
-                return math.inf
-            i += 1
-            if cum[i] >= y:
-                return self.breaks[i - 1]
+        # the interval i with cum[i] < y <= cum[i + 1] (flat stretches are skipped by the strict '<')
+        i = bisect_left(cum, y) - 1
+        if i >= len(self.breaks) and self.rates[-1] == 0:
+            return math.inf
         start = self.breaks[i - 1] if i > 0 else 0.0
         return start + (y - cum[i]) / self.rates[i]
 

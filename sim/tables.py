@@ -212,9 +212,10 @@ def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dic
     """The run's summary (a JSON-ready dict): per stage flows, stays and occupancy; overall outcomes.
 
     Flows count events in ``[warmup, horizon)``; mean occupancy is the exact time-average over the
-    same window; survival is Kaplan-Meier over firms arriving after the warm-up, split by whether they
-    ever entered a carrier (note: that split conditions on the future, so it mixes selection, time at
-    risk and treatment -- use paired comparisons for effects).
+    same window; survival is the Kaplan-Meier estimate of P(not failed by t years after arrival) over
+    firms arriving after the warm-up (firms that exited count as not failed; the horizon censors),
+    split by whether they ever entered a carrier (that split conditions on the future, so it mixes
+    selection, time at risk and treatment -- use paired comparisons for effects).
     """
     cols = out.log.columns()
     t, ev, stage = cols["time"], cols["event"], cols["stage"]
@@ -255,8 +256,11 @@ def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dic
             ),
         }
     post = firms[~firms["in_warmup"].to_numpy()]
-    dur = post["survival_years"].to_numpy()
     obs = (post["outcome"] == "failed").to_numpy()
+    # A firm that left the system (exit) did not fail: it counts as not failed up to the horizon, so the
+    # curves estimate P(not failed by t) rather than a survival with exits treated as lost to follow-up.
+    exited = (post["outcome"] == "exited").to_numpy()
+    dur = np.where(exited, out.horizon - post["arrival_time"].to_numpy(), post["survival_years"].to_numpy())
     carrier = post["ever_in_carrier"].to_numpy()
     survival = {
         "years": list(SURVIVAL_YEARS),
