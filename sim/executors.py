@@ -127,6 +127,9 @@ def local_dask_executor(workers: int = 2, processes: bool = True) -> Iterator[Ex
                 threads_per_worker=1,
                 processes=processes,
                 host="127.0.0.1",
+                # TCP even for threads (Dask would pick in-process queues): tasks and results then
+                # cross the same serialisation as on a real cluster.
+                protocol="tcp://",
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .engine import SimOutput
 from .event_log import Ev
@@ -196,6 +195,8 @@ def km_survival(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ..
     ``durations`` in years; ``observed`` is True where the firm failed (False: censored).
     Uses :func:`scipy.stats.ecdf` with censored data.
     """
+    from scipy import stats  # imported here: scipy.stats is slow to import and only needed for summaries
+
     if len(durations) == 0:
         return [None] * len(at)
     data = stats.CensoredData(uncensored=durations[observed], right=durations[~observed])

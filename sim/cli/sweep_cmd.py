@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
-from ..experiment.design import parse_setting
+from ..experiment.design import design_points, parse_setting, sweep_arms
 from .common import add_seed, format_table, load_or_default, positive_int
 from .run_cmd import add_experiment_args, experiment_executor, notes_text, pm, run_guarded
 
@@ -73,6 +73,7 @@ def sweep_text(result: ExperimentResult, metrics: list[str]) -> str:
 def main(args: argparse.Namespace) -> int:
     settings = [parse_setting(s) for s in args.settings]
     sc = load_or_default(args.scenario)
+    sweep_arms(sc, design_points(settings, args.zip))  # every point valid before a cluster is contacted
     out = args.out or Path("out") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', sc.name) or 'scenario'}_sweep"
     metrics = args.metrics or list(DEFAULT_METRICS)
 

@@ -35,6 +35,8 @@ def parse_value(text: str) -> Any:
         The text is an array or a table (sweep one scalar at a time).
     """
     text = text.strip()
+    if text.startswith(("[", "{")):
+        raise ScenarioError([f"{text}: sweep values must be single values (numbers, strings, true/false)"])
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

@@ -9,6 +9,7 @@ the same bytes, so the executor and the number of workers never change a result.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 import time
@@ -27,7 +28,7 @@ from ..executors import SerialExecutor, describe_executor, parallelism
 from ..output import atomic_write_text, provenance, write_json
 from ..scenario import Scenario
 from .arms import Arm, make_arms
-from .store import ExperimentStore
+from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
 from .tasks import ReplicationOutput, ReplicationTask, run_task
 
@@ -139,7 +140,9 @@ class ExperimentResult:
                     frame = self._frames[(a, r)]
                 else:
                     assert self._store is not None
-                    frame = self._store.load(a, r)[1]
+                    loaded = self._store.load(a, r)[1]
+                    assert loaded is not None
+                    frame = loaded
                 yield decorate_timeseries(self._layout, arm, frame)
 
     @functools.cached_property
@@ -193,7 +196,7 @@ def _execute(
     keep_events: bool,
     executor: Executor,
     window: int,
-    on_result: Any,
+    on_result: Callable[[int, int, ReplicationOutput], None],
     bar: Any,
 ) -> tuple[list[ReplicationFailure], float]:
     """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``."""
@@ -236,8 +239,7 @@ def _execute(
             fut.cancel()
         raise
     if broken:
-        not_run = [item for item in queue]
-        for a, r in not_run:
+        for a, r in list(queue):
             failures.append(
                 ReplicationFailure(
                     arms[a].label, arms[a].scenario.name, arms[a].replication(r), "not run: the worker pool broke"
@@ -366,7 +368,8 @@ def execute(
     reused = len(done)
 
     def on_result(a: int, r: int, output: ReplicationOutput) -> None:
-        done[(a, r)] = output.summary
+        # Keep the summary as a checkpoint gives it back, so fresh and resumed runs build the same tables.
+        done[(a, r)] = json.loads(summary_text(output.summary))
         if store is not None:
             store.save(a, r, output)
         else:
@@ -383,8 +386,11 @@ def execute(
         delay=2.0,
         dynamic_ncols=True,
     ) as bar:
-        # A few tasks per worker in flight keeps workers busy without queueing the whole experiment.
-        failures, sim_seconds = _execute(arms, todo, seed, keep_events, ex, max(2, 4 * parallelism(ex)), on_result, bar)
+        # A few tasks per worker in flight keep workers busy without queueing the whole experiment;
+        # one at a time when serial, so each replication is saved as soon as it is done.
+        workers = parallelism(ex)
+        window = 4 * workers if workers > 1 else 1
+        failures, sim_seconds = _execute(arms, todo, seed, keep_events, ex, window, on_result, bar)
     meta: dict[str, Any] = {
         "kind": kind,
         "seed": seed,

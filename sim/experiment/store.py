@@ -8,12 +8,13 @@ Layout::
                                    arms), named by the engine's replication index
     replications/rep-00000.events.parquet, rep-00000.firms.parquet   with keep_events only
 
-A checkpoint file is the replication's monthly time series as Parquet, with its summary (JSON) and a
-SHA-256 checksum in the Parquet footer's key-value metadata. The checksum covers the summary, the
-time series as CSV text and the checksums of any event files, so a damaged or truncated file is
-caught on reading and recomputed. Files are written to a temporary name and renamed, so a run killed
-at any moment leaves whole checkpoints or none; the event files are renamed before the checkpoint
-that vouches for them.
+A checkpoint is the replication's monthly time series as Parquet, with its summary (JSON) in the
+Parquet footer's key-value metadata, and beside it ``rep-00000.sha256``: the SHA-256 of every file
+of the replication, in ``sha256sum`` format (``sha256sum -c`` checks it by hand). Files are written
+to a temporary name and renamed, the checksum file last: it is the mark of a finished replication.
+So a run killed at any moment leaves finished replications, or files without a checksum file, which
+are computed again; a file damaged later (truncated, a flipped byte, a file from another
+replication) fails its checksum or its identity check and is computed again.
 
 ``experiment.json`` is written before the first replication and holds nothing that changes from run
 to run; a resume whose seed, replication count or scenarios differ from it is refused.
@@ -37,10 +38,9 @@ import pyarrow.parquet as pq
 from ..errors import ScenarioError
 from ..output import atomic_write_text, package_versions, write_json
 from .arms import Arm
-from .tables import csv_text
 from .tasks import ReplicationOutput
 
-__all__ = ["MANIFEST", "OUTPUT_FILES", "CheckpointError", "ExperimentStore"]
+__all__ = ["MANIFEST", "OUTPUT_FILES", "CheckpointError", "ExperimentStore", "summary_text"]
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,6 @@ OUTPUT_FILES = (
 """Top-level files an experiment writes (removed by ``overwrite``)."""
 
 _SUMMARY_KEY = b"incuchain.summary"
-_CHECKSUM_KEY = b"incuchain.sha256"
-_EVENTS_KEY = b"incuchain.events_sha256"
-_FIRMS_KEY = b"incuchain.firms_sha256"
 
 
 class CheckpointError(Exception):
@@ -77,12 +74,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _content_digest(summary_json: str, timeseries: pd.DataFrame, events_sha: str, firms_sha: str) -> str:
-    h = hashlib.sha256()
-    for part in (summary_json, csv_text(timeseries), events_sha, firms_sha):
-        h.update(part.encode())
-        h.update(b"\0")
-    return h.hexdigest()
+def summary_text(summary: dict[str, Any]) -> str:
+    """A summary as JSON text, keys in their own order (stages in chain order, not alphabetical)."""
+    return json.dumps(summary)
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
@@ -189,7 +183,7 @@ class ExperimentStore:
             self._clear()
         elif manifest_path.exists():
             if not resume:
-                done = sum(1 for _ in rep_dir.rglob("rep-*[0-9].parquet")) if rep_dir.exists() else 0
+                done = sum(1 for _ in rep_dir.rglob("rep-*.sha256")) if rep_dir.exists() else 0
                 raise ScenarioError(
                     [
                         f"{self.root}: holds an experiment already ({done} replication files); "
@@ -213,10 +207,14 @@ class ExperimentStore:
             folder.mkdir(exist_ok=True)
             for arm in self.arms:
                 atomic_write_text(folder / f"{arm.label}.toml", arm.toml)
+        # Temporary files are left only by a run killed mid-write; none of them is a result.
+        for name in OUTPUT_FILES:
+            for tmp in self.root.glob(f".{name}.tmp*"):
+                tmp.unlink()
         for a in range(len(self.arms)):
             self.folder(a).mkdir(parents=True, exist_ok=True)
             for tmp in self.folder(a).glob(".*.tmp*"):
-                tmp.unlink()  # left by a run killed mid-write
+                tmp.unlink()
 
     def _clear(self) -> None:
         for name in (REPLICATIONS, "scenarios"):
@@ -232,79 +230,83 @@ class ExperimentStore:
         base = self.root / REPLICATIONS
         return base if len(self.arms) == 1 else base / self.arms[a].label
 
-    def rep_path(self, a: int, r: int, suffix: str = "") -> Path:
-        """Checkpoint file of the experiment's replication ``r`` of arm ``a`` (``suffix``: events, firms)."""
+    def rep_path(self, a: int, r: int, suffix: str = "parquet") -> Path:
+        """A file of the experiment's replication ``r`` of arm ``a``.
+
+        ``suffix``: ``parquet`` (the checkpoint), ``events.parquet``, ``firms.parquet``, ``sha256``.
+        """
         index = self.arms[a].replication(r)
-        return self.folder(a) / f"rep-{index:05d}{'.' + suffix if suffix else ''}.parquet"
+        return self.folder(a) / f"rep-{index:05d}.{suffix}"
+
+    def _files(self, a: int, r: int) -> list[Path]:
+        extra = ["events.parquet", "firms.parquet"] if self.keep_events else []
+        return [self.rep_path(a, r, s) for s in (*extra, "parquet")]
 
     def save(self, a: int, r: int, output: ReplicationOutput) -> None:
-        """Write one finished replication (event files first, then the checkpoint that vouches for them)."""
-        events_sha = firms_sha = ""
+        """Write one finished replication: its files, then the checksum file that marks it finished."""
+        blobs: list[bytes] = []
         if self.keep_events:
             if output.events_parquet is None or output.firms_parquet is None:
                 raise ValueError("keep_events is set but the replication returned no events")
-            _atomic_bytes(self.rep_path(a, r, "events"), output.events_parquet)
-            _atomic_bytes(self.rep_path(a, r, "firms"), output.firms_parquet)
-            events_sha, firms_sha = _sha256(output.events_parquet), _sha256(output.firms_parquet)
-        summary_json = json.dumps(output.summary, sort_keys=True)
+            blobs += [output.events_parquet, output.firms_parquet]
         table = pa.Table.from_pandas(output.timeseries, preserve_index=False)
         meta = dict(table.schema.metadata or {})
-        meta[_SUMMARY_KEY] = summary_json.encode()
-        meta[_CHECKSUM_KEY] = _content_digest(summary_json, output.timeseries, events_sha, firms_sha).encode()
-        if self.keep_events:
-            meta[_EVENTS_KEY] = events_sha.encode()
-            meta[_FIRMS_KEY] = firms_sha.encode()
-        table = table.replace_schema_metadata(meta)
-        path = self.rep_path(a, r)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
+        meta[_SUMMARY_KEY] = summary_text(output.summary).encode()
+        buf = pa.BufferOutputStream()
+        pq.write_table(table.replace_schema_metadata(meta), buf, compression="zstd")
+        blobs.append(buf.getvalue().to_pybytes())
+        lines = []
+        for path, data in zip(self._files(a, r), blobs, strict=True):
+            _atomic_bytes(path, data)
+            lines.append(f"{_sha256(data)}  {path.name}\n")
+        _atomic_bytes(self.rep_path(a, r, "sha256"), "".join(lines).encode())
 
-    def load(self, a: int, r: int) -> tuple[dict[str, Any], pd.DataFrame]:
-        """Read and verify one checkpoint: ``(summary, timeseries)``.
+    def load(self, a: int, r: int, frame: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
+        """Read and verify one replication: ``(summary, timeseries)`` (``None`` for it unless ``frame``).
 
         Raises
         ------
         FileNotFoundError
-            The replication has not been written.
+            The replication has not been written (no file of it exists).
         CheckpointError
-            The file is unreadable, lacks its checksum, fails it, or belongs to another replication.
+            Its files are incomplete, fail their checksums, or belong to another replication.
         """
-        path = self.rep_path(a, r)
+        sums = self.rep_path(a, r, "sha256")
+        files = self._files(a, r)
         try:
-            table = pq.read_table(path)
+            listing = sums.read_text(encoding="utf-8")
         except FileNotFoundError:
+            if any(p.exists() for p in files):
+                raise CheckpointError(files[-1], "no checksum file: the run stopped while writing it") from None
             raise
-        except (OSError, pa.ArrowException) as exc:
-            raise CheckpointError(path, f"unreadable ({exc})") from None
-        meta = table.schema.metadata or {}
-        if _SUMMARY_KEY not in meta or _CHECKSUM_KEY not in meta:
-            raise CheckpointError(path, "no summary or checksum in the file")
-        summary_json = meta[_SUMMARY_KEY].decode()
-        events_sha = meta.get(_EVENTS_KEY, b"").decode()
-        firms_sha = meta.get(_FIRMS_KEY, b"").decode()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CheckpointError(sums, f"unreadable ({exc})") from None
+        expected = {}
+        for line in listing.splitlines():
+            digest, _, name = line.partition("  ")
+            expected[name] = digest
+        data = b""
+        for path in files:
+            if path.name not in expected:
+                raise CheckpointError(sums, f"lists no checksum for {path.name}")
+            try:
+                data = path.read_bytes()
+            except OSError:
+                raise CheckpointError(path, "missing") from None
+            if _sha256(data) != expected[path.name]:
+                raise CheckpointError(path, "checksum mismatch (the file was changed or damaged)")
         try:
-            frame = table.to_pandas()
-        except (pa.ArrowException, ValueError) as exc:
-            raise CheckpointError(path, f"unreadable table ({exc})") from None
-        if _content_digest(summary_json, frame, events_sha, firms_sha) != meta[_CHECKSUM_KEY].decode():
-            raise CheckpointError(path, "checksum mismatch (the file was changed or damaged)")
-        summary: dict[str, Any] = json.loads(summary_json)
+            # ``data`` is the checkpoint, read last in the loop above; its footer holds the summary.
+            summary: dict[str, Any] = json.loads(pq.read_schema(pa.BufferReader(data)).metadata[_SUMMARY_KEY])
+            table = pq.read_table(pa.BufferReader(data)).to_pandas() if frame else None
+        except (OSError, KeyError, TypeError, ValueError, pa.ArrowException) as exc:
+            raise CheckpointError(files[-1], f"unreadable ({exc})") from None
         arm = self.arms[a]
-        expected = (arm.scenario.name, self.seed, arm.replication(r))
+        want = (arm.scenario.name, self.seed, arm.replication(r))
         found = (summary.get("scenario"), summary.get("seed"), summary.get("replication"))
-        if found != expected:
-            raise CheckpointError(path, f"holds (scenario, seed, replication) {found}, expected {expected}")
-        if self.keep_events:
-            for suffix, sha in (("events", events_sha), ("firms", firms_sha)):
-                side = self.rep_path(a, r, suffix)
-                try:
-                    data = side.read_bytes()
-                except OSError:
-                    raise CheckpointError(side, "missing") from None
-                if _sha256(data) != sha:
-                    raise CheckpointError(side, "checksum mismatch (the file was changed or damaged)")
-        return summary, frame
+        if found != want:
+            raise CheckpointError(files[-1], f"holds (scenario, seed, replication) {found}, expected {want}")
+        return summary, table
 
     def scan(self) -> tuple[dict[tuple[int, int], dict[str, Any]], list[str]]:
         """Verify every checkpoint on disk: the good ones' summaries, and what was damaged (deleted).
@@ -321,13 +323,13 @@ class ExperimentStore:
         for a in range(len(self.arms)):
             for r in range(self.reps):
                 try:
-                    summary, _ = self.load(a, r)
+                    summary, _ = self.load(a, r, frame=False)
                 except FileNotFoundError:
                     continue
                 except CheckpointError as exc:
                     log.warning("damaged checkpoint, computing it again: %s", exc)
                     damaged.append(str(exc))
-                    for suffix in ("", "events", "firms"):
+                    for suffix in ("sha256", "parquet", "events.parquet", "firms.parquet"):
                         self.rep_path(a, r, suffix).unlink(missing_ok=True)
                     continue
                 done[(a, r)] = summary

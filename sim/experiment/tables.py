@@ -8,7 +8,6 @@ reproduces the row).
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -123,8 +122,3 @@ def write_csv_stream(path: Path, frames: Iterable[pd.DataFrame]) -> None:
             fh.write(csv_text(frame, header=first))
             first = False
     os.replace(tmp, path)
-
-
-def is_missing(value: Any) -> bool:
-    """``None`` or NaN."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
