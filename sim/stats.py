@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as _sps
+from scipy import special as _special  # stdtrit: Student t quantile, without importing scipy.stats
 
 __all__ = ["Estimate", "as_values", "ci_ratio", "mean_ci", "paired_difference", "welch_difference"]
 
@@ -117,7 +117,7 @@ def mean_ci(values: Values, level: float = 0.95) -> Estimate:
         return Estimate(n, value, 0.0, 0.0, value, value, level, df, NO_VARIATION)
     sd = float(np.std(x, ddof=1))
     se = sd / math.sqrt(n)
-    half = float(_sps.t.ppf(0.5 + level / 2.0, df)) * se
+    half = float(_special.stdtrit(df, 0.5 + level / 2.0)) * se
     return Estimate(n, mean, sd, se, mean - half, mean + half, level, df)
 
 
@@ -164,7 +164,7 @@ def welch_difference(baseline: Values, variant: Values, level: float = 0.95) -> 
         return Estimate(n, diff, nan, 0.0, diff, diff, level, nan, NO_VARIATION)
     se = math.sqrt(qb + qv)
     df = (qb + qv) ** 2 / (qb**2 / (nb - 1) + qv**2 / (nv - 1))
-    half = float(_sps.t.ppf(0.5 + level / 2.0, df)) * se
+    half = float(_special.stdtrit(df, 0.5 + level / 2.0)) * se
     return Estimate(n, diff, nan, se, diff - half, diff + half, level, df)
 
 
