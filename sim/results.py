@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -11,6 +11,9 @@ from .engine import CarrierInfo, SimOutput
 from .event_log import events_frame
 from .scenario import Scenario
 from .tables import firm_table, run_summary, stage_timeseries
+
+if TYPE_CHECKING:
+    from .plot import RunPlots
 
 __all__ = ["RunResult"]
 
@@ -69,6 +72,13 @@ class RunResult:
                 "capacity": [c.capacity for c in rows],
             }
         )
+
+    @functools.cached_property
+    def plot(self) -> RunPlots:
+        """Figures of this replication: ``res.plot.flow()``, ``.occupancy()``, ``.survival()``, ``.carriers()``."""
+        from .plot import RunPlots  # imported on first use: results do not load matplotlib
+
+        return RunPlots(self)
 
     @functools.cache  # noqa: B019 - results are immutable and few; caching on self is intended
     def summary(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pandas as pd
 from ..experiment import compare
 from ..scenario import load_scenario
 from .common import add_seed, format_table, positive_int
-from .run_cmd import add_experiment_args, experiment_executor, notes_text, run_guarded
+from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, notes_text, run_guarded
 
 HEADLINE = ("active_at_horizon", "failed", "exited")
 STAGE_HEADLINE = ("entries", "graduations", "timeouts", "failures", "mean_stay_years", "mean_occupancy")
@@ -44,6 +44,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--all", action="store_true", help="print every metric (default: the headline ones)")
     add_experiment_args(p)
+    add_report_arg(p)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
 
@@ -110,6 +111,12 @@ def main(args: argparse.Namespace) -> int:
             )
         for line in notes_text(cmp.experiment):
             print(line, file=sys.stderr)
+        if args.report:
+            from ..report import write_comparison_report  # matplotlib only when a report is asked for
+
+            write_comparison_report(out, cmp)
+            if not args.quiet:
+                print(f"report: {out / 'report.html'}")
         if not args.quiet:
             print(
                 f"{variant.name} (variant) - {base.name} (baseline): {args.reps} paired replications "

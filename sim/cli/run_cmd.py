@@ -43,8 +43,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--reps", type=positive_int, default=1, help="replications (default 1: a single run)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario name>)")
     add_experiment_args(p)
+    add_report_arg(p)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
+
+
+def add_report_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html (self-contained) and figures/ (PNG and SVG) to the output folder",
+    )
 
 
 # -- options and helpers shared by the experiment commands (run --reps, compare, sweep) ---------------
@@ -212,10 +221,16 @@ def main(args: argparse.Namespace) -> int:
     res = run(sc, seed=args.seed, replication=args.replication)
     out = args.out or default_out(sc.name)
     write_run(res, out)
+    if args.report:
+        from ..report import write_report  # imported here: matplotlib only when a report is asked for
+
+        write_report(out, res)
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
         print(summary_text(res.summary(), labels))
         print(f"\nwrote {out}/ (events.parquet, firms.parquet, timeseries.csv, summary.json, ...)")
+        if args.report:
+            print(f"report: {out / 'report.html'}")
     return 0
 
 
@@ -239,8 +254,14 @@ def _experiment(args: argparse.Namespace) -> int:
         )
     for line in notes_text(result):
         print(line, file=sys.stderr)
+    if args.report:
+        from ..report import write_report
+
+        write_report(out, result)
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
+        if args.report:
+            print(f"report: {out / 'report.html'}")
         print(
             f"{sc.name}: {args.reps} replications (seed {args.seed}), {sc.calendar.horizon_years:g} years; "
             "means with 95% confidence intervals\n"

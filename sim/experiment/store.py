@@ -55,6 +55,7 @@ OUTPUT_FILES = (
     "timeseries.csv",
     "effects.csv",
     "meta.json",
+    "report.html",
 )
 """Top-level files an experiment writes (removed by ``overwrite``)."""
 
@@ -217,7 +218,7 @@ class ExperimentStore:
                 tmp.unlink()
 
     def _clear(self) -> None:
-        for name in (REPLICATIONS, "scenarios"):
+        for name in (REPLICATIONS, "scenarios", "figures"):
             if (self.root / name).is_dir():
                 shutil.rmtree(self.root / name)
         for name in OUTPUT_FILES:

@@ -1,0 +1,244 @@
+"""Budget figures: spending by instrument and year, and the cost of each additional outcome.
+
+The simulator has no budget ledger yet; these figures are written against the tidy tables it will
+produce, so that they work as soon as it does:
+
+* the ledger (:data:`LEDGER_COLUMNS`): one row per payment -- ``date`` (a calendar date) or
+  ``time_years`` (years since the start), ``policy``, ``instrument``, ``recipient``, ``amount_yuan``;
+  with a ``replication`` column, bars show the mean per replication;
+* cost-effectiveness (:data:`COST_COLUMNS`): one row per outcome -- ``metric``, ``cost_per_unit``
+  (yuan per additional unit of the outcome), ``ci_low``, ``ci_high``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .effects import metric_label, metric_unit
+from .style import (
+    HATCHES,
+    SERIES_COLOURS,
+    TEXT_GREY,
+    FigureInfo,
+    finish_figure,
+    new_figure,
+    no_data,
+    style_context,
+)
+
+__all__ = ["COST_COLUMNS", "LEDGER_COLUMNS", "cost_effectiveness_figure", "spend_by_year", "spend_figure", "yuan_scale"]
+
+LEDGER_COLUMNS = ("date", "time_years", "policy", "instrument", "recipient", "amount_yuan")
+"""Columns of a budget ledger (``date`` or ``time_years``, or both)."""
+
+COST_COLUMNS = ("metric", "cost_per_unit", "ci_low", "ci_high")
+"""Columns of a cost-effectiveness table (yuan per additional unit of ``metric``)."""
+
+
+def yuan_scale(largest: float) -> tuple[float, str]:
+    """A divisor and unit for amounts up to ``largest`` yuan: yuan, thousand, million or billion yuan."""
+    for div, unit in ((1e9, "billion yuan"), (1e6, "million yuan"), (1e3, "thousand yuan")):
+        if abs(largest) >= div:
+            return div, unit
+    return 1.0, "yuan"
+
+
+def spend_by_year(ledger: pd.DataFrame, start_year: float | None = None) -> pd.DataFrame:
+    """Spending per calendar year and instrument (mean per replication when there are several).
+
+    Parameters
+    ----------
+    ledger:
+        Payments (:data:`LEDGER_COLUMNS`).
+    start_year:
+        The scenario's start as a decimal year, to date payments given only by ``time_years``; without
+        it they are counted by model year (0 = the first year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year``, ``instrument``, ``amount_yuan``.
+    """
+    if "date" in ledger and ledger["date"].notna().any():
+        year = pd.to_datetime(ledger["date"]).dt.year
+    elif "time_years" in ledger:
+        t = ledger["time_years"].astype(float)
+        year = np.floor(t + start_year) if start_year is not None else np.floor(t)
+    else:
+        raise ValueError("ledger: needs a 'date' or a 'time_years' column")
+    frame = pd.DataFrame(
+        {
+            "year": np.asarray(year, dtype=int),
+            "instrument": ledger["instrument"].astype(str),
+            "amount_yuan": ledger["amount_yuan"].astype(float),
+        }
+    )
+    reps = int(ledger["replication"].nunique()) if "replication" in ledger else 1
+    out = frame.groupby(["year", "instrument"], sort=True)["amount_yuan"].sum().reset_index()
+    out["amount_yuan"] /= max(reps, 1)
+    return out
+
+
+def spend_figure(
+    ledger: pd.DataFrame,
+    info: FigureInfo | None = None,
+    *,
+    title: str = "Support spending by instrument and year",
+) -> Figure:
+    """Stacked bars: spending per year, one hatched colour per instrument, with each year's total.
+
+    Parameters
+    ----------
+    ledger:
+        Payments (:data:`LEDGER_COLUMNS`).
+    info:
+        Footer and the scenario's start (years on the axis are calendar years when it is known).
+    title:
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One bar container per instrument (``gid`` ``spend:<instrument>``); totals as text
+        (``gid`` ``spend-total:<year>``).
+    """
+    info = info or FigureInfo()
+    table = spend_by_year(ledger, info.start_year)
+    with style_context():
+        fig = new_figure(8.0, 4.6)
+        ax = fig.add_subplot()
+        if table.empty:
+            no_data(ax, "no payments")
+            return finish_figure(fig, title, info)
+        wide = table.pivot_table(
+            index="year", columns="instrument", values="amount_yuan", aggfunc="sum", fill_value=0.0
+        )
+        wide = wide[wide.sum().sort_values(ascending=False).index]  # largest instrument at the bottom
+        totals = wide.sum(axis=1)
+        div, unit = yuan_scale(float(totals.max()))
+        years = wide.index.to_numpy()
+        bottom = np.zeros(len(wide))
+        for i, instrument in enumerate(wide.columns):
+            values = wide[instrument].to_numpy() / div
+            ax.bar(
+                years,
+                values,
+                bottom=bottom,
+                width=0.7,
+                color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
+                hatch=HATCHES[i % len(HATCHES)],
+                edgecolor="white",
+                linewidth=0.8,
+                label=str(instrument),
+                gid=f"spend:{instrument}",
+            )
+            bottom += values
+        for year, total in zip(years, totals.to_numpy() / div, strict=True):
+            ax.text(
+                year,
+                total,
+                f"{total:,.3g}",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=TEXT_GREY,
+                gid=f"spend-total:{year}",
+            )
+        ax.set_xticks(years)
+        ax.set_xlabel("year" if "date" in ledger or info.start_year is not None else "model year")
+        ax.set_ylabel(f"spending ({unit})")
+        ax.set_ylim(0, float(bottom.max()) * 1.12)
+        ax.grid(axis="x", visible=False)
+        handles = [
+            Patch(
+                facecolor=SERIES_COLOURS[i % len(SERIES_COLOURS)],
+                hatch=HATCHES[i % len(HATCHES)],
+                edgecolor="white",
+                label=str(c),
+            )
+            for i, c in enumerate(wide.columns)
+        ]
+        ax.legend(handles=handles[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), title="instrument")
+        reps = int(ledger["replication"].nunique()) if "replication" in ledger else 1
+        caption = "Payments by calendar year of payment; numbers: the year's total."
+        if reps > 1:
+            caption += f" Mean per replication over {reps} replications."
+        return finish_figure(fig, title, info, caption)
+
+
+def cost_effectiveness_figure(
+    table: pd.DataFrame,
+    info: FigureInfo | None = None,
+    *,
+    title: str = "Cost of each additional outcome",
+    level: float = 0.95,
+) -> Figure:
+    """Yuan per additional unit of each outcome, with confidence intervals (one row per outcome).
+
+    Parameters
+    ----------
+    table:
+        :data:`COST_COLUMNS`: ``metric``, ``cost_per_unit`` (yuan), ``ci_low``, ``ci_high``.
+    info:
+        Footer and stage names.
+    title:
+        The figure's title.
+    level:
+        Confidence level of the intervals (for the caption).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per outcome: a marker and an interval line (``gid`` ``cost:<metric>``) and the value as
+        text (``gid`` ``cost-text:<metric>``).
+    """
+    info = info or FigureInfo()
+    rows = table.dropna(subset=["cost_per_unit"]).reset_index(drop=True)
+    with style_context():
+        fig = new_figure(9.0, 1.7 + 0.34 * max(len(rows), 2))
+        ax = fig.add_subplot()
+        if rows.empty:
+            no_data(ax, "no cost-effectiveness estimates")
+            return finish_figure(fig, title, info)
+        values = rows[["cost_per_unit", "ci_low", "ci_high"]].to_numpy(dtype=float)
+        largest = float(np.max(np.abs(values[np.isfinite(values)]), initial=1.0))
+        div, unit = yuan_scale(largest)
+        right = 1.15 * largest / div  # an unbounded interval is drawn to here, ending in an arrow
+        y = np.arange(len(rows))[::-1].astype(float)
+        for yi, r in zip(y, rows.itertuples(index=False), strict=True):
+            m = str(r.metric)
+            c, lo, hi = float(r.cost_per_unit) / div, float(r.ci_low) / div, float(r.ci_high) / div
+            if math.isfinite(lo):
+                end = hi if math.isfinite(hi) else right
+                ax.plot([lo, end], [yi, yi], color="black", linewidth=1.6, solid_capstyle="butt", gid=f"cost:{m}")
+                if not math.isfinite(hi):
+                    ax.plot([end], [yi], marker=">", color="black", markersize=6, linestyle="none")
+            ax.plot([c], [yi], marker="D", color="black", markersize=6, linestyle="none", zorder=3)
+            per = "percentage point" if metric_unit(m) == "share" else metric_unit(m).rstrip("s")
+            upper = f"{hi:,.3g}" if math.isfinite(hi) else "no bound"
+            ci = f"  [{lo:,.3g}, {upper}]" if math.isfinite(lo) else ""
+            ax.text(
+                1.02,
+                yi,
+                f"{c:,.3g} {unit} per {per}{ci}",
+                transform=ax.get_yaxis_transform(),
+                ha="left",
+                va="center",
+                fontsize=8,
+                gid=f"cost-text:{m}",
+            )
+        ax.set_yticks(y, [metric_label(str(m), info.label) for m in rows["metric"]])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel(f"cost per additional unit ({unit})")
+        ax.axvline(0, color=TEXT_GREY, linewidth=1.0, zorder=1)
+        ax.grid(axis="y", visible=False)
+        caption = (
+            f"Spending divided by the paired effect on each outcome; lines: {level:.0%} confidence intervals. "
+            "An interval that reaches 0 effect has no upper bound on cost."
+        )
+        return finish_figure(fig, title, info, caption)

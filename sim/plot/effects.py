@@ -1,0 +1,256 @@
+"""Policy effects: a forest plot of paired effects with their confidence intervals, one row per outcome.
+
+Outcomes have different units (firms, years, shares), so the common axis is the change relative to
+the baseline mean, in per cent; the absolute effect, with its interval and unit, is written beside
+each row. The input is the effects table of :func:`sim.compare` (``effects.csv``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .style import TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, pretty_name, style_context
+
+__all__ = ["HEADLINE_METRICS", "effects_figure", "headline_metrics", "metric_label", "metric_unit"]
+
+HEADLINE_METRICS: tuple[str, ...] = ("active_at_horizon", "failed", "exited")
+"""System-wide outcomes shown first."""
+
+_STAGE_HEADLINE = ("entries", "graduations", "failures", "timeouts")
+
+_MEASURE_TEXT = {
+    "entries": "entries",
+    "graduations": "graduations",
+    "failures": "failures",
+    "timeouts": "time-outs",
+    "reneges": "gave up waiting",
+    "skips": "turned away (full)",
+    "rejections": "rejected at screening",
+    "mean_stay_years": "mean stay",
+    "completed_stays": "completed stays",
+    "mean_occupancy": "mean occupancy",
+    "occupancy_at_horizon": "occupancy at the horizon",
+}
+
+_OVERALL_TEXT = {
+    "arrivals": "New firms (after the warm-up)",
+    "initial_stock": "Firms at the start",
+    "firms": "Firms in all",
+    "active_at_horizon": "Firms active at the horizon",
+    "failed": "Firms failed",
+    "exited": "Firms exited",
+}
+
+_GROUP_TEXT = {"all": "all firms", "never_in_carrier": "never in a carrier", "ever_in_carrier": "ever in a carrier"}
+
+
+def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name) -> str:
+    """A reader's name for a summary metric (``stages.incubator.failures`` -> ``Incubator: failures``)."""
+    if metric in _OVERALL_TEXT:
+        return _OVERALL_TEXT[metric]
+    m = re.match(r"^survival\.([a-z_]+)\.([0-9.]+)y$", metric)
+    if m:
+        return f"Not failed after {m.group(2)} y, {_GROUP_TEXT.get(m.group(1), m.group(1))}"
+    parts = metric.split(".")
+    if len(parts) == 3 and parts[0] == "stages":
+        return f"{stage_label(parts[1])}: {_MEASURE_TEXT.get(parts[2], parts[2].replace('_', ' '))}"
+    return pretty_name(metric)
+
+
+def metric_unit(metric: str) -> str:
+    """The unit of a summary metric: ``firms``, ``years`` or ``share``."""
+    if metric.startswith("survival."):
+        return "share"
+    if metric.endswith("_years"):
+        return "years"
+    return "firms"
+
+
+def headline_metrics(metrics: Sequence[str]) -> list[str]:
+    """The outcomes a reader looks at first, in a stable order: system-wide outcomes, survival of all
+    firms, then entries, graduations, failures and time-outs of each stage."""
+    present = list(metrics)
+    out = [m for m in HEADLINE_METRICS if m in present]
+    out += [m for m in present if re.match(r"^survival\.all\.[0-9.]+y$", m)]
+    stages = list(dict.fromkeys(m.split(".")[1] for m in present if m.startswith("stages.") and m.count(".") == 2))
+    for s in stages:
+        out += [f"stages.{s}.{k}" for k in _STAGE_HEADLINE if f"stages.{s}.{k}" in present]
+    return out
+
+
+def _num(x: float, unit: str, sign: bool = True) -> str:
+    """A number for a label: signed (a difference) or not (a level); shares as percentages."""
+    if math.isnan(x):
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    plus = "+" if sign else ""
+    if unit == "share":
+        text = (f"{100 * x:{plus}.1f} pp" if x else "0 pp") if sign else f"{100 * x:.1f}%"
+    else:
+        ax = abs(x)
+        text = f"{x:{plus},.0f}" if ax >= 100 else f"{x:{plus}.1f}" if ax >= 1 else f"{x:{plus}.2f}" if ax else "0"
+    return text.replace("-", "\u2212")  # a true minus sign
+
+
+def _group(metric: str) -> str:
+    """Rows of one group are drawn together: system-wide, survival, then one group per stage."""
+    if metric.startswith("survival."):
+        return "survival"
+    if metric.startswith("stages."):
+        return metric.split(".")[1]
+    return "overall"
+
+
+def effects_figure(
+    effects: pd.DataFrame,
+    info: FigureInfo | None = None,
+    *,
+    metrics: Sequence[str] | None = None,
+    drop_zero: bool = True,
+    title: str = "Effect of the variant against the baseline",
+    level: float = 0.95,
+) -> Figure:
+    """Forest plot of paired effects: one row per outcome, relative to the baseline mean.
+
+    Parameters
+    ----------
+    effects:
+        :attr:`sim.Comparison.effects` (``metric``, ``baseline_mean``, ``variant_mean``, ``diff_mean``,
+        ``ci_low``, ``ci_high``, ``n``, ...).
+    info:
+        Footer and stage names.
+    metrics:
+        Outcomes to show, in order (default: :func:`headline_metrics`).
+    drop_zero:
+        Leave out outcomes the variant did not change in any replication (a zero-width interval at
+        0), and say how many in the caption.
+    title:
+        The figure's title.
+    level:
+        Confidence level of the intervals in ``effects`` (for the caption).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per outcome: a marker at the mean (filled when the interval excludes 0) and the
+        interval as a line (``gid`` ``effect:<metric>``), with its absolute effect as text
+        (``gid`` ``effect-text:<metric>``).
+    """
+    info = info or FigureInfo()
+    eff = effects.set_index("metric", drop=False)
+    chosen = list(metrics) if metrics is not None else headline_metrics(list(effects["metric"].astype(str)))
+    chosen = [m for m in chosen if m in eff.index and not math.isnan(float(eff.loc[m, "diff_mean"]))]
+    zero = [m for m in chosen if _unchanged(eff.loc[m])]
+    rows = [m for m in chosen if not (drop_zero and m in zero)]
+    height = 1.6 + 0.3 * max(len(rows), 2)
+    with style_context():
+        fig = new_figure(10.5, height)
+        ax = fig.add_subplot()
+        if not rows:
+            no_data(ax, "the variant changed none of these outcomes")
+            return finish_figure(fig, title, info)
+        y = np.arange(len(rows))[::-1].astype(float)
+        xs_all: list[float] = []
+        for yi, m in zip(y, rows, strict=True):
+            r = eff.loc[m]
+            base = float(r["baseline_mean"])
+            unit = metric_unit(m)
+            d, lo, hi = float(r["diff_mean"]), float(r["ci_low"]), float(r["ci_high"])
+            if base != 0 and math.isfinite(base):
+                rel = 100 * np.array([d, lo, hi]) / abs(base)
+                excludes_zero = math.isfinite(lo) and (lo > 0 or hi < 0)
+                if np.isfinite(rel[1:]).all():
+                    ax.plot(rel[1:], [yi, yi], color="black", linewidth=1.6, solid_capstyle="butt", gid=f"effect:{m}")
+                    xs_all += [float(rel[1]), float(rel[2])]
+                ax.plot(
+                    [rel[0]],
+                    [yi],
+                    marker="o",
+                    markersize=6.5,
+                    color="black",
+                    markerfacecolor="black" if excludes_zero else "white",
+                    markeredgewidth=1.4,
+                    linestyle="none",
+                    gid=f"effect-mean:{m}",
+                    zorder=3,
+                )
+                xs_all.append(float(rel[0]))
+            else:
+                ax.text(
+                    0, yi, "baseline 0: no relative change", ha="center", va="center", fontsize=7.5, color=TEXT_GREY
+                )
+            ci = "" if math.isnan(lo) else f"  [{_num(lo, unit)}, {_num(hi, unit)}]"
+            unit_text = "" if unit == "share" else f" {unit}"
+            ax.text(
+                1.02,
+                yi,
+                _num(base, unit, sign=False),
+                transform=ax.get_yaxis_transform(),
+                ha="left",
+                va="center",
+                fontsize=8,
+                gid=f"effect-base:{m}",
+            )
+            ax.text(
+                1.13,
+                yi,
+                f"{_num(d, unit)}{unit_text}{ci}",
+                transform=ax.get_yaxis_transform(),
+                ha="left",
+                va="center",
+                fontsize=8,
+                gid=f"effect-text:{m}",
+            )
+        ax.axvline(0, color=TEXT_GREY, linewidth=1.0, zorder=1)
+        for k in range(1, len(rows)):
+            if _group(rows[k]) != _group(rows[k - 1]):
+                ax.axhline((y[k] + y[k - 1]) / 2, color="#C8C8C8", linewidth=0.8, zorder=0)
+        ax.set_yticks(y, [metric_label(m, info.label) for m in rows])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        span = max([abs(v) for v in xs_all if math.isfinite(v)] + [1.0])
+        ax.set_xlim(-1.15 * span, 1.15 * span)
+        ax.set_xlabel("change against the baseline mean (%)")
+        ax.grid(axis="y", visible=False)
+        ax.text(
+            1.02,
+            1.0,
+            "baseline",
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+            color=TEXT_GREY,
+        )
+        ax.text(
+            1.13,
+            1.0,
+            f"variant \u2212 baseline [{level:.0%} CI]",
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+            color=TEXT_GREY,
+        )
+        n = int(effects["n"].max()) if len(effects) else 0
+        caption = (
+            f"Paired differences over {n} replications sharing their random numbers; lines: {level:.0%} "
+            "t-based confidence intervals; filled markers: the interval excludes 0. "
+            "pp = percentage points."
+        )
+        if drop_zero and zero:
+            caption += f"\nNot shown: {len(zero)} outcomes the variant left unchanged in every replication."
+        return finish_figure(fig, title, info, caption)
+
+
+def _unchanged(row: pd.Series) -> bool:
+    d, lo, hi = float(row["diff_mean"]), float(row["ci_low"]), float(row["ci_high"])
+    return d == 0.0 and lo == 0.0 and hi == 0.0
