@@ -730,9 +730,7 @@ def solve(
     heterogeneous = bool(net.beta_f or net.beta_g)
     src = _sources(sc, horizon, heterogeneous, quality_nodes)
     if heterogeneous:
-        notes.append(
-            f"firms.quality: quality effects integrated over {len(src.nodes)} quadrature node(s)"
-        )
+        notes.append(f"firms.quality: quality effects integrated over {len(src.nodes)} quadrature node(s)")
     f, g = net.rates(src.nodes)  # (K, n)
     t_gen = net.transient(f, g)  # (K, n, n)
     months = _month_ends(horizon)
@@ -799,9 +797,7 @@ def solve(
         stages=names,
         carrier_stages=tuple(s for s, st in sc.stages.items() if st.carriers is not None),
         settling_stages=tuple(s for s, st in sc.stages.items() if st.graduation is None),
-        entry_stages=tuple(
-            dict.fromkeys([a.stage for a in sc.arrivals] + [s.stage for s in sc.initial_stock])
-        ),
+        entry_stages=tuple(dict.fromkeys([a.stage for a in sc.arrivals] + [s.stage for s in sc.initial_stock])),
         quality_nodes=len(src.nodes),
         times_years=months,
         occupancy=occupancy[month_idx],
@@ -886,9 +882,12 @@ def _capacity_analysis(
         if kind == "queue" and lam[-1] >= c * mu:
             why.append(f"offered load {lam[-1] / mu:.3g} >= {c} slots: the waiting list grows without bound")
         if why:
-            reasons.append(f"{head}; the twin answers a binding stage only when fed by outside arrivals alone, "
-                           f"with fixed capacity and exponential stays, but " + "; ".join(why)
-                           + " (assume_unlimited / --ignore-capacity treats it as unlimited)")
+            reasons.append(
+                f"{head}; the twin answers a binding stage only when fed by outside arrivals alone, "
+                f"with fixed capacity and exponential stays, but "
+                + "; ".join(why)
+                + " (assume_unlimited / --ignore-capacity treats it as unlimited)"
+            )
             continue
         n0 = int(round(stock[j]))
         if kind == "loss":
@@ -902,9 +901,7 @@ def _capacity_analysis(
             )
             continue
         fb = fallbacks[j]
-        blocks.append(
-            _Block(j, kind, c, levels, mu, -1 if fb == EXIT else names.index(fb), start, overflow)
-        )
+        blocks.append(_Block(j, kind, c, levels, mu, -1 if fb == EXIT else names.index(fb), start, overflow))
         notes.append(
             f"{where}.carriers: {c} slots bind; answered as "
             + ("an M/M/c/c loss stage (Erlang B)" if kind == "loss" else "an M/M/c queue (Erlang C)")
@@ -1099,8 +1096,17 @@ def _steady_state(
                 extra_in[b.fallback] += lj * p_loss
         else:
             q = QueueResult(
-                names[j], "queue", b.servers, lj, b.mu, a, 0.0, erlang_c(b.servers, a),
-                mmc_mean_wait(b.servers, lj, b.mu), mmc_mean_queue(b.servers, lj, b.mu), a,
+                names[j],
+                "queue",
+                b.servers,
+                lj,
+                b.mu,
+                a,
+                0.0,
+                erlang_c(b.servers, a),
+                mmc_mean_wait(b.servers, lj, b.mu),
+                mmc_mean_queue(b.servers, lj, b.mu),
+                a,
             )
             waits[j] = lj * q.p_wait
         queues[names[j]] = q

@@ -113,29 +113,21 @@ class AbsorbingChain:
         for label, names in (("stages", stages), ("outcomes", outcomes)):
             for name in names:
                 if not isinstance(name, str) or not name:
-                    raise ValueError(
-                        f"{label}: names must be non-empty strings, got {name!r}"
-                    )
+                    raise ValueError(f"{label}: names must be non-empty strings, got {name!r}")
         if not stages:
             raise ValueError("stages: at least one transient stage is required")
         all_names = stages + outcomes
         duplicates = sorted({name for name in all_names if all_names.count(name) > 1})
         if duplicates:
-            raise ValueError(
-                f"stages/outcomes: names must be unique, repeated: {duplicates}"
-            )
+            raise ValueError(f"stages/outcomes: names must be unique, repeated: {duplicates}")
 
         n, m = len(stages), len(outcomes)
         q = np.array(self.Q, dtype=np.float64, copy=True)
         r = np.array(self.R, dtype=np.float64, copy=True)
         if q.shape != (n, n):
-            raise ValueError(
-                f"Q: expected shape ({n}, {n}) for {n} stages, got {q.shape}"
-            )
+            raise ValueError(f"Q: expected shape ({n}, {n}) for {n} stages, got {q.shape}")
         if r.shape != (n, m):
-            raise ValueError(
-                f"R: expected shape ({n}, {m}) for {n} stages and {m} outcomes, got {r.shape}"
-            )
+            raise ValueError(f"R: expected shape ({n}, {m}) for {n} stages and {m} outcomes, got {r.shape}")
         off_diagonal = ~np.eye(n, dtype=bool)
         _check_rates("Q", q, off_diagonal, stages, stages)
         _check_rates("R", r, np.ones_like(r, dtype=bool), stages, outcomes)
@@ -188,15 +180,12 @@ class AbsorbingChain:
         for (source, target), rate in rates_per_year.items():
             if source not in stage_index:
                 raise ValueError(
-                    f"rates_per_year[{source!r}, {target!r}]: source must be a stage, "
-                    f"known stages: {list(stage_tuple)}"
+                    f"rates_per_year[{source!r}, {target!r}]: source must be a stage, known stages: {list(stage_tuple)}"
                 )
             i = stage_index[source]
             if target in stage_index:
                 if target == source:
-                    raise ValueError(
-                        f"rates_per_year[{source!r}, {target!r}]: self-transitions are not allowed"
-                    )
+                    raise ValueError(f"rates_per_year[{source!r}, {target!r}]: self-transitions are not allowed")
                 q[i, stage_index[target]] = rate
             elif target in outcome_index:
                 r[i, outcome_index[target]] = rate
@@ -272,9 +261,7 @@ class AbsorbingChain:
         return tuple(name for name, flag in zip(self.stages, trapped, strict=False) if flag)
 
     # ------------------------------------------------------------ absorption
-    def absorption_probabilities(
-        self, start: StartSpec, *, allow_settling: bool = False
-    ) -> FloatArray:
+    def absorption_probabilities(self, start: StartSpec, *, allow_settling: bool = False) -> FloatArray:
         """Probability of eventually ending in each outcome.
 
         Solves ``(-T) B = R`` by LU factorisation (no explicit inverse) on the
@@ -390,9 +377,7 @@ class AbsorbingChain:
         safe = np.where(outflow > 0.0, outflow, 1.0)
         jump = self.Q / safe[:, None]
         np.fill_diagonal(jump, 0.0)
-        return self._solve_rows(
-            p, jump - np.eye(self.n_stages), purpose="expected visits"
-        )
+        return self._solve_rows(p, jump - np.eye(self.n_stages), purpose="expected visits")
 
     # --------------------------------------------------------- time-dependent
     def state_probabilities(self, start: StartSpec, t: ArrayLike) -> FloatArray:
@@ -430,9 +415,7 @@ class AbsorbingChain:
         probs = np.clip(probs, 0.0, None)
         return np.asarray(probs.reshape((*times.shape, p0.size)), dtype=np.float64)
 
-    def survival(
-        self, start: StartSpec, t: ArrayLike, failure_outcomes: Sequence[str]
-    ) -> FloatArray:
+    def survival(self, start: StartSpec, t: ArrayLike, failure_outcomes: Sequence[str]) -> FloatArray:
         """Probability of not having reached any of ``failure_outcomes`` by ``t``.
 
         Parameters
@@ -456,26 +439,18 @@ class AbsorbingChain:
             If ``failure_outcomes`` is empty or names an unknown outcome, or
             ``start`` or ``t`` is invalid.
         """
-        names = (
-            (failure_outcomes,)
-            if isinstance(failure_outcomes, str)
-            else tuple(failure_outcomes)
-        )
+        names = (failure_outcomes,) if isinstance(failure_outcomes, str) else tuple(failure_outcomes)
         if not names:
             raise ValueError("failure_outcomes: at least one outcome name is required")
         unknown = [name for name in names if name not in self.outcomes]
         if unknown:
-            raise ValueError(
-                f"failure_outcomes: unknown outcome(s) {unknown}, known: {list(self.outcomes)}"
-            )
+            raise ValueError(f"failure_outcomes: unknown outcome(s) {unknown}, known: {list(self.outcomes)}")
         columns = sorted({self.n_stages + self.outcomes.index(name) for name in names})
         probs = self.state_probabilities(start, t)
         dead = probs[..., columns].sum(axis=-1)
         return np.asarray(np.clip(1.0 - dead, 0.0, 1.0), dtype=np.float64)
 
-    def occupancy(
-        self, arrival_rates: ArrayLike, t: ArrayLike, *, include_outcomes: bool = False
-    ) -> FloatArray:
+    def occupancy(self, arrival_rates: ArrayLike, t: ArrayLike, *, include_outcomes: bool = False) -> FloatArray:
         """Expected number of firms in each stage at time ``t``.
 
         The system starts empty at time 0 and receives independent Poisson
@@ -586,9 +561,7 @@ class AbsorbingChain:
         exits = self.R.sum(axis=1) > 0.0
         return _reachable(self._stage_adjacency().T, exits)
 
-    def _require_absorbing_from(
-        self, weights: FloatArray, *, purpose: str
-    ) -> BoolArray:
+    def _require_absorbing_from(self, weights: FloatArray, *, purpose: str) -> BoolArray:
         """Return the stages reachable from ``weights > 0``; raise if any is trapped."""
         reachable = _reachable(self._stage_adjacency(), weights > 0.0)
         bad = reachable & ~self._can_reach_outcome()
@@ -596,11 +569,7 @@ class AbsorbingChain:
             outflow = self.outflow_rates()
             details = []
             for i in np.flatnonzero(bad):
-                why = (
-                    "settling: zero total outflow"
-                    if outflow[i] == 0.0
-                    else "no path to any outcome"
-                )
+                why = "settling: zero total outflow" if outflow[i] == 0.0 else "no path to any outcome"
                 details.append(f"{self.stages[i]!r} ({why})")
             raise ValueError(
                 f"{purpose}: stage(s) {', '.join(details)} can be reached, so firms may stay "
@@ -609,9 +578,7 @@ class AbsorbingChain:
             )
         return reachable
 
-    def _solve_rows(
-        self, weights: FloatArray, matrix: FloatArray, *, purpose: str
-    ) -> FloatArray:
+    def _solve_rows(self, weights: FloatArray, matrix: FloatArray, *, purpose: str) -> FloatArray:
         """Solve ``x (-matrix) = weights`` on the stages reachable from ``weights``.
 
         Restricting to the reachable set keeps the system non-singular when an
@@ -628,9 +595,7 @@ class AbsorbingChain:
         n = self.n_stages
         if isinstance(start, str):
             if start not in self.stages:
-                raise ValueError(
-                    f"start: unknown stage {start!r}, known: {list(self.stages)}"
-                )
+                raise ValueError(f"start: unknown stage {start!r}, known: {list(self.stages)}")
             index: int = self.stages.index(start)
             return _one_hot(index, n)
         if isinstance(start, (bool, np.bool_)):
@@ -639,24 +604,16 @@ class AbsorbingChain:
             raise ValueError(msg)
         if isinstance(start, (int, np.integer)):
             if not 0 <= int(start) < n:
-                raise ValueError(
-                    f"start: stage index must be in [0, {n}), got {int(start)}"
-                )
+                raise ValueError(f"start: stage index must be in [0, {n}), got {int(start)}")
             return _one_hot(int(start), n)
         try:
             p = np.asarray(start, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"start: not a stage index, name or distribution: {start!r}"
-            ) from exc
+            raise ValueError(f"start: not a stage index, name or distribution: {start!r}") from exc
         if p.shape != (n,):
-            raise ValueError(
-                f"start: distribution must have shape ({n},), got {p.shape}"
-            )
+            raise ValueError(f"start: distribution must have shape ({n},), got {p.shape}")
         if not np.all(np.isfinite(p)) or np.any(p < 0.0):
-            raise ValueError(
-                f"start: probabilities must be finite and >= 0, got {p.tolist()}"
-            )
+            raise ValueError(f"start: probabilities must be finite and >= 0, got {p.tolist()}")
         total = float(p.sum())
         if abs(total - 1.0) > _DIST_SUM_ATOL:
             raise ValueError(f"start: probabilities must sum to 1, got {total!r}")
@@ -668,9 +625,7 @@ class AbsorbingChain:
         if lam.shape != (n,):
             raise ValueError(f"arrival_rates: expected shape ({n},), got {lam.shape}")
         if not np.all(np.isfinite(lam)) or np.any(lam < 0.0):
-            raise ValueError(
-                f"arrival_rates: must be finite and >= 0 per year, got {lam.tolist()}"
-            )
+            raise ValueError(f"arrival_rates: must be finite and >= 0 per year, got {lam.tolist()}")
         return np.array(lam, dtype=np.float64)
 
 
@@ -734,9 +689,7 @@ def erlang_c(servers: int, offered_load: float) -> float:
     c = _check_servers(servers, minimum=1)
     a = _check_nonnegative("offered_load", offered_load)
     if a >= c:
-        raise ValueError(
-            f"offered_load: must be < servers for a stable queue, got {a!r} with {c} server(s)"
-        )
+        raise ValueError(f"offered_load: must be < servers for a stable queue, got {a!r} with {c} server(s)")
     blocking = erlang_b(c, a)
     return c * blocking / (c - a * (1.0 - blocking))
 
@@ -810,8 +763,7 @@ def _check_rates(
     if bad.any():
         i, j = (int(x) for x in np.argwhere(bad)[0])
         raise ValueError(
-            f"{label}[{rows[i]!r}, {cols[j]!r}]: rates must be finite and >= 0 per year, "
-            f"got {float(matrix[i, j])!r}"
+            f"{label}[{rows[i]!r}, {cols[j]!r}]: rates must be finite and >= 0 per year, got {float(matrix[i, j])!r}"
         )
 
 
@@ -838,16 +790,12 @@ def _as_times(t: ArrayLike) -> FloatArray:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"t: expected time(s) in years, got {t!r}") from exc
     if not np.all(np.isfinite(times)) or np.any(times < 0.0):
-        raise ValueError(
-            f"t: times must be finite and >= 0 years, got {times.tolist()}"
-        )
+        raise ValueError(f"t: times must be finite and >= 0 years, got {times.tolist()}")
     return times
 
 
 def _check_servers(servers: int, *, minimum: int) -> int:
-    if isinstance(servers, (bool, np.bool_)) or not isinstance(
-        servers, (int, np.integer)
-    ):
+    if isinstance(servers, (bool, np.bool_)) or not isinstance(servers, (int, np.integer)):
         # Contract of this module: every invalid input raises ValueError.
         raise ValueError(f"servers: expected an integer, got {servers!r}")
     if servers < minimum:
@@ -862,9 +810,7 @@ def _check_nonnegative(label: str, value: float) -> float:
     return number
 
 
-def _check_mmc(
-    servers: int, arrival_rate: float, service_rate: float
-) -> tuple[int, float, float]:
+def _check_mmc(servers: int, arrival_rate: float, service_rate: float) -> tuple[int, float, float]:
     c = _check_servers(servers, minimum=1)
     lam = _check_nonnegative("arrival_rate", arrival_rate)
     mu = _check_nonnegative("service_rate", service_rate)
@@ -872,7 +818,6 @@ def _check_mmc(
         raise ValueError("service_rate: must be > 0 per year, got 0.0")
     if lam >= c * mu:
         raise ValueError(
-            f"arrival_rate: must be < servers * service_rate = {c * mu!r} per year "
-            f"for a stable queue, got {lam!r}"
+            f"arrival_rate: must be < servers * service_rate = {c * mu!r} per year for a stable queue, got {lam!r}"
         )
     return c, lam, mu

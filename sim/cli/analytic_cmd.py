@@ -65,20 +65,40 @@ def report_text(res: AnalyticResult, labels: dict[str, str], millis: float) -> s
         carrier = sum(e.at_horizon[c] for c in res.carrier_stages)
         active = sum(e.at_horizon[x] for x in res.stages)
         rows.append(
-            [lab[s], _pct(e.p_failed), _pct(e.p_exited), *(_pct(e.p_ends_in[x]) for x in settle),
-             e.expected_years_total, _pct(active), _pct(carrier)]
+            [
+                lab[s],
+                _pct(e.p_failed),
+                _pct(e.p_exited),
+                *(_pct(e.p_ends_in[x]) for x in settle),
+                e.expected_years_total,
+                _pct(active),
+                _pct(carrier),
+            ]
         )
     c = res.cohort
     rows.append(
-        ["new firms (cohort)", _pct(c.p_failed), _pct(c.p_exited), *(_pct(c.p_ends_in[x]) for x in settle),
-         c.expected_years_total, _pct(sum(c.at_horizon[x] for x in res.stages)),
-         _pct(sum(c.at_horizon[x] for x in res.carrier_stages))]
+        [
+            "new firms (cohort)",
+            _pct(c.p_failed),
+            _pct(c.p_exited),
+            *(_pct(c.p_ends_in[x]) for x in settle),
+            c.expected_years_total,
+            _pct(sum(c.at_horizon[x] for x in res.stages)),
+            _pct(sum(c.at_horizon[x] for x in res.carrier_stages)),
+        ]
     )
     parts.append(
         f"Per firm admitted to an entry stage: eventual outcome, and state {h:g} years later\n"
         + format_table(
-            ["entry stage", "fails", "exits", *(f"ends in {lab[x]}" for x in settle), "years in system",
-             f"active at {h:g} y", f"in a carrier at {h:g} y"],
+            [
+                "entry stage",
+                "fails",
+                "exits",
+                *(f"ends in {lab[x]}" for x in settle),
+                "years in system",
+                f"active at {h:g} y",
+                f"in a carrier at {h:g} y",
+            ],
             rows,
         )
     )
@@ -86,33 +106,75 @@ def report_text(res: AnalyticResult, labels: dict[str, str], millis: float) -> s
         "Expected years in each stage (expected visits), by entry stage\n"
         + format_table(
             ["entry stage", *(lab[x] for x in res.stages)],
-            [[lab[s], *(f"{res.entries[s].expected_years[x]:.3g} ({res.entries[s].expected_visits[x]:.3g})"
-                        for x in res.stages)] for s in shown],
+            [
+                [
+                    lab[s],
+                    *(
+                        f"{res.entries[s].expected_years[x]:.3g} ({res.entries[s].expected_visits[x]:.3g})"
+                        for x in res.stages
+                    ),
+                ]
+                for s in shown
+            ],
         )
     )
     years = list(REPORT_YEARS)
     srows = []
     for s in shown:
-        srows.append([lab[s], *(_pct(res.survival_at(y, s)) for y in years),
-                      *(_pct(res.survival_at(y, s, km=True)) for y in years)])
-    srows.append(["new firms (cohort)", *(_pct(res.survival_at(y)) for y in years),
-                  *(_pct(res.survival_at(y, km=True)) for y in years)])
+        srows.append(
+            [
+                lab[s],
+                *(_pct(res.survival_at(y, s)) for y in years),
+                *(_pct(res.survival_at(y, s, km=True)) for y in years),
+            ]
+        )
+    srows.append(
+        [
+            "new firms (cohort)",
+            *(_pct(res.survival_at(y)) for y in years),
+            *(_pct(res.survival_at(y, km=True)) for y in years),
+        ]
+    )
     parts.append(
         "Survival: not failed by t | as Kaplan-Meier estimates it with exits censored (the run summary's)\n"
-        + format_table(
-            ["entry stage", *(f"{y:g} y" for y in years), *(f"KM {y:g} y" for y in years)], srows
-        )
+        + format_table(["entry stage", *(f"{y:g} y" for y in years), *(f"KM {y:g} y" for y in years)], srows)
     )
     w = res.window
     st = res.steady
     parts.append(
         f"Stages: expected over [{res.warmup_years:g}, {h:g}) years | steady state\n"
         + format_table(
-            ["stage", "entries", "graduated", "failed", "exited", "skipped", "waited", "mean occupancy",
-             "at end", "| occupancy", "entries/y", "mean stay (y)"],
-            [[lab[s], w[s].entries, w[s].graduations, w[s].failures, w[s].exits, w[s].skips, w[s].waits,
-              w[s].mean_occupancy, w[s].occupancy_end, st[s].mean_occupancy, st[s].entries,
-              st[s].mean_stay_years] for s in res.stages],
+            [
+                "stage",
+                "entries",
+                "graduated",
+                "failed",
+                "exited",
+                "skipped",
+                "waited",
+                "mean occupancy",
+                "at end",
+                "| occupancy",
+                "entries/y",
+                "mean stay (y)",
+            ],
+            [
+                [
+                    lab[s],
+                    w[s].entries,
+                    w[s].graduations,
+                    w[s].failures,
+                    w[s].exits,
+                    w[s].skips,
+                    w[s].waits,
+                    w[s].mean_occupancy,
+                    w[s].occupancy_end,
+                    st[s].mean_occupancy,
+                    st[s].entries,
+                    st[s].mean_stay_years,
+                ]
+                for s in res.stages
+            ],
         )
     )
     targets = [*res.stages, "failed", "exit"]
@@ -127,11 +189,31 @@ def report_text(res: AnalyticResult, labels: dict[str, str], millis: float) -> s
         parts.append(
             "Capacity-limited stages in the steady state\n"
             + format_table(
-                ["stage", "model", "slots", "arrivals/y", "load (Erlang)", "P(full, skipped)", "P(wait)",
-                 "mean wait (y)", "mean waiting"],
-                [[lab[q.stage], "M/M/c/c" if q.kind == "loss" else "M/M/c", q.servers, q.arrival_rate_per_year,
-                  q.offered_load, _pct(q.p_loss), _pct(q.p_wait), q.mean_wait_years, q.mean_queue]
-                 for q in res.queues.values()],
+                [
+                    "stage",
+                    "model",
+                    "slots",
+                    "arrivals/y",
+                    "load (Erlang)",
+                    "P(full, skipped)",
+                    "P(wait)",
+                    "mean wait (y)",
+                    "mean waiting",
+                ],
+                [
+                    [
+                        lab[q.stage],
+                        "M/M/c/c" if q.kind == "loss" else "M/M/c",
+                        q.servers,
+                        q.arrival_rate_per_year,
+                        q.offered_load,
+                        _pct(q.p_loss),
+                        _pct(q.p_wait),
+                        q.mean_wait_years,
+                        q.mean_queue,
+                    ]
+                    for q in res.queues.values()
+                ],
             )
         )
     return "\n\n".join(parts)

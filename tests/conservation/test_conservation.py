@@ -43,7 +43,9 @@ def test_occupancy_never_exceeds_capacity_and_is_never_negative(path: Path) -> N
     assert (ts["occupancy"] >= 0).all() and (ts["queue"] >= 0).all(), "negative stock"
     capped = ts[ts["capacity"] >= 0]
     over = capped[capped["occupancy"] > capped["capacity"]]
-    assert over.empty, f"{path.name}: occupancy above capacity: {over[['month', 'stage', 'occupancy', 'capacity']].head()}"
+    assert over.empty, (
+        f"{path.name}: occupancy above capacity: {over[['month', 'stage', 'occupancy', 'capacity']].head()}"
+    )
 
 
 def test_every_admission_is_matched_by_a_leave_or_censored(tutorial: sim.Scenario) -> None:

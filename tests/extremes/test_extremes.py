@@ -24,7 +24,9 @@ def test_zero_rate_arrivals_give_no_firms(tutorial: sim.Scenario) -> None:
 
 
 def test_huge_capacity_means_nobody_waits(tutorial: sim.Scenario) -> None:
-    changes = {f"stages.{s}.carriers.capacity": 100_000 for s in ("maker_space", "incubator", "accelerator", "industrial_park")}
+    changes = {
+        f"stages.{s}.carriers.capacity": 100_000 for s in ("maker_space", "incubator", "accelerator", "industrial_park")
+    }
     res = sim.run(tutorial.with_changes(changes), seed=4)
     kinds = set(res.events["event"].astype(str))
     assert not kinds & {"wait", "skip", "block", "renege"}, f"firms waited despite huge capacity: {kinds}"

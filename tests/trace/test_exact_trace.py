@@ -18,7 +18,14 @@ def trace(data: dict) -> list[tuple[float, int, str, str | None, int, int]]:
     res = sim.run(sim.parse_scenario(data), seed=1)
     ev: pd.DataFrame = res.events
     return [
-        (round(float(r.time), 9), int(r.firm), str(r.event), None if pd.isna(r.stage) else str(r.stage), int(r.carrier), int(r.info))
+        (
+            round(float(r.time), 9),
+            int(r.firm),
+            str(r.event),
+            None if pd.isna(r.stage) else str(r.stage),
+            int(r.carrier),
+            int(r.info),
+        )
         for r in ev.itertuples()
     ]
 
@@ -32,7 +39,8 @@ START = [
 
 def test_waiting_list_served_first_come_first_served() -> None:
     got = trace(tiny())
-    want = START + [
+    want = [
+        *START,
         # t = 1: all three graduate from a; b has one slot.
         (1.0, 0, "graduate", "a", -1, 1), (1.0, 0, "apply", "b", -1, 1), (1.0, 0, "leave", "a", -1, 1),
         (1.0, 0, "admit", "b", 0, 0),
@@ -140,7 +148,13 @@ def test_hazard_multiplier_retimes_pending_event_from_budget_left() -> None:
     )
     pol = dict(base)
     pol["policies"] = [
-        {"type": "hazard_multiplier", "hazard": "graduation", "factor": 2.0, "start": "2020-07-02", "target": {"stages": ["a"]}}
+        {
+            "type": "hazard_multiplier",
+            "hazard": "graduation",
+            "factor": 2.0,
+            "start": "2020-07-02",
+            "target": {"stages": ["a"]},
+        }
     ]
     t_half = sim.calendar.decimal_year(sim.calendar.parse_date("2020-07-02")) - 2020
     ev0 = sim.run(sim.parse_scenario(base), seed=3).events

@@ -13,7 +13,8 @@ from tests.helpers import SCENARIOS, tiny
 
 
 @pytest.mark.parametrize(
-    ("text", "iso"), [(2020, "2020-01-01"), ("2020", "2020-01-01"), ("2020-03", "2020-03-01"), ("2020-03-15", "2020-03-15")]
+    ("text", "iso"),
+    [(2020, "2020-01-01"), ("2020", "2020-01-01"), ("2020-03", "2020-03-01"), ("2020-03-15", "2020-03-15")],
 )
 def test_dates_accept_year_month_and_day(text: object, iso: str) -> None:
     assert parse_date(text).isoformat() == iso
@@ -41,7 +42,13 @@ def test_scenarios_are_frozen(tutorial: sim.Scenario) -> None:
 def test_defaults_are_explicit_in_the_resolved_file() -> None:
     sc = sim.parse_scenario(tiny())
     text = sc.to_toml()
-    for key in ("warmup_years = 0.0", 'failure_clock = "stay"', 'on_full = "skip"', 'fallback = "exit"', "quality_on_failure"):
+    for key in (
+        "warmup_years = 0.0",
+        'failure_clock = "stay"',
+        'on_full = "skip"',
+        'fallback = "exit"',
+        "quality_on_failure",
+    ):
         assert key in text, f"{key!r} missing from the resolved scenario"
 
 
@@ -49,7 +56,8 @@ def test_extends_merges_tables_and_replaces_lists(tmp_path) -> None:  # type: ig
     child = tmp_path / "child.toml"
     child.write_text(
         f'extends = "{SCENARIOS / "tutorial.toml"}"\nname = "child"\n'
-        "[stages.incubator.carriers]\ncount = 7\ncapacity = 30\n\n[[arrivals]]\nname = \"only\"\nstage = \"market\"\nrate_per_year = 5\n"
+        "[stages.incubator.carriers]\ncount = 7\ncapacity = 30\n\n"
+        '[[arrivals]]\nname = "only"\nstage = "market"\nrate_per_year = 5\n'
     )
     sc = sim.load_scenario(child)
     assert sc.name == "child" and sc.stages["incubator"].carriers.count == 7  # type: ignore[union-attr]

@@ -72,9 +72,11 @@ def test_sample_has_theoretical_mean_and_variance(dist: _Dist) -> None:
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("dist", [c for c in CASES if isinstance(c, _Duration)], ids=[
-    i for c, i in zip(CASES, IDS, strict=True) if isinstance(c, _Duration)
-])
+@pytest.mark.parametrize(
+    "dist",
+    [c for c in CASES if isinstance(c, _Duration)],
+    ids=[i for c, i in zip(CASES, IDS, strict=True) if isinstance(c, _Duration)],
+)
 def test_inverse_cumulative_hazard_of_unit_exponential_budgets(dist: _Duration) -> None:
     budgets = np.random.default_rng(99).standard_exponential(N_INVERSE)
     x = np.array([dist.inv_cum_hazard(float(b)) for b in budgets])
@@ -82,9 +84,11 @@ def test_inverse_cumulative_hazard_of_unit_exponential_budgets(dist: _Duration) 
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("dist", [c for c in CASES if isinstance(c, _Duration)], ids=[
-    i for c, i in zip(CASES, IDS, strict=True) if isinstance(c, _Duration)
-])
+@pytest.mark.parametrize(
+    "dist",
+    [c for c in CASES if isinstance(c, _Duration)],
+    ids=[i for c, i in zip(CASES, IDS, strict=True) if isinstance(c, _Duration)],
+)
 def test_cumulative_hazard_round_trip(dist: _Duration) -> None:
     if dist.dist == "fixed":  # type: ignore[attr-defined]
         # A point mass: no hazard before the value, certain event at it.

@@ -57,8 +57,12 @@ def test_twin_conserves_firms_over_the_window() -> None:
     Occupancy comes from the propagated state, failures and exits from integrals of it; the identity
     holds to the accuracy of the matrix exponentials (~1e-12 relative).
     """
-    for sc in (sim.load_scenario(TEXTBOOK), mixed_quality(), single_stage("skip", 10, 40.0, 3.0, 0.0),
-               single_stage("queue", 5, 20.0, 6.0, 0.0)):
+    for sc in (
+        sim.load_scenario(TEXTBOOK),
+        mixed_quality(),
+        single_stage("skip", 10, 40.0, 3.0, 0.0),
+        single_stage("queue", 5, 20.0, 6.0, 0.0),
+    ):
         tw = solve(sc)
         arrived = sum(s.count for s in sc.initial_stock)
         for a in sc.arrivals:

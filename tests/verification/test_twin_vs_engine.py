@@ -187,8 +187,11 @@ def test_erlang_b_loss_fraction() -> None:
     def measure(res: sim.RunResult) -> dict[str, float]:
         st = res.summary()["stages"]
         tried = st["s"]["entries"] + st["s"]["skips"]
-        return {"p_loss": st["s"]["skips"] / tried, "busy_slots": st["s"]["mean_occupancy"],
-                "market": st["m"]["mean_occupancy"]}
+        return {
+            "p_loss": st["s"]["skips"] / tried,
+            "busy_slots": st["s"]["mean_occupancy"],
+            "market": st["m"]["mean_occupancy"],
+        }
 
     samples = replicate(sc, 20, SEED, measure)
     twin = {"p_loss": q.p_loss, "busy_slots": tw.window["s"].mean_occupancy, "market": tw.window["m"].mean_occupancy}
@@ -206,12 +209,20 @@ def test_loss_stage_transient_from_empty() -> None:
 
     def measure(res: sim.RunResult) -> dict[str, float]:
         st = res.summary()["stages"]
-        return {"skips": st["s"]["skips"], "market_entries": st["m"]["entries"],
-                "market_at_horizon": st["m"]["occupancy_at_horizon"], "busy_slots": st["s"]["mean_occupancy"]}
+        return {
+            "skips": st["s"]["skips"],
+            "market_entries": st["m"]["entries"],
+            "market_at_horizon": st["m"]["occupancy_at_horizon"],
+            "busy_slots": st["s"]["mean_occupancy"],
+        }
 
     samples = replicate(sc, 40, SEED, measure)
-    twin = {"skips": tw.window["s"].skips, "market_entries": tw.window["m"].entries,
-            "market_at_horizon": tw.window["m"].occupancy_end, "busy_slots": tw.window["s"].mean_occupancy}
+    twin = {
+        "skips": tw.window["s"].skips,
+        "market_entries": tw.window["m"].entries,
+        "market_at_horizon": tw.window["m"].occupancy_end,
+        "busy_slots": tw.window["s"].mean_occupancy,
+    }
     bad = misses(twin, samples)
     assert not bad, "DES disagrees with the transient loss model:\n" + "\n".join(bad)
 
@@ -242,8 +253,11 @@ def test_erlang_c_probability_and_mean_wait() -> None:
     def measure(res: sim.RunResult) -> dict[str, float]:
         did_wait, wait = waits_in_window(res, 2.0, 59.0)
         assert not np.isnan(wait).any(), "a firm applied in the window and was never admitted"
-        return {"p_wait": float(did_wait.mean()), "mean_wait": float(wait.mean()),
-                "busy_slots": res.summary()["stages"]["s"]["mean_occupancy"]}
+        return {
+            "p_wait": float(did_wait.mean()),
+            "mean_wait": float(wait.mean()),
+            "busy_slots": res.summary()["stages"]["s"]["mean_occupancy"],
+        }
 
     samples = replicate(sc, 20, SEED, measure)
     twin = {"p_wait": q.p_wait, "mean_wait": q.mean_wait_years, "busy_slots": q.mean_in_service}
