@@ -29,16 +29,29 @@ Mechanics
 Speed
 -----
 The kernel is SimPy, used through callbacks rather than generator processes: a firm's next event is a
-pre-triggered :class:`simpy.Event` subclass whose callback is fixed at class level, so scheduling costs
-one small object and one heap push. A firm has at most one pending event; re-planning simply points the
-firm at a new one and the old one is ignored when the kernel reaches it. Log rows are three appends to
-typed arrays (see :mod:`sim.event_log`), and per-visit random numbers come in pre-drawn blocks.
+pre-triggered :class:`simpy.Event` subclass (slots, no ``__dict__``) whose callback is fixed, so
+scheduling costs one small object and one heap push. A firm has at most one pending event;
+re-planning simply points the firm at a new one and the old one is ignored when the kernel reaches
+it. Each event carries its own time, so handlers get ``now`` as an argument and pass it down instead
+of asking the environment. Log rows are three appends to typed arrays (see :mod:`sim.event_log`).
+
+The common transitions run in one piece: an arrival that finds room (:meth:`_ArrivalStream.fire`), a
+graduation that exits or moves on to a stage with room (:meth:`_Model._on_graduate`), and admission
+with exponential hazards on the stay clock (the end of :meth:`_Model._admit`, which is :meth:`_plan`'s
+arithmetic). They write the same rows, in the same order, as the general methods they stand for
+(:meth:`_apply`, :meth:`_vacate`, :meth:`_exit`, :meth:`_plan`), which handle every other case.
+
+Per-firm state stays small: attributes come from per-block lists of the source, a firm holds the
+columns of its block's per-visit draws (not a copy of its numbers), sector and quality are read back
+from the sources at the end, and reneging leaves a stale entry on the waiting list (skipped when
+reached) instead of searching the list for it. See ``docs/performance.md`` for the measurements.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
@@ -60,7 +73,7 @@ from .scenario import (
     Scenario,
     Target,
 )
-from .streams import BLOCK, SourceDraws, Streams, VisitDraws
+from .streams import BLOCK, VISIT_STREAMS, SourceDraws, Streams, VisitColumns
 
 __all__ = ["CarrierInfo", "SimOutput", "simulate"]
 
@@ -114,29 +127,44 @@ def _fire_due(event: _Due) -> None:
     firm = event.firm
     if firm.pending is event:
         firm.pending = None
-        event.fn(firm)
+        event.fn(firm, event.t)
+
+
+_DUE_CALLBACKS = (_fire_due,)
 
 
 class _Due(simpy.Event):
-    """A firm's next event. Stale (ignored) once the firm points at a newer one."""
+    """A firm's next event, due at ``t`` years. Stale (ignored) once the firm points at a newer one.
+
+    ``t`` is the kernel's own time for the event (computed as the kernel does, ``now + delay``), so a
+    handler receives the current time as an argument instead of asking the environment for it.
+    """
+
+    # Slots, and no call to Event.__init__: an event is a small object without a __dict__, which keeps
+    # allocation and the garbage collector's work down (there is one of these per firm event).
+    __slots__ = ("callbacks", "firm", "fn", "t")
 
     _ok = True
     _value = None
-    callbacks = (_fire_due,)  # type: ignore[assignment]  # the kernel replaces the instance's with None
 
-    def __init__(self, fn: Callable[[_Firm], None], firm: _Firm) -> None:
+    def __init__(self, fn: Callable[[_Firm, float], None], firm: _Firm, t: float) -> None:
+        self.callbacks = _DUE_CALLBACKS  # type: ignore[assignment]  # the kernel sets it to None when run
         self.fn = fn
         self.firm = firm
+        self.t = t
 
 
 class _Call(simpy.Event):
-    """An already-triggered event that runs one callback when the kernel reaches it."""
+    """An already-triggered event, due at ``t`` years, that runs one callback when the kernel reaches it."""
+
+    __slots__ = ("callbacks", "t")
 
     _ok = True
     _value = None
 
-    def __init__(self, callback: Callable[[simpy.Event], None]) -> None:
+    def __init__(self, callback: Callable[[_Call], None], t: float) -> None:
         self.callbacks = (callback,)  # type: ignore[assignment]
+        self.t = t
 
 
 class _Carrier:
@@ -158,8 +186,8 @@ class _Firm:
     """A firm's state. Plain slots: the engine makes one per firm, so this stays small."""
 
     __slots__ = (
-        "birth", "carrier", "draws", "entry", "id", "index", "k", "mark", "mult_f", "mult_g", "pending", "qf",
-        "qg", "quality", "sector", "source", "spent_f", "spent_g", "stage", "state", "target", "v", "visits",
+        "birth", "carrier", "draws", "entry", "id", "index", "mark", "mult_f", "mult_g", "pending", "qf", "qg",
+        "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state", "target", "v", "visits",
     )  # fmt: skip
 
     id: int
@@ -171,7 +199,8 @@ class _Firm:
     qf: float  # quality's factor on the failure hazard
     qg: float  # quality's factor on the graduation hazard
     draws: SourceDraws
-    v: VisitDraws  # the current visit's draws
+    v: VisitColumns  # the current visit's draws, for the firm's block: its own are at ``row``
+    row: int  # index % BLOCK
     entry: float  # time the stay clock started
     mark: float  # time up to which hazard has been booked into spent_f / spent_g
     spent_f: float
@@ -185,7 +214,6 @@ class _Firm:
         self.stage = -1
         self.state = _TRANSIT
         self.visits = 0
-        self.k = 0
         self.target = -1
 
 
@@ -227,7 +255,11 @@ class _Stage:
         self.code = _stage(idx)
         self.carriers: list[_Carrier] = []
         self.free: list[_Carrier] = []
-        self.queue: deque[_Firm] = deque()
+        # The waiting list: (firm, its visit number) in arrival order. A firm that reneges leaves its entry
+        # behind, stale, to be skipped when reached (removing it from the middle costs the list's length);
+        # ``waiting`` counts the live entries.
+        self.queue: deque[tuple[_Firm, int]] = deque()
+        self.waiting = 0
         self.blocked: deque[_Firm] = deque()
         self.residents: dict[int, _Firm] = {}
         self.unlimited = True
@@ -235,6 +267,7 @@ class _Stage:
         self.grad: _Duration | None = None
         self.fail_rate = 0.0  # > 0 when the failure hazard is exponential on the stay clock (fast path)
         self.grad_rate = 0.0
+        self.exp_only = False  # every hazard of the stage is exponential on the stay clock, or absent
         self.fail_age = False
         self.grad_age = False
         self.max_stay = INF
@@ -249,6 +282,12 @@ class _Stage:
         self.screen_threshold: float | None = None
         self.screen_sd = 0.0
         self.hazard_policies: list[tuple[int, float, Target]] = []  # (0 fail / 1 grad, factor, target)
+
+
+def _live(entry: tuple[_Firm, int]) -> bool:
+    """Whether a waiting-list entry still stands: the firm waits, and for the same visit."""
+    firm, visit = entry
+    return firm.state == _WAITING and firm.visits == visit
 
 
 def _cum_route(route: dict[str, float] | None, index: dict[str, int]) -> tuple[list[float], list[int]]:
@@ -323,17 +362,23 @@ class _Model:
         self.stages = [_Stage(i, n) for i, n in enumerate(self.stage_names)]
         self.carriers: list[_Carrier] = []
         self.carrier_info: list[CarrierInfo] = []
-        self.firms_source: list[int] = []
-        self.firms_index: list[int] = []
-        self.firms_sector: list[int] = []
-        self.firms_quality: list[float] = []
-        self.firms_birth: list[float] = []
+        # Per firm (by id): its source, its number there and its founding time. Sector and quality are
+        # read back from the sources' draws at the end (they are keyed by source and number).
+        self.firms_source = array("i")
+        self.firms_index = array("q")
+        self.firms_birth = array("d")
+        self.factories: list[_FirmFactory] = []
         self._freed: deque[_Stage] = deque()
         self._draining = False
         self.windows: list[_Window] = []
         self._build_stages()
         self._build_policies()
         self._schedule_raw = self.env.schedule
+        # Bound once: looking a method up on ``self`` makes a new bound-method object every time.
+        self._fail_fn = self._on_fail
+        self._grad_fn = self._on_graduate
+        self._timeout_fn = self._on_timeout
+        self._renege_fn = self._renege
 
     # ---------------------------------------------------------------- set-up
     def _build_stages(self) -> None:
@@ -348,6 +393,7 @@ class _Model:
                 st.fail_rate = spec.failure.rate
             if isinstance(spec.graduation, Exponential) and not st.grad_age:
                 st.grad_rate = spec.graduation.rate
+            st.exp_only = (st.fail is None or st.fail_rate > 0.0) and (st.grad is None or st.grad_rate > 0.0)
             st.max_stay = spec.max_stay_years if spec.max_stay_years is not None else INF
             st.grad_cum, st.grad_dest = _cum_route(spec.on_graduation, self.stage_index)
             st.out_cum, st.out_dest = _cum_route(spec.on_timeout, self.stage_index)
@@ -380,9 +426,7 @@ class _Model:
             lev_names = [lv for lv in LEVELS if car.levels.get(lv, 0.0) > 0]  # type: ignore[call-overload]
             lev_cum = np.cumsum([car.levels[lv] for lv in lev_names])  # type: ignore[index]
             lev_cum[-1] = 1.0
-            levels = [
-                LEVELS.index(lev_names[int(np.searchsorted(lev_cum, u, side="right"))]) for u in g_lev.random(n)
-            ]
+            levels = [LEVELS.index(lev_names[int(np.searchsorted(lev_cum, u, side="right"))]) for u in g_lev.random(n)]
             g_spec = self.streams.generator("carrier_specialism", st.idx)
             u_spec = g_spec.random((n, 2))
             for i in range(n):
@@ -404,6 +448,19 @@ class _Model:
                         c.capacity,
                     )
                 )
+
+    def _visit_streams(self) -> tuple[str, ...]:
+        """The per-visit streams this scenario can ever read (the others are not drawn)."""
+        st = self.stages
+        use = {
+            "failure_budget": any(x.fail is not None for x in st),
+            "graduation_budget": any(x.grad is not None for x in st),
+            "route": any(len(x.grad_dest) > 1 or len(x.out_dest) > 1 for x in st),
+            "carrier_pick": any(len(x.carriers) > 1 for x in st),
+            "patience_budget": any(x.patience is not None for x in st),
+            "screen_noise": any(x.screen_threshold is not None for x in st),
+        }
+        return tuple(name for name in VISIT_STREAMS if use[name])
 
     def _build_policies(self) -> None:
         cal = self.sc.calendar
@@ -439,37 +496,42 @@ class _Model:
     def _start_sources(self) -> None:
         sc = self.sc
         n_arr = len(sc.arrivals)
+        visit_streams = self._visit_streams()
         for s, arr in enumerate(sc.arrivals):
             times, rates = arr.rate_steps(sc.calendar)
             points, prates, cum = self._arrival_steps(arr.name, times, rates)
             factory = _FirmFactory(
                 self,
                 s,
-                self.streams.source(s),
+                SourceDraws(self.streams, s, visit_streams),
                 arr.sectors or sc.firms.sectors,
                 arr.quality or sc.firms.quality,
                 arr.age_years,
                 None,
             )
-            _ArrivalStream(self, factory, self.stage_index[arr.stage], points, prates, cum).next()
+            self.factories.append(factory)
+            _ArrivalStream(self, factory, self.stage_index[arr.stage], points, prates, cum).next(0.0)
         for j, stock in enumerate(sc.initial_stock):
             s = n_arr + j
             factory = _FirmFactory(
                 self,
                 s,
-                self.streams.source(s),
+                SourceDraws(self.streams, s, visit_streams),
                 stock.sectors or sc.firms.sectors,
                 stock.quality or sc.firms.quality,
                 stock.age_years,
                 stock.years_in_stage,
             )
+            self.factories.append(factory)
             entry = self.stage_index[stock.stage]
+            code = _ARRIVE | _stage(entry) | _info(s)
             for n in range(stock.count):
                 firm, in_stage = factory.make(n, 0.0)
-                self._row(0.0, firm.id, _ARRIVE | _stage(entry) | _info(s))
+                self._row(0.0, firm.id, code)
                 firm.entry = -in_stage
-                self._apply(firm, entry, from_stock=True)
-                self._drain()
+                self._apply(firm, entry, 0.0, from_stock=True)
+                if self._freed:
+                    self._drain(0.0)
 
     # ---------------------------------------------------------------- helpers
     def _row(self, t: float, firm: int, code: int) -> None:
@@ -477,46 +539,66 @@ class _Model:
         self._lf(firm)
         self._lc(code)
 
-    def _schedule(self, t: float, callback: Callable[[simpy.Event], None], priority: EventPriority = NORMAL) -> None:
-        """Run ``callback(event)`` at time ``t`` (years)."""
-        self._schedule_raw(_Call(callback), priority, t - self.env.now)
+    def _schedule(
+        self, t: float, callback: Callable[[_Call], None], now: float, priority: EventPriority = NORMAL
+    ) -> None:
+        """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time."""
+        delay = t - now
+        self._schedule_raw(_Call(callback, now + delay), priority, delay)
 
-    def _drain(self) -> None:
-        """Fill slots freed during the last action, in the order they were freed."""
+    def _drain(self, now: float) -> None:
+        """Fill slots freed during the last action, in the order they were freed.
+
+        For each stage: serve the waiting list, then blocked firms, while the stage has room.
+        """
         if self._draining or not self._freed:
             return
         self._draining = True
         freed = self._freed
         while freed:
-            self._fill(freed.popleft())
+            st = freed.popleft()
+            blocked = st.blocked
+            while True:
+                if st.free and st.waiting:
+                    self._admit(self._next_waiting(st), st, 1, now)
+                elif blocked and (st.free or st.waiting < st.queue_limit):
+                    firm = blocked.popleft()
+                    self._vacate(firm, st.idx, now)
+                    if st.free and not st.waiting:
+                        self._admit(firm, st, 0, now)
+                    else:
+                        self._enqueue(firm, st, now)
+                else:
+                    break
         self._draining = False
 
     # ---------------------------------------------------------------- admission
-    def _apply(self, firm: _Firm, j: int, can_block: bool = False, from_stock: bool = False) -> None:
+    def _apply(self, firm: _Firm, j: int, now: float, can_block: bool = False, from_stock: bool = False) -> None:
         """Firm asks to enter stage ``j`` (it may still hold a slot elsewhere if ``can_block``)."""
-        now = self.env.now
         st = self.stages[j]
         k = firm.visits
         firm.visits = k + 1
-        firm.k = k
-        v = firm.v = firm.draws.visit(firm.index, k)
+        v = firm.v = firm.draws.visit_columns(firm.index, k)
         fid = firm.id
         self._lt(now)
         self._lf(fid)
-        self._lc(_APPLY | st.code | _info(k))
-        if st.screen_threshold is not None and not from_stock:
-            if firm.quality + st.screen_sd * v[_SCREEN] < st.screen_threshold:
-                self._row(now, fid, _REJECT | st.code | _info(st.fallback))
-                self._vacate(firm, st.fallback)
-                self._to_fallback(firm, st)
-                return
+        self._lc(_APPLY | st.code | (k + 2) << INFO_SHIFT)
+        if (
+            st.screen_threshold is not None
+            and not from_stock
+            and firm.quality + st.screen_sd * v[_SCREEN][firm.row] < st.screen_threshold
+        ):
+            self._row(now, fid, _REJECT | st.code | _info(st.fallback))
+            self._vacate(firm, st.fallback, now)
+            self._to_fallback(firm, st, now)
+            return
         if st.unlimited or st.free:
             if firm.state != _TRANSIT:
-                self._vacate(firm, j)
-            self._admit(firm, st, 0, from_stock)
-        elif len(st.queue) < st.queue_limit:
-            self._vacate(firm, j)
-            self._enqueue(firm, st)
+                self._vacate(firm, j, now)
+            self._admit(firm, st, 0, now, from_stock)
+        elif st.waiting < st.queue_limit:
+            self._vacate(firm, j, now)
+            self._enqueue(firm, st, now)
         elif can_block and st.can_block and firm.state == _RESIDENT:
             firm.state = _BLOCKED
             firm.target = j
@@ -526,30 +608,34 @@ class _Model:
             self._row(now, fid, _BLOCK | self.stages[firm.stage].code | (c.code if c else 0) | _info(j))
         else:
             self._row(now, fid, _SKIP | st.code | _info(st.fallback))
-            self._vacate(firm, st.fallback)
-            self._to_fallback(firm, st)
+            self._vacate(firm, st.fallback, now)
+            self._to_fallback(firm, st, now)
 
-    def _to_fallback(self, firm: _Firm, st: _Stage) -> None:
+    def _to_fallback(self, firm: _Firm, st: _Stage, now: float) -> None:
         if st.fallback == _EXIT:
-            self._exit(firm)
+            self._exit(firm, now)
         else:
-            self._apply(firm, st.fallback)
+            self._apply(firm, st.fallback, now)
 
-    def _exit(self, firm: _Firm) -> None:
+    def _exit(self, firm: _Firm, now: float) -> None:
         firm.state = _DONE
         firm.pending = None
-        self._row(self.env.now, firm.id, _EXIT_ROW)
+        self._row(now, firm.id, _EXIT_ROW)
 
-    def _vacate(self, firm: _Firm, dest: int) -> None:
+    def _vacate(self, firm: _Firm, dest: int, now: float) -> None:
         """The firm leaves the slot it holds (if any), heading to ``dest``."""
         state = firm.state
         if state != _RESIDENT and state != _BLOCKED:
             return
         st = self.stages[firm.stage]
         c = firm.carrier
-        self._lt(self.env.now)
+        self._lt(now)
         self._lf(firm.id)
-        self._lc(_LEAVE | st.code | (c.code if c is not None else 0) | _info(dest))
+        self._lc(_LEAVE | st.code | (c.code if c is not None else 0) | (dest + 2) << INFO_SHIFT)
+        self._release(firm, st, c)
+
+    def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None) -> None:
+        """State changes of leaving stage ``st`` and carrier ``c`` (the row is the caller's)."""
         del st.residents[firm.id]
         firm.state = _TRANSIT
         firm.pending = None
@@ -571,14 +657,14 @@ class _Model:
             last.free_pos = pos
         c.free_pos = -1
 
-    def _admit(self, firm: _Firm, st: _Stage, from_queue: int, from_stock: bool = False) -> None:
-        now = self.env.now
+    def _admit(self, firm: _Firm, st: _Stage, from_queue: int, now: float, from_stock: bool = False) -> None:
         if st.unlimited:
             c = None
             ccode = 0
         else:
             free = st.free
-            c = free[int(firm.v[_PICK] * len(free))]
+            n_free = len(free)
+            c = free[0] if n_free == 1 else free[int(firm.v[_PICK][firm.row] * n_free)]
             c.occupancy += 1
             if c.occupancy >= c.capacity:
                 self._drop_free(st, c)
@@ -597,53 +683,76 @@ class _Model:
         self._lc(_ADMIT | st.code | ccode | (_I_1 if from_queue else _I_0))
         if st.hazard_policies:
             self._multipliers(firm, st)
+            self._plan(firm, st, now)
+            return
+        mf = firm.mult_f = firm.qf
+        mg = firm.mult_g = firm.qg
+        if not st.exp_only:
+            self._plan(firm, st, now)
+            return
+        # _plan's arithmetic, inlined for the common case: exponential hazards on the stay clock and
+        # nothing booked yet. Ties: failure beats graduation beats time-out.
+        v = firm.v
+        row = firm.row
+        t = firm.entry + st.max_stay
+        fn = self._timeout_fn
+        if st.grad_rate > 0.0 and mg > 0.0:
+            t_g = now + v[_G][row] / (st.grad_rate * mg)
+            if t_g <= t:
+                t, fn = t_g, self._grad_fn
+        if st.fail_rate > 0.0 and mf > 0.0:
+            t_f = now + v[_F][row] / (st.fail_rate * mf)
+            if t_f <= t:
+                t, fn = t_f, self._fail_fn
+        if t < self.horizon:
+            delay = t - now if t > now else 0.0
+            ev = _Due(fn, firm, now + delay)
+            firm.pending = ev
+            self._schedule_raw(ev, NORMAL, delay)
         else:
-            firm.mult_f = firm.qf
-            firm.mult_g = firm.qg
-        self._plan(firm, st)
+            firm.pending = None
 
-    def _enqueue(self, firm: _Firm, st: _Stage) -> None:
-        now = self.env.now
+    @staticmethod
+    def _next_waiting(st: _Stage) -> _Firm:
+        """Take the first live firm off the stage's waiting list (``st.waiting`` must be > 0)."""
+        queue = st.queue
+        while True:
+            entry = queue.popleft()
+            if _live(entry):
+                st.waiting -= 1
+                return entry[0]
+
+    def _enqueue(self, firm: _Firm, st: _Stage, now: float) -> None:
         firm.state = _WAITING
         firm.target = st.idx
         firm.pending = None
-        st.queue.append(firm)
-        self._row(now, firm.id, _WAIT | st.code | _info(len(st.queue)))
+        st.queue.append((firm, firm.visits))
+        st.waiting += 1
+        self._row(now, firm.id, _WAIT | st.code | _info(st.waiting))
         if st.patience is not None:
-            t = now + st.patience.inv_cum_hazard(firm.v[_PATIENCE])
+            t = now + st.patience.inv_cum_hazard(firm.v[_PATIENCE][firm.row])
             if t < self.horizon:
-                self._due(t, self._renege, firm)
+                self._due(t, self._renege_fn, firm, now)
 
-    def _renege(self, firm: _Firm) -> None:
+    def _renege(self, firm: _Firm, now: float) -> None:
         if firm.state != _WAITING:
             return
         st = self.stages[firm.target]
-        st.queue.remove(firm)
-        firm.state = _TRANSIT
-        self._row(self.env.now, firm.id, _RENEGE | st.code | _info(st.fallback))
-        self._to_fallback(firm, st)
-        self._drain()
-
-    def _fill(self, st: _Stage) -> None:
-        """Serve the waiting list, then blocked firms, while the stage has room."""
-        while True:
-            if st.free and st.queue:
-                self._admit(st.queue.popleft(), st, 1)
-            elif st.blocked and (st.free or len(st.queue) < st.queue_limit):
-                firm = st.blocked.popleft()
-                self._vacate(firm, st.idx)
-                if st.free and not st.queue:
-                    self._admit(firm, st, 0)
-                else:
-                    self._enqueue(firm, st)
-            else:
-                return
+        firm.state = _TRANSIT  # its entry on the list is now stale
+        st.waiting -= 1
+        if len(st.queue) > 2 * st.waiting + 64:
+            st.queue = deque(e for e in st.queue if _live(e))
+        self._row(now, firm.id, _RENEGE | st.code | _info(st.fallback))
+        self._to_fallback(firm, st, now)
+        self._drain(now)
 
     # ---------------------------------------------------------------- hazards
-    def _due(self, t: float, fn: Callable[[_Firm], None], firm: _Firm) -> None:
-        ev = _Due(fn, firm)
+    def _due(self, t: float, fn: Callable[[_Firm, float], None], firm: _Firm, now: float) -> None:
+        """Make ``fn(firm, t)`` at ``t >= now`` years the firm's one pending event."""
+        delay = t - now if t > now else 0.0
+        ev = _Due(fn, firm, now + delay)  # the kernel's own sum, so ``ev.t`` is the kernel's time then
         firm.pending = ev
-        self._schedule_raw(ev, NORMAL, t - self.env.now)
+        self._schedule_raw(ev, NORMAL, delay)
 
     def _multipliers(self, firm: _Firm, st: _Stage) -> None:
         mf, mg = firm.qf, firm.qg
@@ -656,37 +765,37 @@ class _Model:
         firm.mult_f = mf
         firm.mult_g = mg
 
-    def _plan(self, firm: _Firm, st: _Stage) -> None:
-        """Schedule the firm's next residence event from its budgets left."""
-        now = firm.mark
+    def _plan(self, firm: _Firm, st: _Stage, now: float) -> None:
+        """Schedule the firm's next residence event from its budgets left (``now`` is its mark)."""
         v = firm.v
+        row = firm.row
         t_f = t_g = INF
         if st.fail_rate > 0.0:
             m = firm.mult_f
             if m > 0.0:
-                t_f = now + (v[_F] - firm.spent_f) / (st.fail_rate * m)
+                t_f = now + (v[_F][row] - firm.spent_f) / (st.fail_rate * m)
         elif st.fail is not None:
             clock0 = (now - firm.birth) if st.fail_age else (now - firm.entry)
-            t_f = now + _time_to(st.fail, clock0, v[_F] - firm.spent_f, firm.mult_f)
+            t_f = now + _time_to(st.fail, clock0, v[_F][row] - firm.spent_f, firm.mult_f)
         if st.grad_rate > 0.0:
             m = firm.mult_g
             if m > 0.0:
-                t_g = now + (v[_G] - firm.spent_g) / (st.grad_rate * m)
+                t_g = now + (v[_G][row] - firm.spent_g) / (st.grad_rate * m)
         elif st.grad is not None:
             clock0 = (now - firm.birth) if st.grad_age else (now - firm.entry)
-            t_g = now + _time_to(st.grad, clock0, v[_G] - firm.spent_g, firm.mult_g)
+            t_g = now + _time_to(st.grad, clock0, v[_G][row] - firm.spent_g, firm.mult_g)
         t_o = firm.entry + st.max_stay
         if t_f <= t_g and t_f <= t_o:
-            t, fn = t_f, self._on_fail
+            t, fn = t_f, self._fail_fn
         elif t_g <= t_o:
-            t, fn = t_g, self._on_graduate
+            t, fn = t_g, self._grad_fn
         else:
-            t, fn = t_o, self._on_timeout
+            t, fn = t_o, self._timeout_fn
         if t < self.horizon:
-            ev = _Due(fn, firm)
+            delay = t - now if t > now else 0.0
+            ev = _Due(fn, firm, now + delay)
             firm.pending = ev
-            now = self.env.now
-            self._schedule_raw(ev, NORMAL, t - now if t > now else 0.0)
+            self._schedule_raw(ev, NORMAL, delay)
         else:
             firm.pending = None
 
@@ -710,51 +819,91 @@ class _Model:
         firm.mark = now
 
     # ---------------------------------------------------------------- residence events
-    def _on_fail(self, firm: _Firm) -> None:
-        now = self.env.now
+    def _on_fail(self, firm: _Firm, now: float) -> None:
         st = self.stages[firm.stage]
         c = firm.carrier
         self._row(now, firm.id, _FAIL | st.code | (c.code if c is not None else 0) | _I_M1)
-        self._vacate(firm, _FAILED)
+        self._vacate(firm, _FAILED, now)
         firm.state = _DONE
-        self._drain()
+        if self._freed:
+            self._drain(now)
 
-    def _on_graduate(self, firm: _Firm) -> None:
+    def _on_graduate(self, firm: _Firm, now: float) -> None:
         st = self.stages[firm.stage]
-        dest = _pick(st.grad_cum, st.grad_dest, firm.v[_ROUTE])
+        gd = st.grad_dest
+        dest = gd[bisect_right(st.grad_cum, firm.v[_ROUTE][firm.row])] if len(gd) > 1 else gd[0]
         c = firm.carrier
-        self._lt(self.env.now)
-        self._lf(firm.id)
-        self._lc(_GRADUATE | st.code | (c.code if c is not None else 0) | _info(dest))
-        self._move(firm, dest)
-
-    def _on_timeout(self, firm: _Firm) -> None:
-        st = self.stages[firm.stage]
-        dest = _pick(st.out_cum, st.out_dest, firm.v[_ROUTE])
-        c = firm.carrier
-        self._row(self.env.now, firm.id, _TIME_OUT | st.code | (c.code if c is not None else 0) | _info(dest))
-        self._move(firm, dest)
-
-    def _move(self, firm: _Firm, dest: int) -> None:
+        fid = firm.id
+        ccode = c.code if c is not None else 0
+        lt, lf, lc = self._lt, self._lf, self._lc
         if dest == _EXIT:
-            self._vacate(firm, _EXIT)
-            self._exit(firm)
+            # The common cases in one piece; rows and state changes are those of _move -> _vacate ->
+            # _exit, and of _move -> _apply -> _vacate -> _admit when the next stage has room.
+            lt(now)
+            lf(fid)
+            lc(_GRADUATE | st.code | ccode | _I_M1)
+            lt(now)
+            lf(fid)
+            lc(_LEAVE | st.code | ccode | _I_M1)
+            lt(now)
+            lf(fid)
+            lc(_EXIT_ROW)
+            self._release(firm, st, c)
+            firm.state = _DONE
         else:
-            self._apply(firm, dest, can_block=True)
-        self._drain()
+            nxt = self.stages[dest]
+            if nxt.screen_threshold is not None or not (nxt.unlimited or nxt.free):
+                self._row(now, fid, _GRADUATE | st.code | ccode | (dest + 2) << INFO_SHIFT)
+                self._apply(firm, dest, now, can_block=True)
+                if self._freed:
+                    self._drain(now)
+                return
+            k = firm.visits
+            firm.visits = k + 1
+            firm.v = firm.draws.visit_columns(firm.index, k)
+            info = (dest + 2) << INFO_SHIFT
+            lt(now)
+            lf(fid)
+            lc(_GRADUATE | st.code | ccode | info)
+            lt(now)
+            lf(fid)
+            lc(_APPLY | nxt.code | (k + 2) << INFO_SHIFT)
+            lt(now)
+            lf(fid)
+            lc(_LEAVE | st.code | ccode | info)
+            self._release(firm, st, c)
+            self._admit(firm, nxt, 0, now)
+        if self._freed:
+            self._drain(now)
+
+    def _on_timeout(self, firm: _Firm, now: float) -> None:
+        st = self.stages[firm.stage]
+        dest = _pick(st.out_cum, st.out_dest, firm.v[_ROUTE][firm.row])
+        c = firm.carrier
+        self._row(now, firm.id, _TIME_OUT | st.code | (c.code if c is not None else 0) | _info(dest))
+        self._move(firm, dest, now)
+
+    def _move(self, firm: _Firm, dest: int, now: float) -> None:
+        if dest == _EXIT:
+            self._vacate(firm, _EXIT, now)
+            self._exit(firm, now)
+        else:
+            self._apply(firm, dest, now, can_block=True)
+        if self._freed:
+            self._drain(now)
 
     # ---------------------------------------------------------------- policies
     def _start_policies(self) -> None:
         for w in self.windows:
             if isinstance(w.policy, ArrivalMultiplier):
                 continue  # folded into the arrival intensity
-            self._schedule(w.start, functools.partial(self._policy_change, w, True), URGENT)
+            self._schedule(w.start, functools.partial(self._policy_change, w, True), 0.0, URGENT)
             if w.end < self.horizon:
-                self._schedule(w.end, functools.partial(self._policy_change, w, False), URGENT)
+                self._schedule(w.end, functools.partial(self._policy_change, w, False), 0.0, URGENT)
 
-    def _policy_change(self, w: _Window, on: bool, _event: simpy.Event | None = None) -> None:
+    def _policy_change(self, w: _Window, on: bool, event: _Call) -> None:
         pol = w.policy
-        now = self.env.now
+        now = event.t
         if isinstance(pol, HazardMultiplier):
             entry = (0 if pol.hazard == "failure" else 1, pol.factor, pol.target)
             for st in self.stages:
@@ -771,7 +920,7 @@ class _Model:
                         continue
                     self._book(firm, st, now)
                     self._multipliers(firm, st)
-                    self._plan(firm, st)
+                    self._plan(firm, st, now)
         elif isinstance(pol, CapacityChange):
             for st in self.stages:
                 touched = False
@@ -797,23 +946,31 @@ class _Model:
                         self._drop_free(st, c)
                 if touched:
                     self._freed.append(st)
-            self._drain()
+            self._drain(now)
 
     # ---------------------------------------------------------------- run
     def run(self) -> SimOutput:
         self._start_policies()
         self._start_sources()
         self.env.run(until=self.horizon)
+        source = np.frombuffer(self.firms_source, dtype=np.int32) if self.firms_source else np.empty(0, np.int32)
+        index = np.frombuffer(self.firms_index, dtype=np.int64) if self.firms_index else np.empty(0, np.int64)
+        sector = np.zeros(len(source), dtype=np.int16)
+        quality = np.zeros(len(source), dtype=np.float64)
+        for f in self.factories:
+            mine = source == f.source
+            if mine.any():
+                sector[mine], quality[mine] = f.attributes(index[mine])
         return SimOutput(
             log=self.log,
             stage_names=self.stage_names,
             sectors=self.sectors,
             carriers=self.carrier_info,
-            firm_source=np.asarray(self.firms_source, dtype=np.int32),
-            firm_index=np.asarray(self.firms_index, dtype=np.int64),
-            firm_sector=np.asarray(self.firms_sector, dtype=np.int16),
-            firm_quality=np.asarray(self.firms_quality, dtype=np.float64),
-            firm_birth=np.asarray(self.firms_birth, dtype=np.float64),
+            firm_source=source.copy(),
+            firm_index=index.copy(),
+            firm_sector=sector,
+            firm_quality=quality,
+            firm_birth=np.array(self.firms_birth, dtype=np.float64),
             source_names=tuple(a.name for a in self.sc.arrivals)
             + tuple(f"stock:{s.stage}:{i}" for i, s in enumerate(self.sc.initial_stock)),
             horizon=self.horizon,
@@ -821,7 +978,11 @@ class _Model:
 
 
 class _ArrivalStream:
-    """Poisson arrivals by inversion of the cumulative intensity: firm n arrives at Lambda^-1(epoch n)."""
+    """Poisson arrivals by inversion of the cumulative intensity: firm n arrives at Lambda^-1(epoch n).
+
+    Arrival times are computed a block of firms at a time (vectorised, with the same arithmetic as the
+    scalar formula, so the times are bit for bit the same); one arrival is scheduled at a time.
+    """
 
     def __init__(
         self,
@@ -835,38 +996,71 @@ class _ArrivalStream:
         self.model = model
         self.factory = factory
         self.entry = entry
+        self.stage = model.stages[entry]
         self.entry_code = _ARRIVE | _stage(entry) | _info(factory.source)
-        self.points = points
-        self.rates = rates
-        self.cum = cum
+        self.apply_code = _APPLY | _stage(entry) | _I_0
+        self.points = np.asarray(points, dtype=np.float64)
+        self.rates = np.asarray(rates, dtype=np.float64)
+        self.cum = np.asarray(cum, dtype=np.float64)
+        # Segment that serves an epoch falling in segment i: the first one from i on with a positive rate
+        # (an epoch is reached in the first later segment with positive rate); len(points) if none.
+        serve = np.full(len(points) + 1, len(points), dtype=np.int64)
+        for i in range(len(points) - 1, -1, -1):
+            serve[i] = i if rates[i] > 0.0 else serve[i + 1]
+        self.serve = serve
         self.n = 0
-        self.t = 0.0
+        self.block = -1
+        self.times: list[float] = []
+        self._fire = self.fire
 
-    def next(self) -> None:
+    def _load(self, block: int) -> None:
+        epochs = self.factory.draws.epochs(block)
+        i = self.serve[np.searchsorted(self.cum, epochs, side="right") - 1]
+        times = np.full(len(epochs), INF)
+        ok = i < len(self.points)
+        j = i[ok]
+        times[ok] = self.points[j] + (epochs[ok] - self.cum[j]) / self.rates[j]
+        self.times = times.tolist()
+        self.block = block
+
+    def next(self, now: float) -> None:
         """Schedule the next arrival, if it falls before the horizon."""
-        epoch = self.factory.draws.epoch(self.n)
-        points, rates, cum = self.points, self.rates, self.cum
-        i = bisect_right(cum, epoch) - 1
-        # Skip zero-rate segments: the epoch is reached in the first later segment with positive rate.
-        while rates[i] == 0.0:
-            i += 1
-            if i >= len(points):
-                return
-        t = points[i] + (epoch - cum[i]) / rates[i]
+        block, row = divmod(self.n, BLOCK)
+        if block != self.block:
+            self._load(block)
+        t = self.times[row]
         if t >= self.model.horizon:
             return
-        self.t = t
-        m = self.model
-        m._schedule_raw(_Call(self.fire), NORMAL, t - m.env.now)
+        delay = t - now
+        self.model._schedule_raw(_Call(self._fire, now + delay), NORMAL, delay)
 
-    def fire(self, _event: simpy.Event) -> None:
+    def fire(self, event: _Call) -> None:
         m = self.model
-        firm, _in_stage = self.factory.make(self.n, self.t)
-        m._row(self.t, firm.id, self.entry_code)
-        m._apply(firm, self.entry)
-        m._drain()
-        self.n += 1
-        self.next()
+        now = event.t
+        n = self.n
+        t = self.times[n % BLOCK]  # the exact arrival time (``now`` is the kernel's sum for it)
+        firm, _in_stage = self.factory.make(n, t)
+        st = self.stage
+        if st.screen_threshold is None and (st.unlimited or st.free):
+            # The common case in one piece: what _apply does when the stage has room and no screening.
+            firm.visits = 1
+            firm.v = firm.draws.visit_columns(n, 0)
+            fid = firm.id
+            lt, lf, lc = m._lt, m._lf, m._lc
+            lt(t)
+            lf(fid)
+            lc(self.entry_code)
+            lt(now)
+            lf(fid)
+            lc(self.apply_code)
+            m._admit(firm, st, 0, now)
+        else:
+            m._row(t, firm.id, self.entry_code)
+            m._apply(firm, self.entry, now)
+        if m._freed:
+            m._drain(now)
+        self.n = n + 1
+        self.next(now)
 
 
 class _FirmFactory:
@@ -885,59 +1079,74 @@ class _FirmFactory:
         self.model = model
         self.source = source
         self.draws = draws
-        self.sector_ids = [model.sector_index[s] for s in sectors]
+        self.sector_ids = np.asarray([model.sector_index[s] for s in sectors], dtype=np.int16)
         cum = np.cumsum(list(sectors.values()))
         cum[-1] = 1.0
-        self.sector_cum = cum.tolist()
+        self.sector_cum = cum
         self.quality = quality
         self.age = age
         self.in_stage = in_stage
         self.block = -1
-        self.attrs: list[tuple[float, float, float, float]] = []
+        # The current block's firm attributes, one list per attribute (sector, quality, its factors on
+        # the failure and graduation hazards, age, years in stage).
+        self.attrs: tuple[list[Any], ...] = ([],) * 6
+        self.blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (sector, quality) per block, kept for the output
         fm = model.sc.firms
         self.bf = fm.quality_on_failure
         self.bg = fm.quality_on_graduation
 
     def _load(self, block: int) -> None:
         d = self.draws
-        sec = d.firm_values("sector", block, lambda g, n: g.random(n)).tolist()
-        q = d.firm_values("quality", block, self.quality.sample).tolist()
+        sec_u = d.firm_values("sector", block, lambda g, n: g.random(n))
+        pos = np.searchsorted(self.sector_cum, sec_u, side="right")
+        sector = self.sector_ids[np.minimum(pos, len(self.sector_ids) - 1)]
+        q = d.firm_values("quality", block, self.quality.sample)
         age = d.firm_values("age", block, self.age.sample).tolist()
         ins = (
             d.firm_values("years_in_stage", block, self.in_stage.sample).tolist()
             if self.in_stage is not None
             else [0.0] * BLOCK
         )
-        self.attrs = list(zip(sec, q, age, ins, strict=True))
+        ql = q.tolist()
+        bf, bg = self.bf, self.bg
+        qf = [math.exp(-bf * x) for x in ql] if bf else [1.0] * BLOCK
+        qg = [math.exp(bg * x) for x in ql] if bg else [1.0] * BLOCK
+        self.attrs = (sector.tolist(), ql, qf, qg, age, ins)
         self.block = block
+        while len(self.blocks) <= block:
+            self.blocks.append((np.empty(0, np.int16), np.empty(0)))
+        self.blocks[block] = (sector, q)
 
     def make(self, n: int, now: float) -> tuple[_Firm, float]:
         """Firm ``n`` of this source, arriving at ``now``; also returns its years already in stage."""
         block, row = divmod(n, BLOCK)
         if block != self.block:
             self._load(block)
-        sec_u, q, age, ins = self.attrs[row]
+        sector, q, qf, qg, age, ins = self.attrs  # type: ignore[misc]  # six lists, see __init__
         m = self.model
         f = _Firm()
-        fid = len(m.firms_source)
-        f.id = fid
+        f.id = len(m.firms_source)
         f.source = self.source
         f.index = n
-        ids = self.sector_ids
-        sector = ids[bisect_right(self.sector_cum, sec_u)] if len(ids) > 1 else ids[0]
-        f.sector = sector
-        f.quality = q
-        f.qf = math.exp(-self.bf * q) if self.bf else 1.0
-        f.qg = math.exp(self.bg * q) if self.bg else 1.0
-        birth = now - age
+        f.row = row
+        f.sector = sector[row]
+        f.quality = q[row]
+        f.qf = qf[row]
+        f.qg = qg[row]
+        age_n = age[row]
+        birth = now - age_n
         f.birth = birth
         f.draws = self.draws
         m.firms_source.append(self.source)
         m.firms_index.append(n)
-        m.firms_sector.append(sector)
-        m.firms_quality.append(q)
         m.firms_birth.append(birth)
-        return f, min(ins, age)
+        return f, min(ins[row], age_n)
+
+    def attributes(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sector and quality of this source's firms number ``index``."""
+        sector = np.concatenate([b[0] for b in self.blocks])
+        quality = np.concatenate([b[1] for b in self.blocks])
+        return sector[index], quality[index]
 
 
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimOutput:

@@ -25,16 +25,22 @@ draws where they were; differences between the runs come from the policy and fro
 Hazard-based durations use unit-exponential *clock budgets*: a duration ends when the firm's
 cumulative (policy-scaled) hazard reaches its budget. Changing a hazard multiplier mid-stay
 re-times the event from the budget left, which keeps common random numbers intact.
+
+A model may say which per-visit streams it can ever read (a scenario without patience never reads
+``patience_budget``); the others are not drawn at all. That saves time and changes nothing else: a
+stream's numbers depend only on its key, so drawing or skipping one never moves another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from array import array
+from collections.abc import Callable, Collection
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BLOCK", "STREAMS", "VISIT_STREAMS", "SourceDraws", "Streams", "VisitDraws", "stream_id"]
+__all__ = ["BLOCK", "STREAMS", "VISIT_STREAMS", "SourceDraws", "Streams", "VisitColumns", "VisitDraws", "stream_id"]
 
 STREAMS: tuple[str, ...] = (
     # 0..: append only; never reorder or remove.
@@ -103,19 +109,34 @@ VISIT_STREAMS: tuple[str, ...] = tuple(_VISIT_STREAMS)
 """The per-visit streams, in the order of the tuple :meth:`SourceDraws.visit` returns."""
 
 VisitDraws = tuple[float, float, float, float, float, float]
+VisitColumns = tuple["array[float]", "array[float]", "array[float]", "array[float]", "array[float]", "array[float]"]
 
-_CACHE_BLOCKS = 32  # (block, visit) entries kept; older ones are dropped and re-drawn if needed again
+_UNUSED = array("d", [math.nan]) * BLOCK  # stands in for a per-visit stream the model never reads
+_CACHE_BLOCKS = 64
+"""(block, visit) entries kept per source at first (8 bytes a number: 6 x 4096 x 8 = 192 KiB each). One
+dropped is drawn again, identically, if needed again; each time that happens the cache doubles, up to
+:data:`_CACHE_MAX` entries, so long-lived firms do not make the same numbers be drawn over and over."""
+_CACHE_MAX = 4096
 
 
 class SourceDraws:
     """Firm-indexed random numbers of one source (arrival stream or stock entry)."""
 
-    def __init__(self, streams: Streams, source: int) -> None:
+    def __init__(self, streams: Streams, source: int, visit_streams: Collection[str] | None = None) -> None:
         self._streams = streams
         self._source = source
-        self._visit_blocks: dict[int, list[VisitDraws]] = {}
+        self._visit_blocks: dict[int, VisitColumns] = {}
+        self._cache_size = _CACHE_BLOCKS
+        self._dropped: set[int] = set()
         self._epoch_block = -1
         self._epochs: list[float] = []
+        self._epoch_base = 0.0
+        # Per-visit streams to draw, in VISIT_STREAMS order; the others read as NaN (never used).
+        wanted = VISIT_STREAMS if visit_streams is None else tuple(visit_streams)
+        unknown = set(wanted) - set(VISIT_STREAMS)
+        if unknown:
+            raise ValueError(f"not per-visit streams: {sorted(unknown)}")
+        self._visit_draws = [(name, draw if name in wanted else None) for name, draw in _VISIT_STREAMS.items()]
 
     def firm_values(
         self, stream: str, block: int, draw: Callable[[np.random.Generator, int], FloatArray]
@@ -130,28 +151,55 @@ class SourceDraws:
         block * VISITS_KEY + k)``: they are drawn when the first firm of the block gets there, kept in
         a small cache, and drawn again (identically) if needed after leaving it.
         """
+        row = index & _ROW_MASK
+        f, g, route, pick, patience, screen = self.visit_columns(index, k)
+        return f[row], g[row], route[row], pick[row], patience[row], screen[row]
+
+    def visit_columns(self, index: int, k: int) -> VisitColumns:
+        """The ``k``-th visit draws of firm ``index``'s whole block: one column per stream in
+        :data:`VISIT_STREAMS`; the firm's own numbers are at row ``index % BLOCK`` (as in :meth:`visit`).
+
+        Holding the columns instead of copying the firm's numbers out costs nothing per firm.
+        """
         key = (index >> _BLOCK_BITS) * _VISITS_KEY + k
         cols = self._visit_blocks.get(key)
-        if cols is not None:
-            return cols[index & _ROW_MASK]
-        arrays = [
-            draw(self._streams.generator(name, self._source, key), BLOCK).tolist()
-            for name, draw in _VISIT_STREAMS.items()
-        ]
-        cols = list(zip(*arrays, strict=True))
-        if len(self._visit_blocks) >= _CACHE_BLOCKS:
-            del self._visit_blocks[next(iter(self._visit_blocks))]
-        self._visit_blocks[key] = cols
-        return cols[index & _ROW_MASK]
+        if cols is None:
+            cols = self._draw_visit_block(key)
+        return cols
+
+    def _draw_visit_block(self, key: int) -> VisitColumns:
+        f, g, route, pick, patience, screen = (
+            array("d", draw(self._streams.generator(name, self._source, key), BLOCK).tobytes())
+            if draw is not None
+            else _UNUSED
+            for name, draw in self._visit_draws
+        )
+        cols = (f, g, route, pick, patience, screen)
+        blocks = self._visit_blocks
+        if key in self._dropped and self._cache_size < _CACHE_MAX:
+            # Drawn again after being dropped: firms stay in the model longer than the cache remembers.
+            self._cache_size *= 2
+        if len(blocks) >= self._cache_size:
+            # Drop the oldest block's earliest visit: its firms are the likeliest to be past it.
+            old = min(blocks)
+            del blocks[old]
+            self._dropped.add(old)
+        blocks[key] = cols
+        return cols
 
     def epoch(self, index: int) -> float:
         """The ``index``-th epoch (0-based) of this source's unit-rate Poisson process."""
         block, row = divmod(index, BLOCK)
         if block != self._epoch_block:
-            if block != self._epoch_block + 1:
-                raise ValueError("epochs must be read in order")
-            base = self._epochs[-1] if self._epochs else 0.0
-            gen = self._streams.generator("arrival_epochs", self._source, block)
-            self._epochs = (base + np.cumsum(gen.standard_exponential(BLOCK))).tolist()
-            self._epoch_block = block
+            self._epochs = self.epochs(block).tolist()
         return self._epochs[row]
+
+    def epochs(self, block: int) -> FloatArray:
+        """Epochs ``block * BLOCK ..`` of this source's unit-rate Poisson process (blocks read in order)."""
+        if block != self._epoch_block + 1:
+            raise ValueError("epochs must be read in order")
+        gen = self._streams.generator("arrival_epochs", self._source, block)
+        out = self._epoch_base + np.cumsum(gen.standard_exponential(BLOCK))
+        self._epoch_base = float(out[-1])
+        self._epoch_block = block
+        return out
