@@ -208,7 +208,7 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
         ["all firms", *surv["all"]],
     ]
     stable = format_table(
-        ["survival (Kaplan-Meier)", *(f"{y:g} y" for y in surv["years"])],
+        ["not failed since arrival (Kaplan-Meier)", *(f"{y:g} y" for y in surv["years"])],
         [[r[0], *(None if v is None else f"{100 * v:.1f}%" for v in r[1:])] for r in srows],
     )
     return f"{head}\n\n{table}\n\n{stable}"

@@ -21,6 +21,7 @@ SINGLE_RUN_FILES = {
     "firms.parquet",
     "timeseries.csv",
     "carriers.csv",
+    "ledger.csv",
     "summary.json",
     "scenario.resolved.toml",
     "meta.json",
@@ -42,7 +43,7 @@ def test_run_with_one_replication_keeps_the_single_run_files(
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["seed"], summary["replication"]) == (3, 2)
     out = capsys.readouterr().out
-    assert "survival (Kaplan-Meier)" in out and "wrote" in out
+    assert "not failed since arrival (Kaplan-Meier)" in out and "wrote" in out
 
 
 def test_run_with_reps_writes_an_experiment(one_year: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
