@@ -207,9 +207,11 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
         ["ever in a carrier", *surv["ever_in_carrier"]],
         ["all firms", *surv["all"]],
     ]
+    # survival past the horizon cannot be estimated: leave those columns out
+    keep = [i for i, y in enumerate(surv["years"]) if y <= summary["horizon_years"] - summary["warmup_years"]]
     stable = format_table(
-        ["not failed since arrival (Kaplan-Meier)", *(f"{y:g} y" for y in surv["years"])],
-        [[r[0], *(None if v is None else f"{100 * v:.1f}%" for v in r[1:])] for r in srows],
+        ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)],
+        [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows],
     )
     return f"{head}\n\n{table}\n\n{stable}"
 
