@@ -136,7 +136,7 @@ def report_text(res: AnalyticResult, labels: dict[str, str], millis: float) -> s
         ]
     )
     parts.append(
-        "Survival: not failed by t | as Kaplan-Meier estimates it with exits censored (the run summary's)\n"
+        "Survival: not failed by t (the run summary's measure) | Kaplan-Meier with exits treated as censoring\n"
         + format_table(["entry stage", *(f"{y:g} y" for y in years), *(f"KM {y:g} y" for y in years)], srows)
     )
     w = res.window
