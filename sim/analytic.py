@@ -49,8 +49,8 @@ What makes a scenario closed-form
   chain. Any other binding stage is refused, unless ``assume_unlimited=True`` treats every stage as
   unlimited.
 * Refused outright: ``admission.screening`` (admission depends on each firm's latent quality),
-  ``hazard_multiplier`` and ``capacity_change`` policies (hazards or capacities that change in time
-  or by carrier), patience and finite waiting lists on binding stages.
+  every policy but ``arrival_multiplier`` (hazards, capacities or priorities that change in time or
+  by carrier or firm), shocks, patience and finite waiting lists on binding stages.
 
 Units: years and firms per year throughout. Nothing here draws random numbers.
 """
@@ -455,11 +455,24 @@ def _static_problems(sc: Scenario, assume_unlimited: bool) -> tuple[list[str], l
         if pol.type == "capacity_change" and assume_unlimited:
             notes.append(f"policies[{i}]: capacity_change ignored (every stage treated as unlimited)")
             continue
-        what = "hazards" if pol.type == "hazard_multiplier" else "capacities"
+        what = {
+            "capacity_change": "capacities",
+            "chain_linkage": "waiting-list priorities",
+            "gm_matching": "firm-specific hazards",
+            "angel_fund": "firm-specific hazards",
+            "competition": "batch intakes on given dates",
+        }.get(pol.type, "hazards")
         reasons.append(
             f"policies[{i}]: {pol.type}: {what} that change in time or differ between carriers are not "
             "a time-homogeneous chain"
         )
+    for i, shock in enumerate(sc.shocks):
+        if (
+            shock.failure_factor != 1.0
+            or shock.graduation_factor != 1.0
+            or any(f != 1.0 for f in (*shock.failure_by_sector.values(), *shock.graduation_by_sector.values()))
+        ):
+            reasons.append(f"shocks[{i}]: hazards that change in time are not a time-homogeneous chain")
     return reasons, notes
 
 

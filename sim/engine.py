@@ -18,9 +18,15 @@ Mechanics
   uniform draw among them; if there is none it joins the waiting list (``queue``, possibly limited,
   with patience), goes to the fallback stage (``skip``), or -- if it holds a slot elsewhere and the
   stage says ``block`` -- stays where it is, holding that slot, until room opens.
-* When a slot frees, the stage's waiting list is served first-come first-served, then blocked firms
-  (in the order they blocked) join the list or take the slot. A firm that frees a slot by moving on
-  frees it after it has entered its next stage; the freed slots are then filled in the order freed.
+* When a slot frees, the stage's waiting list is served first-come first-served (graduates that a
+  ``chain_linkage`` policy favours wait on a priority list served first), then blocked firms (in the
+  order they blocked) join the list or take the slot. A firm that frees a slot by moving on frees it
+  after it has entered its next stage; the freed slots are then filled in the order freed.
+* Policies act through hazard multipliers (``hazard_multiplier``; ``rent_relief``, ``specialisation``
+  and shocks become multipliers with narrower targets), the arrival intensity, carrier capacities, the
+  priority list (``chain_linkage``) and a firm's own factors (``gm_matching``: an ``attribute`` row at
+  admission, before the firm's events are planned, so the fast paths need no change); their costs are
+  derived from the event log afterwards (:mod:`sim.budget`).
 * Ties at the same time resolve in SimPy's order: policy changes first (urgent priority), then events
   in the order they were scheduled. Within a firm, failure beats graduation beats time-out.
 * While waiting on a list or blocked, a firm's stage hazards are paused (only patience runs).
@@ -64,15 +70,20 @@ from simpy.events import NORMAL, URGENT, EventPriority
 
 from .distributions import Exponential, _Duration
 from .event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog
-from .scenario import (
-    EXIT,
-    LEVELS,
+from .policies import (
+    AngelFund,
     ArrivalMultiplier,
     CapacityChange,
+    ChainLinkage,
+    Competition,
+    GmMatching,
     HazardMultiplier,
-    Scenario,
+    RentRelief,
+    Specialisation,
     Target,
+    policy_name,
 )
+from .scenario import EXIT, LEVELS, Scenario
 from .streams import BLOCK, VISIT_STREAMS, SourceDraws, Streams, VisitColumns
 
 __all__ = ["CarrierInfo", "SimOutput", "simulate"]
@@ -95,6 +106,7 @@ _ARRIVE, _APPLY, _ADMIT, _REJECT, _WAIT, _RENEGE, _SKIP, _BLOCK = (
     int(Ev.SKIP),
     int(Ev.BLOCK),
 )
+_ATTRIBUTE = int(Ev.ATTRIBUTE)
 _GRADUATE, _TIME_OUT, _FAIL, _LEAVE, _EXIT_EV = (
     int(Ev.GRADUATE),
     int(Ev.TIME_OUT),
@@ -186,8 +198,9 @@ class _Firm:
     """A firm's state. Plain slots: the engine makes one per firm, so this stays small."""
 
     __slots__ = (
-        "birth", "carrier", "draws", "entry", "id", "index", "mark", "mult_f", "mult_g", "pending", "qf", "qg",
-        "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state", "target", "v", "visits",
+        "angel", "birth", "carrier", "draws", "entry", "gap", "id", "index", "mark", "mult_f", "mult_g", "pending",
+        "qf", "qg", "qg_saved", "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state", "target",
+        "v", "visits",
     )  # fmt: skip
 
     id: int
@@ -197,7 +210,9 @@ class _Firm:
     sector: int
     quality: float
     qf: float  # quality's factor on the failure hazard
-    qg: float  # quality's factor on the graduation hazard
+    qg: float  # quality's factor on the graduation hazard (both include a manager match's factors)
+    gap: float  # uniform: lacks an experienced manager if below a gm_matching share (2 once matched)
+    angel: float  # standard normal noise of an angel fund's signal (-inf once funded)
     draws: SourceDraws
     v: VisitColumns  # the current visit's draws, for the firm's block: its own are at ``row``
     row: int  # index % BLOCK
@@ -215,6 +230,7 @@ class _Firm:
         self.state = _TRANSIT
         self.visits = 0
         self.target = -1
+        self.qg_saved = -1.0  # >= 0 while an angel investment lifts qg for the current stay: qg before it
 
 
 @dataclass(frozen=True)
@@ -259,6 +275,8 @@ class _Stage:
         # behind, stale, to be skipped when reached (removing it from the middle costs the list's length);
         # ``waiting`` counts the live entries.
         self.queue: deque[tuple[_Firm, int]] = deque()
+        # Linked graduates (chain_linkage) wait here, served before ``queue``; same stale-entry rule.
+        self.priority: deque[tuple[_Firm, int]] = deque()
         self.waiting = 0
         self.blocked: deque[_Firm] = deque()
         self.residents: dict[int, _Firm] = {}
@@ -311,14 +329,15 @@ def _pick(cum: list[float], dest: list[int], u: float) -> int:
 
 
 class _Window:
-    """A policy in force on ``[start, end)`` years."""
+    """A policy in force on ``[start, end)`` years (``index``: its place in the scenario's policies)."""
 
-    __slots__ = ("end", "policy", "start")
+    __slots__ = ("end", "index", "policy", "start")
 
-    def __init__(self, start: float, end: float, policy: Any) -> None:
+    def __init__(self, start: float, end: float, policy: Any, index: int = -1) -> None:
         self.start = start
         self.end = end
         self.policy = policy
+        self.index = index
 
 
 def _target_matches(
@@ -329,6 +348,10 @@ def _target_matches(
     if target.levels is not None and (carrier is None or LEVELS[carrier.level] not in target.levels):
         return False
     if target.specialised is not None and (carrier is None or (carrier.specialism >= 0) != target.specialised):
+        return False
+    if target.specialism_match is not None and (
+        carrier is None or (carrier.specialism >= 0 and carrier.specialism == sector) != target.specialism_match
+    ):
         return False
     return target.sectors is None or sectors[sector] in target.sectors
 
@@ -357,6 +380,9 @@ class _Model:
             sectors += [s for s in (a.sectors or {}) if s not in sectors]
         for s in sc.initial_stock:
             sectors += [x for x in (s.sectors or {}) if x not in sectors]
+        for pol in sc.policies:
+            if isinstance(pol, Competition):
+                sectors += [x for x in (pol.sectors or {}) if x not in sectors]
         self.sectors = tuple(sectors)
         self.sector_index = {s: i for i, s in enumerate(self.sectors)}
         self.stages = [_Stage(i, n) for i, n in enumerate(self.stage_names)]
@@ -371,6 +397,14 @@ class _Model:
         self._freed: deque[_Stage] = deque()
         self._draining = False
         self.windows: list[_Window] = []
+        # chain_linkage in force: (from stage, to stage) -> number of windows open
+        self.links: dict[tuple[int, int], int] = {}
+        self._graduating: _Firm | None = None  # the firm whose graduation is being routed (general path)
+        self.matching: list[_Window] = []  # gm_matching windows in force, in scenario order
+        self.gap_share = 0.0  # > 0: firms draw the manager_gap attribute
+        self.angels: list[_Window] = []  # angel_fund windows in force, in scenario order
+        self.angel_draws = False  # firms draw the angel_signal noise
+        self.angel_spent: dict[tuple[int, int], float] = {}  # (policy index, policy year) -> yuan invested
         self._build_stages()
         self._build_policies()
         self._schedule_raw = self.env.schedule
@@ -463,13 +497,67 @@ class _Model:
         return tuple(name for name in VISIT_STREAMS if use[name])
 
     def _build_policies(self) -> None:
+        """Policy windows in scenario order, then shocks; rent relief and shocks act as hazard multipliers.
+
+        A multiplier of exactly 1 is left out: it would change nothing but the rounding of re-timed
+        events, and a policy without effect must reproduce the baseline log exactly.
+        """
         cal = self.sc.calendar
-        for pol in self.sc.policies:
+        for index, pol in enumerate(self.sc.policies):
             start = max(0.0, cal.years_since_start(pol.start)) if pol.start is not None else 0.0
             end = cal.years_since_start(pol.end) if pol.end is not None else INF
             if start >= self.horizon or end <= start:
                 continue
+            if isinstance(pol, RentRelief):
+                if pol.failure_factor != 1.0:
+                    # Tenants only: a target with every level matches firms holding a carrier slot.
+                    tenants = pol.target.model_copy(update={"levels": pol.target.levels or LEVELS})
+                    self.windows.append(
+                        _Window(
+                            start, end, HazardMultiplier(hazard="failure", factor=pol.failure_factor, target=tenants)
+                        )
+                    )
+                continue
+            if isinstance(pol, Specialisation):
+                matched = pol.target.model_copy(update={"specialism_match": True})
+                for hazard, factor in (("failure", pol.failure_factor), ("graduation", pol.graduation_factor)):
+                    if factor != 1.0:
+                        hm = HazardMultiplier(hazard=hazard, factor=factor, target=matched)  # type: ignore[arg-type]
+                        self.windows.append(_Window(start, end, hm))
+                continue
+            if isinstance(pol, Competition):
+                continue  # a firm source of its own (see _start_sources)
+            if isinstance(pol, AngelFund):
+                if not (pol.graduation_factor == 1.0 and pol.amount_per_firm_yuan == 0):
+                    self.angel_draws = True
+                    self.windows.append(_Window(start, end, pol, index))
+                continue
+            if isinstance(pol, GmMatching):
+                no_effect = pol.failure_factor == 1.0 and pol.graduation_factor == 1.0
+                if pol.share_lacking > 0 and not (no_effect and pol.cost_per_match_yuan == 0):
+                    self.gap_share = max(self.gap_share, pol.share_lacking)
+                    self.windows.append(_Window(start, end, pol, index))
+                continue
+            if not isinstance(pol, ChainLinkage) and pol.factor == 1.0:
+                continue  # no effect (its cost, if any, is the ledger's business)
             self.windows.append(_Window(start, end, pol))
+        for shock in self.sc.shocks:
+            start = max(0.0, cal.years_since_start(shock.start))
+            end = cal.years_since_start(shock.end)
+            if start >= self.horizon or end <= start:
+                continue
+            for hazard, default, by_sector in (
+                ("failure", shock.failure_factor, shock.failure_by_sector),
+                ("graduation", shock.graduation_factor, shock.graduation_by_sector),
+            ):
+                groups: dict[float, list[str]] = {}
+                for sector in self.sectors:
+                    groups.setdefault(by_sector.get(sector, default), []).append(sector)
+                for factor, sectors in groups.items():
+                    if factor != 1.0:
+                        target = Target(sectors=tuple(sectors))
+                        pol = HazardMultiplier(hazard=hazard, factor=factor, target=target)  # type: ignore[arg-type]
+                        self.windows.append(_Window(start, end, pol))
 
     # ---------------------------------------------------------------- sources
     def _arrival_steps(
@@ -497,6 +585,32 @@ class _Model:
         sc = self.sc
         n_arr = len(sc.arrivals)
         visit_streams = self._visit_streams()
+        # Competitions first in time order of set-up, but numbered after every arrival and stock source.
+        s = n_arr + len(sc.initial_stock)
+        cal = sc.calendar
+        for pol in sc.policies:
+            if not isinstance(pol, Competition):
+                continue
+            factory = _FirmFactory(
+                self,
+                s,
+                SourceDraws(self.streams, s, visit_streams),
+                pol.sectors or sc.firms.sectors,
+                pol.quality,
+                pol.age_years,
+                None,
+            )
+            self.factories.append(factory)
+            s += 1
+            start = cal.years_since_start(pol.start) if pol.start is not None else 0.0
+            end = cal.years_since_start(pol.end) if pol.end is not None else INF
+            entry = self.stage_index[pol.stage]
+            made = 0
+            for date in sorted(pol.dates):
+                t = cal.years_since_start(date)
+                if 0.0 <= t < self.horizon and start <= t < end and pol.winners_per_event > 0:
+                    self._schedule(t, functools.partial(self._intake, factory, entry, made, pol.winners_per_event), 0.0)
+                    made += pol.winners_per_event
         for s, arr in enumerate(sc.arrivals):
             times, rates = arr.rate_steps(sc.calendar)
             points, prates, cum = self._arrival_steps(arr.name, times, rates)
@@ -532,6 +646,28 @@ class _Model:
                 self._apply(firm, entry, 0.0, from_stock=True)
                 if self._freed:
                     self._drain(0.0)
+
+    def _intake(self, factory: _FirmFactory, entry: int, first: int, count: int, event: _Call) -> None:
+        """A competition's intake: ``count`` firms numbered from ``first`` arrive and are fast-tracked."""
+        now = event.t
+        st = self.stages[entry]
+        code = _ARRIVE | st.code | _info(factory.source)
+        for n in range(first, first + count):
+            firm, _ = factory.make(n, now)
+            self._row(now, firm.id, code)
+            k = firm.visits
+            firm.visits = k + 1
+            firm.v = firm.draws.visit_columns(firm.index, k)
+            self._row(now, firm.id, _APPLY | st.code | (k + 2) << INFO_SHIFT)
+            if st.unlimited or st.free:
+                self._admit(firm, st, 0, now)
+            elif st.waiting < st.queue_limit:
+                self._enqueue(firm, st, now, front=True)
+            else:
+                self._row(now, firm.id, _SKIP | st.code | _info(st.fallback))
+                self._to_fallback(firm, st, now)
+            if self._freed:
+                self._drain(now)
 
     # ---------------------------------------------------------------- helpers
     def _row(self, t: float, firm: int, code: int) -> None:
@@ -639,6 +775,9 @@ class _Model:
         del st.residents[firm.id]
         firm.state = _TRANSIT
         firm.pending = None
+        if firm.qg_saved >= 0.0:
+            firm.qg = firm.qg_saved  # the investment's push ends with the stay
+            firm.qg_saved = -1.0
         if c is not None:
             firm.carrier = None
             c.occupancy -= 1
@@ -681,6 +820,10 @@ class _Model:
         self._lt(now)
         self._lf(firm.id)
         self._lc(_ADMIT | st.code | ccode | (_I_1 if from_queue else _I_0))
+        if self.matching and firm.gap < self.gap_share:
+            self._match(firm, st, c, now)
+        if self.angels and firm.angel > -INF:
+            self._invest(firm, st, c, now)
         if st.hazard_policies:
             self._multipliers(firm, st)
             self._plan(firm, st, now)
@@ -712,9 +855,46 @@ class _Model:
         else:
             firm.pending = None
 
+    def _match(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
+        """gm_matching: a lacking firm entering a targeted stage gets a manager (before its events are planned)."""
+        for w in self.matching:
+            pol = w.policy
+            if firm.gap < pol.share_lacking and _target_matches(pol.target, st.name, c, firm.sector, self.sectors):
+                self._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
+                firm.qf *= pol.failure_factor
+                firm.qg *= pol.graduation_factor
+                firm.gap = 2.0
+                return
+
+    def _invest(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
+        """angel_fund: fund a firm whose signal passes, while the policy year's budget lasts."""
+        for w in self.angels:
+            pol = w.policy
+            if firm.quality + pol.noise_sd * firm.angel < pol.threshold:
+                continue
+            if not _target_matches(pol.target, st.name, c, firm.sector, self.sectors):
+                continue
+            if pol.budget_per_year_yuan is not None:
+                key = (w.index, int((now - w.start) // 1.0))
+                spent = self.angel_spent.get(key, 0.0)
+                if spent + pol.amount_per_firm_yuan > pol.budget_per_year_yuan:
+                    continue
+                self.angel_spent[key] = spent + pol.amount_per_firm_yuan
+            self._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
+            firm.qg_saved = firm.qg
+            firm.qg *= pol.graduation_factor
+            firm.angel = -INF
+            return
+
     @staticmethod
     def _next_waiting(st: _Stage) -> _Firm:
         """Take the first live firm off the stage's waiting list (``st.waiting`` must be > 0)."""
+        priority = st.priority
+        while priority:
+            entry = priority.popleft()
+            if _live(entry):
+                st.waiting -= 1
+                return entry[0]
         queue = st.queue
         while True:
             entry = queue.popleft()
@@ -722,11 +902,14 @@ class _Model:
                 st.waiting -= 1
                 return entry[0]
 
-    def _enqueue(self, firm: _Firm, st: _Stage, now: float) -> None:
+    def _enqueue(self, firm: _Firm, st: _Stage, now: float, front: bool = False) -> None:
         firm.state = _WAITING
         firm.target = st.idx
         firm.pending = None
-        st.queue.append((firm, firm.visits))
+        if front or (self._graduating is firm and (firm.stage, st.idx) in self.links):
+            st.priority.append((firm, firm.visits))
+        else:
+            st.queue.append((firm, firm.visits))
         st.waiting += 1
         self._row(now, firm.id, _WAIT | st.code | _info(st.waiting))
         if st.patience is not None:
@@ -742,6 +925,8 @@ class _Model:
         st.waiting -= 1
         if len(st.queue) > 2 * st.waiting + 64:
             st.queue = deque(e for e in st.queue if _live(e))
+        if len(st.priority) > 2 * st.waiting + 64:
+            st.priority = deque(e for e in st.priority if _live(e))
         self._row(now, firm.id, _RENEGE | st.code | _info(st.fallback))
         self._to_fallback(firm, st, now)
         self._drain(now)
@@ -854,7 +1039,9 @@ class _Model:
             nxt = self.stages[dest]
             if nxt.screen_threshold is not None or not (nxt.unlimited or nxt.free):
                 self._row(now, fid, _GRADUATE | st.code | ccode | (dest + 2) << INFO_SHIFT)
+                self._graduating = firm
                 self._apply(firm, dest, now, can_block=True)
+                self._graduating = None
                 if self._freed:
                     self._drain(now)
                 return
@@ -904,7 +1091,24 @@ class _Model:
     def _policy_change(self, w: _Window, on: bool, event: _Call) -> None:
         pol = w.policy
         now = event.t
-        if isinstance(pol, HazardMultiplier):
+        if isinstance(pol, AngelFund):
+            if on:
+                self.angels.append(w)
+                self.angels.sort(key=lambda x: x.index)
+            else:
+                self.angels.remove(w)
+        elif isinstance(pol, GmMatching):
+            if on:
+                self.matching.append(w)
+                self.matching.sort(key=lambda x: x.index)
+            else:
+                self.matching.remove(w)
+        elif isinstance(pol, ChainLinkage):
+            key = (self.stage_index[pol.from_stage], self.stage_index[pol.to_stage])
+            self.links[key] = self.links.get(key, 0) + (1 if on else -1)
+            if not self.links[key]:
+                del self.links[key]
+        elif isinstance(pol, HazardMultiplier):
             entry = (0 if pol.hazard == "failure" else 1, pol.factor, pol.target)
             for st in self.stages:
                 if pol.target.stages is not None and st.name not in pol.target.stages:
@@ -972,7 +1176,10 @@ class _Model:
             firm_quality=quality,
             firm_birth=np.array(self.firms_birth, dtype=np.float64),
             source_names=tuple(a.name for a in self.sc.arrivals)
-            + tuple(f"stock:{s.stage}:{i}" for i, s in enumerate(self.sc.initial_stock)),
+            + tuple(f"stock:{s.stage}:{i}" for i, s in enumerate(self.sc.initial_stock))
+            + tuple(
+                f"competition:{policy_name(p, i)}" for i, p in enumerate(self.sc.policies) if isinstance(p, Competition)
+            ),
             horizon=self.horizon,
         )
 
@@ -1089,7 +1296,7 @@ class _FirmFactory:
         self.block = -1
         # The current block's firm attributes, one list per attribute (sector, quality, its factors on
         # the failure and graduation hazards, age, years in stage).
-        self.attrs: tuple[list[Any], ...] = ([],) * 6
+        self.attrs: tuple[list[Any], ...] = ([],) * 8
         self.blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (sector, quality) per block, kept for the output
         fm = model.sc.firms
         self.bf = fm.quality_on_failure
@@ -1111,7 +1318,18 @@ class _FirmFactory:
         bf, bg = self.bf, self.bg
         qf = [math.exp(-bf * x) for x in ql] if bf else [1.0] * BLOCK
         qg = [math.exp(bg * x) for x in ql] if bg else [1.0] * BLOCK
-        self.attrs = (sector.tolist(), ql, qf, qg, age, ins)
+        # Drawn only when a gm_matching policy can read it (a stream's numbers never depend on another's).
+        gap = (
+            d.firm_values("manager_gap", block, lambda g, n: g.random(n)).tolist()
+            if self.model.gap_share > 0
+            else [2.0] * BLOCK
+        )
+        angel = (
+            d.firm_values("angel_signal", block, lambda g, n: g.standard_normal(n)).tolist()
+            if self.model.angel_draws
+            else [-INF] * BLOCK
+        )
+        self.attrs = (sector.tolist(), ql, qf, qg, age, ins, gap, angel)
         self.block = block
         while len(self.blocks) <= block:
             self.blocks.append((np.empty(0, np.int16), np.empty(0)))
@@ -1122,7 +1340,7 @@ class _FirmFactory:
         block, row = divmod(n, BLOCK)
         if block != self.block:
             self._load(block)
-        sector, q, qf, qg, age, ins = self.attrs  # type: ignore[misc]  # six lists, see __init__
+        sector, q, qf, qg, age, ins, gap, angel = self.attrs  # type: ignore[misc]  # eight lists, see __init__
         m = self.model
         f = _Firm()
         f.id = len(m.firms_source)
@@ -1133,6 +1351,8 @@ class _FirmFactory:
         f.quality = q[row]
         f.qf = qf[row]
         f.qg = qg[row]
+        f.gap = gap[row]
+        f.angel = angel[row]
         age_n = age[row]
         birth = now - age_n
         f.birth = birth

@@ -55,7 +55,7 @@ EVENT_INFO: dict[str, str] = {
     "fail": "the firm fails (final)",
     "leave": "the firm vacates its slot in this stage/carrier; info = where it goes (-1 exit, -2 failed)",
     "exit": "the firm leaves the modelled system (final)",
-    "attribute": "a firm attribute changes; info = attribute code",
+    "attribute": "a firm attribute changes; info = attribute code (gm_matching, angel_fund: the policy's index)",
 }
 
 

@@ -82,7 +82,7 @@ def write_parquet(path: Path, df: pd.DataFrame) -> None:
 def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path]:
     """Write one replication's files to ``out`` and return their paths.
 
-    Files: ``events.parquet``, ``firms.parquet``, ``timeseries.csv``, ``carriers.csv``,
+    Files: ``events.parquet``, ``firms.parquet``, ``timeseries.csv``, ``carriers.csv``, ``ledger.csv``,
     ``summary.json``, ``scenario.resolved.toml``, ``meta.json``.
     """
     out.mkdir(parents=True, exist_ok=True)
@@ -91,6 +91,7 @@ def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path
         "firms": out / "firms.parquet",
         "timeseries": out / "timeseries.csv",
         "carriers": out / "carriers.csv",
+        "ledger": out / "ledger.csv",
         "summary": out / "summary.json",
         "scenario": out / "scenario.resolved.toml",
         "meta": out / "meta.json",
@@ -99,6 +100,7 @@ def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path
     write_parquet(paths["firms"], res.firms)
     atomic_write_text(paths["timeseries"], res.timeseries.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(paths["carriers"], res.carriers.to_csv(index=False))
+    atomic_write_text(paths["ledger"], res.ledger.to_csv(index=False, float_format="%.10g"))
     write_json(paths["summary"], res.summary())
     atomic_write_text(paths["scenario"], res.scenario.to_toml())
     write_json(

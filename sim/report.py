@@ -151,7 +151,7 @@ def write_report(
     ``out_dir`` (``scenario.resolved.toml``, ``summary.json`` or ``summary_stats.csv``,
     ``timeseries.csv``, ``firms.parquet``, ``events.parquet``, ``carriers.csv``, ``meta.json``, kept
     replication files, ``ledger.csv`` and ``cost_effectiveness.csv``). Figures whose data are missing
-    are left out (the budget figures until there is a ledger).
+    are left out (the budget figures when there is no ledger or cost table).
 
     Parameters
     ----------

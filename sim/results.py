@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .budget import budget_summary, ledger_table
 from .engine import CarrierInfo, SimOutput
 from .event_log import events_frame
 from .scenario import Scenario
@@ -33,6 +34,8 @@ class RunResult:
         Per month and stage: stocks and flows.
     carriers:
         One row per carrier as set up at the start.
+    ledger:
+        The budget ledger: one row per policy payment (see :mod:`sim.budget`).
     """
 
     def __init__(self, scenario: Scenario, seed: int, replication: int, output: SimOutput, wall_seconds: float) -> None:
@@ -74,6 +77,11 @@ class RunResult:
         )
 
     @functools.cached_property
+    def ledger(self) -> pd.DataFrame:
+        """One row per policy payment, yuan (see :func:`sim.budget.ledger_table`)."""
+        return ledger_table(self.scenario, self.output, self.replication)
+
+    @functools.cached_property
     def plot(self) -> RunPlots:
         """Figures of this replication: ``res.plot.flow()``, ``.occupancy()``, ``.survival()``, ``.carriers()``."""
         from .plot import RunPlots  # imported on first use: results do not load matplotlib
@@ -82,8 +90,14 @@ class RunResult:
 
     @functools.cache  # noqa: B019 - results are immutable and few; caching on self is intended
     def summary(self) -> dict[str, Any]:
-        """Per-stage flows, stays and occupancy, and overall outcomes and survival (JSON-ready)."""
+        """Per-stage flows, stays and occupancy, and overall outcomes and survival (JSON-ready).
+
+        A scenario with policies also gets ``budget.total_yuan`` and ``budget.policy.<name>`` (yuan, the
+        ledger's totals), flat keys that the experiment tables and paired effects pick up.
+        """
         body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years)
+        if self.scenario.policies:
+            body.update(budget_summary(self.scenario, self.ledger))
         return {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}
 
     def __repr__(self) -> str:

@@ -33,19 +33,39 @@ from pydantic import (
 from .calendar import CalendarDate, decimal_year
 from .distributions import DISTRIBUTIONS, Distribution, DurationDistribution, Fixed, Normal, Uniform
 from .errors import ScenarioError, format_validation_error
+from .policies import (
+    POLICY_TYPES,
+    ArrivalMultiplier,
+    CapacityChange,
+    ChainLinkage,
+    Competition,
+    HazardMultiplier,
+    Policy,
+    RentRelief,
+    Shock,
+    Target,
+    policy_name,
+)
 
 __all__ = [
     "EXIT",
     "LEVELS",
     "Admission",
     "Arrival",
+    "ArrivalMultiplier",
     "Calendar",
+    "CapacityChange",
     "Carriers",
     "Firms",
+    "HazardMultiplier",
     "InitialStock",
+    "Policy",
+    "RentRelief",
     "Scenario",
     "Screening",
+    "Shock",
     "Stage",
+    "Target",
     "default_scenario",
     "load_scenario",
     "parse_scenario",
@@ -246,53 +266,6 @@ class InitialStock(_Frozen):
     quality: Distribution | None = None
 
 
-class Target(_Frozen):
-    """Which firms or carriers a policy touches; an empty field means 'all'."""
-
-    stages: tuple[str, ...] | None = None
-    levels: tuple[Level, ...] | None = None
-    specialised: bool | None = Field(None, description="only (un)specialised carriers")
-    sectors: tuple[str, ...] | None = Field(None, description="only firms of these sectors")
-
-
-class _PolicyBase(_Frozen):
-    name: str | None = None
-    start: CalendarDate | None = Field(None, description="first day in force (none = scenario start)")
-    end: CalendarDate | None = Field(None, description="first day no longer in force (none = never ends)")
-
-
-class HazardMultiplier(_PolicyBase):
-    """Multiply a hazard of the targeted firms by ``factor`` while in force."""
-
-    type: Literal["hazard_multiplier"] = "hazard_multiplier"
-    hazard: Literal["failure", "graduation"]
-    factor: float = Field(ge=0, allow_inf_nan=False)
-    target: Target = Field(default_factory=Target)
-
-
-class ArrivalMultiplier(_PolicyBase):
-    """Multiply the rate of the named arrival streams (all if none named) by ``factor``."""
-
-    type: Literal["arrival_multiplier"] = "arrival_multiplier"
-    factor: float = Field(ge=0, allow_inf_nan=False)
-    arrivals: tuple[str, ...] | None = None
-
-
-class CapacityChange(_PolicyBase):
-    """Multiply the capacity of the targeted carriers by ``factor`` (rounded, at least 1)."""
-
-    type: Literal["capacity_change"] = "capacity_change"
-    factor: float = Field(gt=0, allow_inf_nan=False)
-    target: Target = Field(default_factory=Target)
-
-
-Policy = Annotated[
-    HazardMultiplier | ArrivalMultiplier | CapacityChange,
-    Field(discriminator="type"),
-]
-POLICY_TYPES = ("hazard_multiplier", "arrival_multiplier", "capacity_change")
-
-
 class Scenario(_Frozen):
     """A complete, validated scenario. Build with :func:`load_scenario` or :func:`parse_scenario`."""
 
@@ -304,6 +277,7 @@ class Scenario(_Frozen):
     arrivals: tuple[Arrival, ...] = ()
     initial_stock: tuple[InitialStock, ...] = ()
     policies: tuple[Policy, ...] = ()
+    shocks: tuple[Shock, ...] = Field((), description="time-windowed changes not caused by policy (no cost)")
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -462,10 +436,56 @@ def _semantic_problems(sc: Scenario) -> list[str]:
             for name in pol.arrivals or ():
                 if name not in seen:
                     problems.append(f"{where}.arrivals: unknown arrival stream {name!r}")
+        elif isinstance(pol, Competition):
+            if pol.stage not in names:
+                problems.append(f"{where}.stage: unknown stage {pol.stage!r}")
+            if pol.sectors is not None:
+                _check_shares(f"{where}.sectors", pol.sectors, problems)
+        elif isinstance(pol, ChainLinkage):
+            for field_ in ("from_stage", "to_stage"):
+                if getattr(pol, field_) not in names:
+                    problems.append(f"{where}.{field_}: unknown stage {getattr(pol, field_)!r}")
+            if pol.to_stage in names and sc.stages[pol.to_stage].admission.on_full != "queue":
+                problems.append(f"{where}.to_stage: stage {pol.to_stage!r} has no waiting list (on_full = 'queue')")
         else:
             for stage in pol.target.stages or ():
                 if stage not in names:
                     problems.append(f"{where}.target.stages: unknown stage {stage!r}")
+    known_sectors = set(sc.firms.sectors)
+    for a in sc.arrivals:
+        known_sectors |= set(a.sectors or {})
+    for st_ in sc.initial_stock:
+        known_sectors |= set(st_.sectors or {})
+    for pol in sc.policies:
+        if isinstance(pol, Competition):
+            known_sectors |= set(pol.sectors or {})
+    policy_names: set[str] = set()
+    for i, pol in enumerate(sc.policies):
+        where = f"policies[{i}]"
+        pname = policy_name(pol, i)
+        if pname in policy_names:
+            problems.append(f"{where}.name: duplicate name {pname!r}")
+        policy_names.add(pname)
+        if isinstance(pol, CapacityChange) and pol.target.specialism_match is not None:
+            problems.append(f"{where}.target.specialism_match: not meaningful for carriers (a firm's match)")
+        if isinstance(pol, RentRelief):
+            for stage in pol.target.stages or ():
+                if stage in names and sc.stages[stage].carriers is None:
+                    problems.append(f"{where}.target.stages: stage {stage!r} has no carriers (no rent to relieve)")
+    shock_names: set[str] = set()
+    for i, shock in enumerate(sc.shocks):
+        where = f"shocks[{i}]"
+        if shock.end <= shock.start:
+            problems.append(f"{where}.end: must be after start ({shock.start.isoformat()})")
+        if shock.name in shock_names:
+            problems.append(f"{where}.name: duplicate name {shock.name!r}")
+        shock_names.add(shock.name)
+        for field_ in ("failure_by_sector", "graduation_by_sector"):
+            for sector in getattr(shock, field_):
+                if sector not in known_sectors:
+                    problems.append(
+                        f"{where}.{field_}.{sector}: unknown sector (known: {', '.join(sorted(known_sectors))})"
+                    )
     return problems
 
 

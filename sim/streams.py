@@ -58,6 +58,8 @@ STREAMS: tuple[str, ...] = (
     "carrier_capacity",  # carrier set-up: capacity draws
     "carrier_level",  # carrier set-up: level
     "carrier_specialism",  # carrier set-up: specialised or not, and in which sector
+    "manager_gap",  # per firm: uniform; the firm lacks an experienced manager if below a gm_matching share
+    "angel_signal",  # per firm: standard normal noise of an angel fund's quality signal
 )
 
 _BLOCK_BITS = 12

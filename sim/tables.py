@@ -25,7 +25,7 @@ _OUTCOMES = ("active", "failed", "exited")
 def firm_table(out: SimOutput, scenario: str, replication: int, warmup: float = 0.0) -> pd.DataFrame:
     """One row per firm.
 
-    Columns: ``firm``, ``source`` (arrival stream or stock entry), ``source_index`` (the firm's number
+    Columns: ``firm``, ``source`` (arrival stream, stock entry or competition), ``source_index`` (the firm's number
     within its source: the key that matches firms across scenarios under common random numbers),
     ``arrival_time`` (years), ``in_warmup``, ``entry_stage``, ``sector``, ``quality``,
     ``age_at_arrival`` (years), ``stages_visited`` (admissions as ``stage@time`` joined by ``>``),
@@ -269,14 +269,14 @@ def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dic
         "never_in_carrier": km_survival(dur[~carrier], obs[~carrier], SURVIVAL_YEARS),
         "ever_in_carrier": km_survival(dur[carrier], obs[carrier], SURVIVAL_YEARS),
     }
-    n_arrival_sources = len(out.source_names) - _n_stock(out)
-    arrivals_window = int(np.count_nonzero(window & (ev == Ev.ARRIVE) & (cols["info"] < n_arrival_sources)))
+    stock = np.isin(cols["info"], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
+    arrivals_window = int(np.count_nonzero(window & (ev == Ev.ARRIVE) & ~stock))
     outcome = firms["outcome"].value_counts()
     return {
         "horizon_years": out.horizon,
         "warmup_years": warmup,
         "arrivals": arrivals_window,
-        "initial_stock": int(np.count_nonzero((ev == Ev.ARRIVE) & (cols["info"] >= n_arrival_sources))),
+        "initial_stock": int(np.count_nonzero((ev == Ev.ARRIVE) & stock)),
         "firms": len(firms),
         "active_at_horizon": int(outcome.get("active", 0)),
         "failed": int(outcome.get("failed", 0)),
@@ -284,10 +284,6 @@ def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dic
         "stages": stages,
         "survival": survival,
     }
-
-
-def _n_stock(out: SimOutput) -> int:
-    return sum(1 for s in out.source_names if s.startswith("stock:"))
 
 
 def _completed_stays(

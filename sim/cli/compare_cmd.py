@@ -12,7 +12,9 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import compare
+from ..experiment.cost_effectiveness import spend_difference
 from ..scenario import load_scenario
+from ..stats import Estimate
 from .common import add_seed, format_table, positive_int
 from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, notes_text, run_guarded
 
@@ -30,6 +32,7 @@ def add_parser(sub: Any) -> None:
         "with its 95% confidence interval, and how many times wider the interval would have been with "
         "independent streams (pairing_ci_ratio; measured by also running the variant on other "
         "replications). Writes effects.csv, summary.csv, summary_stats.csv, timeseries.csv, "
+        "cost_effectiveness.csv (when either scenario has policies: yuan per additional outcome), "
         "replications/ and meta.json.",
     )
     p.add_argument("baseline", help="baseline scenario TOML file")
@@ -89,6 +92,18 @@ def effects_text(effects: pd.DataFrame, everything: bool = False) -> str:
     return format_table(["metric", "baseline", "variant", "difference", "95% CI", "CI narrowed x"], rows)
 
 
+def cost_text(cost: pd.DataFrame, spend: Estimate) -> str:
+    """The spend difference and the cost per additional outcome as a readable table (yuan)."""
+    ci = None if math.isnan(spend.ci_low) else f"[{_num(spend.ci_low)}, {_num(spend.ci_high)}]"
+    rows: list[list[Any]] = [["spend difference (yuan)", _num(spend.mean), ci, None, spend.note]]
+    for row in cost.itertuples(index=False):
+        ci = None if math.isnan(row.ci_low) else f"[{_num(row.ci_low)}, {_num(row.ci_high)}]"
+        rows.append(
+            [f"yuan per additional {row.metric}", _num(row.cost_per_unit), ci, _num(row.outcome_diff_mean), row.note]
+        )
+    return format_table(["cost", "estimate", "95% CI", "outcome difference", "note"], rows)
+
+
 def main(args: argparse.Namespace) -> int:
     base = load_scenario(args.baseline)
     variant = load_scenario(args.variant)
@@ -128,7 +143,14 @@ def main(args: argparse.Namespace) -> int:
                     "\nCI narrowed x: half-width of the interval from independent streams over the paired one's "
                     "(common random numbers)."
                 )
-            print(f"\nwrote {out}/ (effects.csv, summary.csv, summary_stats.csv, timeseries.csv, meta.json, ...)")
+            if cmp.cost_effectiveness is not None:
+                print("\nBudget: paired spend difference, and cost per additional outcome (delta-method interval)\n")
+                spend = spend_difference(cmp.experiment, "baseline", "variant", cmp.level)
+                print(cost_text(cmp.cost_effectiveness, spend))
+            extra = "cost_effectiveness.csv, " if cmp.cost_effectiveness is not None else ""
+            print(
+                f"\nwrote {out}/ (effects.csv, {extra}summary.csv, summary_stats.csv, timeseries.csv, meta.json, ...)"
+            )
         return 0
 
     return run_guarded(body)

@@ -32,7 +32,7 @@ def add_parser(sub: Any) -> None:
         "run",
         help="run a scenario (or many replications of it) and write its tables",
         description="Run a scenario (the embedded Jiangsu default if none is given), print a summary and "
-        "write events.parquet, firms.parquet, timeseries.csv, carriers.csv, summary.json, "
+        "write events.parquet, firms.parquet, timeseries.csv, carriers.csv, ledger.csv, summary.json, "
         "scenario.resolved.toml and meta.json. With --reps N (or any experiment option) run N "
         "replications and write replications/, summary.csv, summary_stats.csv, timeseries.csv, "
         "experiment.json, scenario.resolved.toml and meta.json.",

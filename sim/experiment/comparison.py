@@ -20,6 +20,7 @@ import pandas as pd
 from ..scenario import Scenario
 from ..stats import ci_ratio, mean_ci, paired_difference, welch_difference
 from .arms import Arm
+from .cost_effectiveness import SPEND, cost_effectiveness_table
 from .runner import ExperimentResult, execute
 
 __all__ = ["EFFECT_COLUMNS", "Comparison", "compare", "effects_table"]
@@ -58,11 +59,15 @@ class Comparison:
         ``variant_independent``).
     level:
         Confidence level of the intervals.
+    cost_effectiveness:
+        When either scenario has a budget (``budget.total_yuan``): the cost per additional outcome
+        (:func:`sim.experiment.cost_effectiveness.cost_effectiveness_table`); otherwise None.
     """
 
     effects: pd.DataFrame
     experiment: ExperimentResult
     level: float
+    cost_effectiveness: pd.DataFrame | None = None
 
     def effect(self, metric: str) -> pd.Series:
         """The row of ``effects`` for one metric."""
@@ -137,7 +142,8 @@ def compare(
         Also run the variant on independent streams to measure how much pairing narrowed each
         interval (``pairing_ci_ratio``); costs ``reps`` more replications.
     executor, out, resume, overwrite, keep_events, progress, level:
-        As for :func:`sim.run_experiment`; ``out`` also gets ``effects.csv``.
+        As for :func:`sim.run_experiment`; ``out`` also gets ``effects.csv`` and, when either
+        scenario has a budget, ``cost_effectiveness.csv``.
 
     Returns
     -------
@@ -150,6 +156,8 @@ def compare(
 
     def extra(result: ExperimentResult) -> dict[str, pd.DataFrame]:
         tables["effects.csv"] = effects_table(result, level)
+        if SPEND in result.summary.columns:
+            tables["cost_effectiveness.csv"] = cost_effectiveness_table(result, BASELINE, VARIANT, level)
         return tables
 
     result = execute(
@@ -166,4 +174,4 @@ def compare(
         level=level,
         extra_tables=extra,
     )
-    return Comparison(tables["effects.csv"], result, level)
+    return Comparison(tables["effects.csv"], result, level, tables.get("cost_effectiveness.csv"))

@@ -1,7 +1,7 @@
 """Budget figures: spending by instrument and year, and the cost of each additional outcome.
 
-The simulator has no budget ledger yet; these figures are written against the tidy tables it will
-produce, so that they work as soon as it does:
+They read the tidy tables the simulator writes (``RunResult.ledger`` / ``ledger.csv`` from
+:mod:`sim.budget`, and ``cost_effectiveness.csv`` from ``incuchain compare``):
 
 * the ledger (:data:`LEDGER_COLUMNS`): one row per payment -- ``date`` (a calendar date) or
   ``time_years`` (years since the start), ``policy``, ``instrument``, ``recipient``, ``amount_yuan``;
