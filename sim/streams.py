@@ -60,6 +60,12 @@ STREAMS: tuple[str, ...] = (
     "carrier_specialism",  # carrier set-up: specialised or not, and in which sector
     "manager_gap",  # per firm: uniform; the firm lacks an experienced manager if below a gm_matching share
     "angel_signal",  # per firm: standard normal noise of an angel fund's quality signal
+    "carrier_opening",  # carrier life cycle: unit-rate epochs of a stage's openings
+    "carrier_fate",  # carrier life cycle: per stage and year, one uniform per carrier for closure
+    "carrier_recognised",  # carrier life cycle: initial carriers' time since their last recognition
+    "milestone",  # per graduation: uniform for which success test (milestone) a graduate met
+    "listing",  # per firm: Exp(1) budget of the listing clock, and the uniform for its market
+    "jobs",  # per firm: the firm's own factor on the jobs curve
 )
 
 _BLOCK_BITS = 12
