@@ -60,7 +60,9 @@ assert table["difference_pp"].abs().max() < 1e-4
 #
 # Only the market stream matters here, and the market has no capacity, so the other streams can be
 # switched off without changing these firms (their random draws are their own). Firms arrive at
-# age 0 in this stream, so survival since arrival is survival by age.
+# age 0 in this stream, so survival since arrival is survival by age. The policies (a competition brings
+# firms of its own) and the 2020 shock (which raises the hazard by design) are switched off too: this
+# is the baseline hazard against BLS.
 
 # %%
 names = [a.name for a in sc.arrivals]
@@ -68,6 +70,8 @@ solo = sc.with_changes(
     {
         "calendar.horizon_years": 10,
         "initial_stock": [],
+        "policies": [],
+        "shocks": [],
         "arrivals": [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in sc.arrivals if a.stage == "market"],
     }
 )

@@ -20,10 +20,20 @@ import numpy as np
 import pandas as pd
 
 from .calendar import date_of_decimal_year
-from .engine import SimOutput
+from .engine import CARRIER_EVENTS, CarrierInfo, SimOutput
 from .event_log import Ev
-from .policies import AngelFund, Competition, GmMatching, RentRelief, Specialisation, policy_name
-from .scenario import Scenario
+from .policies import (
+    AngelFund,
+    Competition,
+    ConstructionSubsidy,
+    GmMatching,
+    PerformanceSubsidy,
+    RentRelief,
+    Specialisation,
+    TaxRelief,
+    policy_name,
+)
+from .scenario import LEVELS, Scenario
 
 __all__ = ["LEDGER_COLUMNS", "budget_summary", "ledger_table"]
 
@@ -70,6 +80,85 @@ def _tenant_years(out: SimOutput, start: float, end: float, stages: tuple[str, .
     stay_end[ok] = tt[nxt[ok]]
     overlap = np.clip(np.minimum(stay_end, end) - np.maximum(tt[adm], start), 0.0, None)
     return np.bincount(c[adm], weights=overlap, minlength=len(out.carriers))
+
+
+def _targeted(sc: Scenario, pol: ConstructionSubsidy | PerformanceSubsidy | TaxRelief, info: CarrierInfo) -> bool:
+    """Whether a carrier's stage (with a life cycle) and specialisation are in the policy's target."""
+    car = sc.stages[info.stage].carriers
+    if car is None or car.lifecycle is None:
+        return False
+    target = pol.target
+    return (target.stages is None or info.stage in target.stages) and (
+        target.specialised is None or (info.specialism is not None) == target.specialised
+    )
+
+
+def _carrier_payments(
+    sc: Scenario, out: SimOutput, pol: ConstructionSubsidy | PerformanceSubsidy | TaxRelief, start: float, stop: float
+) -> list[tuple[float, int, float]]:
+    """(time, carrier, yuan) of a carrier instrument's payments in ``[start, stop)`` (see sim.policies)."""
+    pays: list[tuple[float, int, float]] = []
+    levels = pol.target.levels
+    events = out.carrier_events
+    if isinstance(pol, PerformanceSubsidy):
+        for t, cid, kind, level, rating in events:
+            info = out.carriers[cid]
+            if kind != CARRIER_EVENTS.index("rating") or not (start <= t < stop) or not _targeted(sc, pol, info):
+                continue
+            if rating >= 1 and (levels is None or LEVELS[level] in levels):
+                amount = pol.excellent_yuan if rating == 2 else pol.qualified_yuan
+                if amount > 0:
+                    pays.append((t, cid, amount))
+    elif isinstance(pol, ConstructionSubsidy):
+        award = {lv: pol.level_award_yuan.get(lv, 0.0) for lv in LEVELS}  # type: ignore[call-overload]
+        had = {c.id: award[c.level] for c in out.carriers if c.opened_years == 0.0}  # awards before the run
+        paid: dict[int, float] = {}
+        for t, cid, kind, level, _ in events:
+            info = out.carriers[cid]
+            name = CARRIER_EVENTS[kind]
+            if name not in ("open", "promote") or not (start <= t < stop) or not _targeted(sc, pol, info):
+                continue
+            if levels is not None and LEVELS[level] not in levels:
+                continue
+            amount = pol.new_carrier_yuan.get(info.stage, 0.0) if name == "open" else 0.0
+            top_up = max(0.0, award[LEVELS[level]] - had.get(cid, 0.0))
+            had[cid] = max(had.get(cid, 0.0), award[LEVELS[level]])
+            amount = min(amount + top_up, pol.cap_per_carrier_yuan - paid.get(cid, 0.0))
+            if amount > 0:
+                paid[cid] = paid.get(cid, 0.0) + amount
+                pays.append((t, cid, amount))
+    else:
+        # Tax relief: eligible spans (open, at a targeted level) from the carriers' level histories.
+        spans: dict[int, list[tuple[float, float]]] = {}
+        state: dict[int, tuple[float, int]] = {}  # carrier -> (since, level)
+        for c in out.carriers:
+            if _targeted(sc, pol, c):
+                state[c.id] = (c.opened_years, LEVELS.index(c.level))
+        for t, cid, kind, level, _ in events:
+            if cid not in state:
+                continue
+            since, old = state[cid]
+            if levels is None or LEVELS[old] in levels:
+                spans.setdefault(cid, []).append((since, t))
+            if CARRIER_EVENTS[kind] == "close":
+                del state[cid]
+            else:
+                state[cid] = (t, level)
+        for cid, (since, old) in state.items():
+            if levels is None or LEVELS[old] in levels:
+                spans.setdefault(cid, []).append((since, out.horizon))
+        k = math.floor(start) + 1
+        while k - 1 < stop:
+            lo, hi = max(start, k - 1.0), min(stop, float(k))
+            if hi > lo:
+                for cid in sorted(spans):
+                    years = sum(max(0.0, min(hi, b) - max(lo, a)) for a, b in spans[cid])
+                    if years > 0:
+                        pays.append((hi, cid, pol.yuan_per_carrier_year * years))
+            k += 1
+    pays = [p for p in pays if p[2] > 0]
+    pays.sort(key=lambda p: (p[0], p[1]))
+    return pays
 
 
 def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataFrame:
@@ -127,6 +216,9 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
                 if pol.prize_per_winner_yuan > 0:
                     for f in cols["firm"][hit[times == t]].tolist():
                         rows.append((t, name, pol.type, "firm", int(f), pol.prize_per_winner_yuan))
+        elif isinstance(pol, ConstructionSubsidy | PerformanceSubsidy | TaxRelief):
+            for t, recipient, amount in _carrier_payments(sc, out, pol, start, min(end, horizon)):
+                rows.append((t, name, pol.type, "carrier", recipient, amount))
         elif not isinstance(pol, Specialisation) and pol.cost_per_year_yuan > 0:
             stop = min(end, horizon)
             k = 0
@@ -148,10 +240,23 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
 
 
 def budget_summary(sc: Scenario, ledger: pd.DataFrame) -> dict[str, float]:
-    """Flat summary keys: ``budget.total_yuan`` and ``budget.policy.<name>`` (yuan) for every policy."""
+    """Flat summary keys (yuan): ``budget.total_yuan``, ``budget.policy.<name>`` for every policy, and
+    spend by calendar year, ``budget.year.<YYYY>`` and ``budget.policy.<name>.<YYYY>``, for every year the
+    run covers (so experiments give spend by policy and year with intervals)."""
     flat: dict[str, float] = {"budget.total_yuan": float(ledger["amount_yuan"].sum())}
     by = ledger.groupby("policy", sort=False)["amount_yuan"].sum()
+    cal = sc.calendar
+    first = math.floor(cal.start_year)
+    last = math.floor(cal.start_year + cal.horizon_years - 1e-9)
+    years = range(first, last + 1)
+    year = ledger["date"].str.slice(0, 4).astype(int) if len(ledger) else pd.Series([], dtype=int)
+    by_year = ledger.groupby(year)["amount_yuan"].sum() if len(ledger) else pd.Series(dtype=float)
+    for y in years:
+        flat[f"budget.year.{y}"] = float(by_year.get(y, 0.0))
+    by_both = ledger.groupby([ledger["policy"], year])["amount_yuan"].sum() if len(ledger) else pd.Series(dtype=float)
     for i, pol in enumerate(sc.policies):
         name = policy_name(pol, i)
         flat[f"budget.policy.{name}"] = float(by.get(name, 0.0))
+        for y in years:
+            flat[f"budget.policy.{name}.{y}"] = float(by_both.get((name, y), 0.0))
     return flat

@@ -76,17 +76,26 @@ from .policies import (
     CapacityChange,
     ChainLinkage,
     Competition,
+    ConstructionSubsidy,
     GmMatching,
     HazardMultiplier,
+    PerformanceSubsidy,
     RentRelief,
     Specialisation,
     Target,
+    TaxRelief,
     policy_name,
 )
-from .scenario import EXIT, LEVELS, Scenario
+from .scenario import EXIT, LEVELS, Lifecycle, Scenario, rate_steps
 from .streams import BLOCK, VISIT_STREAMS, SourceDraws, Streams, VisitColumns
 
-__all__ = ["CarrierInfo", "SimOutput", "simulate"]
+__all__ = ["CARRIER_EVENTS", "RATINGS", "CarrierInfo", "SimOutput", "simulate"]
+
+CARRIER_EVENTS = ("open", "close", "rating", "promote", "demote", "renew")
+"""Kinds of carrier life-cycle rows (:attr:`SimOutput.carrier_events`), by code."""
+_C_OPEN, _C_CLOSE, _C_RATING, _C_PROMOTE, _C_DEMOTE, _C_RENEW = range(6)
+RATINGS = ("unqualified", "qualified", "excellent")
+"""Evaluation ratings, by code (the ``info`` of a ``rating`` row)."""
 
 _EXIT = -1
 _FAILED = -2
@@ -180,18 +189,32 @@ class _Call(simpy.Event):
 
 
 class _Carrier:
-    __slots__ = ("base_capacity", "capacity", "code", "free_pos", "id", "level", "occupancy", "specialism", "stage")
+    __slots__ = (
+        "base_capacity", "capacity", "closed", "code", "free_pos", "id", "level", "local", "mult_f", "mult_g",
+        "n_excellent", "n_failed", "n_rated", "occupancy", "opened", "recognised", "specialism", "stage", "unqualified",
+    )  # fmt: skip
 
-    def __init__(self, cid: int, stage: int, level: int, specialism: int, capacity: int) -> None:
+    def __init__(self, cid: int, stage: int, level: int, specialism: int, capacity: int, local: int) -> None:
         self.id = cid
         self.code = (cid + 1) << CARRIER_SHIFT
         self.stage = stage
+        self.local = local  # number within its stage: the key of its life-cycle draws
         self.level = level
         self.specialism = specialism
         self.base_capacity = capacity
         self.capacity = capacity
         self.occupancy = 0
         self.free_pos = -1
+        # Life cycle (see sim.scenario.Lifecycle)
+        self.opened = 0.0
+        self.closed = INF
+        self.recognised = 0.0
+        self.n_rated = 0  # evaluations since recognition
+        self.n_failed = 0  # unqualified ratings since recognition
+        self.n_excellent = 0
+        self.unqualified = False  # the last rating
+        self.mult_f = 1.0  # service quality paid by a performance subsidy: tenants' hazard factors
+        self.mult_g = 1.0
 
 
 class _Firm:
@@ -235,13 +258,14 @@ class _Firm:
 
 @dataclass(frozen=True)
 class CarrierInfo:
-    """A carrier as set up at the start (capacities before any policy)."""
+    """A carrier as set up when it opened (capacity before any policy; level on opening)."""
 
     id: int
     stage: str
     level: str
     specialism: str | None
     capacity: int
+    opened_years: float = 0.0  # 0 for the carriers of the start
 
 
 @dataclass
@@ -259,6 +283,8 @@ class SimOutput:
     firm_birth: np.ndarray
     source_names: tuple[str, ...]
     horizon: float
+    # Carrier life cycle: (time, carrier, kind code of CARRIER_EVENTS, level code after the event, info)
+    carrier_events: list[tuple[float, int, int, int, int]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -300,6 +326,10 @@ class _Stage:
         self.screen_threshold: float | None = None
         self.screen_sd = 0.0
         self.hazard_policies: list[tuple[int, float, Target]] = []  # (0 fail / 1 grad, factor, target)
+        self.life: Lifecycle | None = None
+        self.carrier_effects = False  # a performance subsidy can change its carriers' service factors
+        self.new_caps: list[int] = []  # capacities and specialisms of the carriers it will open, in order
+        self.new_specs: list[int] = []
 
 
 def _live(entry: tuple[_Firm, int]) -> bool:
@@ -356,6 +386,24 @@ def _target_matches(
     return target.sectors is None or sectors[sector] in target.sectors
 
 
+def _steps(
+    base_times: tuple[float, ...], base_rates: tuple[float, ...], factors: list[tuple[float, float, float]]
+) -> tuple[list[float], list[float], list[float]]:
+    """A step rate times windowed factors ``(start, end, factor)``: breakpoints, rates, cumulative intensity."""
+    points = sorted({0.0, *base_times, *(s for s, _, _ in factors), *(e for _, e, _ in factors if e < INF)})
+    rates: list[float] = []
+    for t in points:
+        rate = base_rates[bisect_right(base_times, t)]
+        for start, end, factor in factors:
+            if start <= t < end:
+                rate *= factor
+        rates.append(rate)
+    cum = [0.0]
+    for i in range(1, len(points)):
+        cum.append(cum[-1] + rates[i - 1] * (points[i] - points[i - 1]))
+    return points, rates, cum
+
+
 def _time_to(dist: _Duration, clock0: float, budget_left: float, mult: float) -> float:
     """Years from clock value ``clock0`` until ``mult * (H(clock) - H(clock0))`` reaches the budget."""
     if mult <= 0.0:
@@ -405,6 +453,10 @@ class _Model:
         self.angels: list[_Window] = []  # angel_fund windows in force, in scenario order
         self.angel_draws = False  # firms draw the angel_signal noise
         self.angel_spent: dict[tuple[int, int], float] = {}  # (policy index, policy year) -> yuan invested
+        self.angel_index = {i for i, p in enumerate(sc.policies) if isinstance(p, AngelFund)}
+        self.carrier_events: list[tuple[float, int, int, int, int]] = []
+        self._eval_row = 0  # first log row of the current evaluation year
+        self._occ_start: list[int] = []  # carriers' occupancy at the last evaluation (by id)
         self._build_stages()
         self._build_policies()
         self._schedule_raw = self.env.schedule
@@ -417,7 +469,6 @@ class _Model:
     # ---------------------------------------------------------------- set-up
     def _build_stages(self) -> None:
         sc = self.sc
-        sector_shares = np.cumsum(list(sc.firms.sectors.values()))
         for st, spec in zip(self.stages, sc.stages.values(), strict=True):
             st.fail = spec.failure
             st.grad = spec.graduation
@@ -463,25 +514,39 @@ class _Model:
             levels = [LEVELS.index(lev_names[int(np.searchsorted(lev_cum, u, side="right"))]) for u in g_lev.random(n)]
             g_spec = self.streams.generator("carrier_specialism", st.idx)
             u_spec = g_spec.random((n, 2))
+            st.life = car.lifecycle
+            recognised = (
+                -self.streams.generator("carrier_recognised", st.idx).random(n) * car.lifecycle.recognition_years
+                if car.lifecycle is not None
+                else np.zeros(n)
+            )
             for i in range(n):
-                specialism = -1
-                if u_spec[i, 0] < car.specialised_share:
-                    j = min(int(np.searchsorted(sector_shares, u_spec[i, 1], side="right")), len(sector_shares) - 1)
-                    specialism = self.sector_index[list(sc.firms.sectors)[j]]
-                c = _Carrier(len(self.carriers), st.idx, levels[i], specialism, caps[i])
-                self.carriers.append(c)
-                st.carriers.append(c)
-                c.free_pos = len(st.free)
-                st.free.append(c)
-                self.carrier_info.append(
-                    CarrierInfo(
-                        c.id,
-                        st.name,
-                        LEVELS[c.level],
-                        self.sectors[specialism] if specialism >= 0 else None,
-                        c.capacity,
-                    )
-                )
+                c = self._add_carrier(st, levels[i], self._specialism(u_spec[i], car.specialised_share), caps[i])
+                c.recognised = float(recognised[i])
+
+    def _specialism(self, u: np.ndarray, share: float) -> int:
+        """A carrier's specialism (sector index, -1 for none) from its two uniforms."""
+        if u[0] >= share:
+            return -1
+        shares = self.sc.firms.sectors
+        cum = np.cumsum(list(shares.values()))
+        j = min(int(np.searchsorted(cum, u[1], side="right")), len(cum) - 1)
+        return self.sector_index[list(shares)[j]]
+
+    def _add_carrier(self, st: _Stage, level: int, specialism: int, capacity: int, now: float = 0.0) -> _Carrier:
+        c = _Carrier(len(self.carriers), st.idx, level, specialism, capacity, len(st.carriers))
+        c.opened = now
+        c.recognised = now
+        self.carriers.append(c)
+        st.carriers.append(c)
+        c.free_pos = len(st.free)
+        st.free.append(c)
+        self.carrier_info.append(
+            CarrierInfo(
+                c.id, st.name, LEVELS[level], self.sectors[specialism] if specialism >= 0 else None, capacity, now
+            )
+        )
+        return c
 
     def _visit_streams(self) -> tuple[str, ...]:
         """The per-visit streams this scenario can ever read (the others are not drawn)."""
@@ -490,7 +555,7 @@ class _Model:
             "failure_budget": any(x.fail is not None for x in st),
             "graduation_budget": any(x.grad is not None for x in st),
             "route": any(len(x.grad_dest) > 1 or len(x.out_dest) > 1 for x in st),
-            "carrier_pick": any(len(x.carriers) > 1 for x in st),
+            "carrier_pick": any(len(x.carriers) > 1 or x.new_caps for x in st),
             "patience_budget": any(x.patience is not None for x in st),
             "screen_noise": any(x.screen_threshold is not None for x in st),
         }
@@ -527,6 +592,16 @@ class _Model:
                 continue
             if isinstance(pol, Competition):
                 continue  # a firm source of its own (see _start_sources)
+            if isinstance(pol, ConstructionSubsidy | TaxRelief):
+                self.windows.append(_Window(start, end, pol, index))  # read by the carrier life cycle
+                continue
+            if isinstance(pol, PerformanceSubsidy):
+                if pol.failure_factor != 1.0 or pol.graduation_factor != 1.0:
+                    for st in self.stages:
+                        if st.life is not None and (pol.target.stages is None or st.name in pol.target.stages):
+                            st.carrier_effects = True
+                self.windows.append(_Window(start, end, pol, index))
+                continue
             if isinstance(pol, AngelFund):
                 if not (pol.graduation_factor == 1.0 and pol.amount_per_firm_yuan == 0):
                     self.angel_draws = True
@@ -564,22 +639,12 @@ class _Model:
         self, name: str, base_times: tuple[float, ...], base_rates: tuple[float, ...]
     ) -> tuple[list[float], list[float], list[float]]:
         """Breakpoints, rates and cumulative intensity of an arrival source (policies included)."""
-        arrival_windows = [w for w in self.windows if isinstance(w.policy, ArrivalMultiplier)]
-        points = sorted(
-            {0.0, *base_times, *(w.start for w in arrival_windows), *(w.end for w in arrival_windows if w.end < INF)}
-        )
-        rates: list[float] = []
-        for t in points:
-            rate = base_rates[bisect_right(base_times, t)]
-            for w in arrival_windows:
-                pol = w.policy
-                if w.start <= t < w.end and (pol.arrivals is None or name in pol.arrivals):
-                    rate *= pol.factor
-            rates.append(rate)
-        cum = [0.0]
-        for i in range(1, len(points)):
-            cum.append(cum[-1] + rates[i - 1] * (points[i] - points[i - 1]))
-        return points, rates, cum
+        factors = [
+            (w.start, w.end, w.policy.factor)
+            for w in self.windows
+            if isinstance(w.policy, ArrivalMultiplier) and (w.policy.arrivals is None or name in w.policy.arrivals)
+        ]
+        return _steps(base_times, base_rates, factors)
 
     def _start_sources(self) -> None:
         sc = self.sc
@@ -824,7 +889,7 @@ class _Model:
             self._match(firm, st, c, now)
         if self.angels and firm.angel > -INF:
             self._invest(firm, st, c, now)
-        if st.hazard_policies:
+        if st.hazard_policies or st.carrier_effects:
             self._multipliers(firm, st)
             self._plan(firm, st, now)
             return
@@ -947,6 +1012,10 @@ class _Model:
                     mf *= factor
                 else:
                     mg *= factor
+        c = firm.carrier
+        if c is not None and st.carrier_effects:
+            mf *= c.mult_f
+            mg *= c.mult_g
         firm.mult_f = mf
         firm.mult_g = mg
 
@@ -1081,16 +1150,32 @@ class _Model:
 
     # ---------------------------------------------------------------- policies
     def _start_policies(self) -> None:
+        """One event per distinct time at which windows open or close, applying them in scenario order."""
+        edges: dict[float, list[tuple[_Window, bool]]] = {}
         for w in self.windows:
-            if isinstance(w.policy, ArrivalMultiplier):
-                continue  # folded into the arrival intensity
-            self._schedule(w.start, functools.partial(self._policy_change, w, True), 0.0, URGENT)
+            if isinstance(w.policy, ArrivalMultiplier | ConstructionSubsidy | PerformanceSubsidy | TaxRelief):
+                continue  # folded into the arrival intensity, or read by the carrier life cycle
+            edges.setdefault(w.start, []).append((w, True))
             if w.end < self.horizon:
-                self._schedule(w.end, functools.partial(self._policy_change, w, False), 0.0, URGENT)
+                edges.setdefault(w.end, []).append((w, False))
+        for t in sorted(edges):
+            self._schedule(t, functools.partial(self._policy_changes, edges[t]), 0.0, URGENT)
 
-    def _policy_change(self, w: _Window, on: bool, event: _Call) -> None:
-        pol = w.policy
+    def _policy_changes(self, changes: list[tuple[_Window, bool]], event: _Call) -> None:
+        """Windows opening or closing at one time: a firm whose multipliers change is booked once, before
+        the first change touching it, and re-planned once, after the last (a shock by sector is several
+        windows with the same edges)."""
         now = event.t
+        touched: dict[int, tuple[_Firm, _Stage]] = {}
+        for w, on in changes:
+            self._policy_change(w, on, now, touched)
+        for firm, st in touched.values():
+            if firm.state == _RESIDENT:
+                self._multipliers(firm, st)
+                self._plan(firm, st, now)
+
+    def _policy_change(self, w: _Window, on: bool, now: float, touched: dict[int, tuple[_Firm, _Stage]]) -> None:
+        pol = w.policy
         if isinstance(pol, AngelFund):
             if on:
                 self.angels.append(w)
@@ -1117,44 +1202,256 @@ class _Model:
                     st.hazard_policies.append(entry)
                 else:
                     st.hazard_policies.remove(entry)
-                for firm in list(st.residents.values()):
-                    if firm.state != _RESIDENT:
+                for firm in st.residents.values():
+                    if firm.state != _RESIDENT or firm.id in touched:
                         continue
                     if not _target_matches(pol.target, st.name, firm.carrier, firm.sector, self.sectors):
                         continue
-                    self._book(firm, st, now)
-                    self._multipliers(firm, st)
-                    self._plan(firm, st, now)
+                    self._book(firm, st, now)  # with the multipliers in force until now
+                    touched[firm.id] = (firm, st)
         elif isinstance(pol, CapacityChange):
             for st in self.stages:
-                touched = False
+                changed = False
                 for c in st.carriers:
-                    if not _target_matches(pol.target, st.name, c, 0, self.sectors):
+                    if c.closed < INF or not _target_matches(pol.target, st.name, c, 0, self.sectors):
                         continue
-                    touched = True
-                    factor = 1.0
-                    for w2 in self.windows:
-                        p2 = w2.policy
-                        active = (w2.start <= now < w2.end) if w2 is not w else on
-                        if (
-                            isinstance(p2, CapacityChange)
-                            and active
-                            and _target_matches(p2.target, st.name, c, 0, self.sectors)
-                        ):
-                            factor *= p2.factor
-                    c.capacity = max(1, int(round(c.base_capacity * factor)))
+                    changed = True
+                    c.capacity = max(1, int(round(c.base_capacity * self._capacity_factor(st, c, now, w, on))))
                     if c.occupancy < c.capacity and c.free_pos < 0:
                         c.free_pos = len(st.free)
                         st.free.append(c)
                     elif c.occupancy >= c.capacity and c.free_pos >= 0:
                         self._drop_free(st, c)
-                if touched:
+                if changed:
                     self._freed.append(st)
             self._drain(now)
+
+    def _capacity_factor(self, st: _Stage, c: _Carrier, now: float, w: _Window | None = None, on: bool = True) -> float:
+        """Product of the capacity changes in force for carrier ``c`` (window ``w`` taken as ``on``)."""
+        factor = 1.0
+        for w2 in self.windows:
+            p2 = w2.policy
+            active = (w2.start <= now < w2.end) if w2 is not w else on
+            if isinstance(p2, CapacityChange) and active and _target_matches(p2.target, st.name, c, 0, self.sectors):
+                factor *= p2.factor
+        return factor
+
+    # ---------------------------------------------------------------- carrier life cycle
+    def _in_force(self, kind: type[PerformanceSubsidy | TaxRelief], st: _Stage, now: float) -> list[_Window]:
+        """Windows of policies of ``kind`` in force at ``now`` whose target names ``st`` (or every stage)."""
+        return [
+            w
+            for w in self.windows
+            if type(w.policy) is kind
+            and w.start <= now < w.end
+            and (w.policy.target.stages is None or st.name in w.policy.target.stages)
+        ]
+
+    def _plan_openings(self) -> None:
+        """Opening times of every stage's new carriers, and their capacities and specialisms.
+
+        Openings are a Poisson process by inversion of the cumulative intensity (unit-rate epochs from
+        the stage's ``carrier_opening`` stream), so a higher rate opens the same carriers earlier and
+        more of them; carrier ``k`` opened in a stage draws its capacity and specialism as number ``k``
+        of the stage's second block of ``carrier_capacity`` and ``carrier_specialism``.
+        """
+        for st in self.stages:
+            life = st.life
+            if life is None:
+                continue
+            times, rates = rate_steps(life.opening_rate_per_year, self.sc.calendar)
+            subsidies = [
+                (w.start, w.end, w.policy.opening_rate_factor)
+                for w in self.windows
+                if isinstance(w.policy, ConstructionSubsidy)
+                and (w.policy.target.stages is None or st.name in w.policy.target.stages)
+            ]
+            points, prates, cum = _steps(times, rates, subsidies)
+            total = cum[-1] + prates[-1] * (self.horizon - points[-1]) if points[-1] < self.horizon else cum[-1]
+            g = self.streams.generator("carrier_opening", st.idx)
+            epochs: list[float] = []
+            acc = 0.0
+            while True:
+                chunk = np.cumsum(g.standard_exponential(64)) + acc
+                acc = float(chunk[-1])
+                epochs += [float(e) for e in chunk if e <= total]
+                if acc > total:
+                    break
+            open_times: list[float] = []
+            for e in epochs:
+                i = bisect_right(cum, e) - 1
+                while prates[i] <= 0.0:  # reached in the next segment with a positive rate
+                    i += 1
+                t = points[i] + (e - cum[i]) / prates[i]
+                if t < self.horizon:
+                    open_times.append(t)
+            n = len(open_times)
+            if n == 0:
+                continue
+            car = self.sc.stages[st.name].carriers
+            assert car is not None
+            cap = car.capacity
+            if isinstance(cap, int):
+                st.new_caps = [cap] * n
+            else:
+                assert not isinstance(cap, tuple)  # validation: no list of capacities with openings
+                g_cap = self.streams.generator("carrier_capacity", st.idx, 1)
+                st.new_caps = [max(1, int(round(x))) for x in cap.sample(g_cap, n)]
+            u_spec = self.streams.generator("carrier_specialism", st.idx, 1).random((n, 2))
+            st.new_specs = [self._specialism(u_spec[k], car.specialised_share) for k in range(n)]
+            for k, t in enumerate(open_times):
+                self._schedule(t, functools.partial(self._open, st, k), 0.0)
+
+    def _open(self, st: _Stage, k: int, event: _Call) -> None:
+        """The ``k``-th carrier opened in stage ``st`` opens now, recognised at the life cycle's level."""
+        now = event.t
+        life = st.life
+        assert life is not None
+        c = self._add_carrier(st, LEVELS.index(life.new_level), st.new_specs[k], st.new_caps[k], now)
+        factor = self._capacity_factor(st, c, now)
+        if factor != 1.0:
+            c.capacity = max(1, int(round(c.base_capacity * factor)))
+        self.carrier_events.append((now, c.id, _C_OPEN, c.level, -1))
+        self._freed.append(st)
+        self._drain(now)
+
+    def _start_lifecycle(self) -> None:
+        if not any(st.life is not None for st in self.stages):
+            return
+        self._plan_openings()
+        k = 1
+        while k < self.horizon:
+            self._schedule(float(k), functools.partial(self._evaluate, k), 0.0)
+            k += 1
+
+    def _year_results(self, now: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per carrier id, over the year to ``now``: tenant-years, graduations, and financed minus failed.
+
+        Read from the event log's rows since the last evaluation (a copy of that slice: the log's
+        buffers keep growing).
+        """
+        i0 = self._eval_row
+        n_car = len(self.carriers)
+        t = np.frombuffer(self.log.time[i0:], dtype=np.float64)
+        code = np.frombuffer(self.log.code[i0:], dtype=np.int64)
+        ev = code & 0x1F
+        carrier = ((code >> CARRIER_SHIFT) & 0xFFFFFF) - 1
+        info = (code >> INFO_SHIFT) - 2
+        in_carrier = carrier >= 0
+        occ0 = np.zeros(n_car)
+        occ0[: len(self._occ_start)] = self._occ_start
+        tenant_years = occ0 * 1.0
+        adm = in_carrier & (ev == _ADMIT)
+        lev = in_carrier & (ev == _LEAVE)
+        tenant_years += np.bincount(carrier[adm], weights=now - t[adm], minlength=n_car)
+        tenant_years -= np.bincount(carrier[lev], weights=now - t[lev], minlength=n_car)
+        grads = np.bincount(carrier[in_carrier & (ev == _GRADUATE)], minlength=n_car).astype(np.float64)
+        net = -np.bincount(carrier[in_carrier & (ev == _FAIL)], minlength=n_car).astype(np.float64)
+        if self.angel_index:
+            funded = in_carrier & (ev == _ATTRIBUTE) & np.isin(info, list(self.angel_index))
+            net += np.bincount(carrier[funded], minlength=n_car)
+        self._eval_row = len(self.log)
+        self._occ_start = [c.occupancy for c in self.carriers]
+        return tenant_years, grads, net
+
+    def _evaluate(self, year: int, event: _Call) -> None:
+        """The yearly round on an anniversary of the start: closures, then ratings, levels and subsidies."""
+        now = event.t
+        tenant_years, grads, net = self._year_results(now)
+        log = self.carrier_events
+        for st in self.stages:
+            life = st.life
+            if life is None:
+                continue
+            # Closures (hazard from the last rating and any tax relief in force)
+            u = self.streams.generator("carrier_fate", st.idx, year).random(len(st.carriers))
+            tax = self._in_force(TaxRelief, st, now)
+            for c in st.carriers:
+                if c.closed < INF:
+                    continue
+                h = life.closure_rate_per_year * (life.closure_factor_unqualified if c.unqualified else 1.0)
+                for w in tax:
+                    if w.policy.target.levels is None or LEVELS[c.level] in w.policy.target.levels:
+                        h *= w.policy.closure_factor
+                if h > 0.0 and u[c.local] < -math.expm1(-h):
+                    c.closed = now
+                    c.capacity = 0
+                    if c.free_pos >= 0:
+                        self._drop_free(st, c)
+                    log.append((now, c.id, _C_CLOSE, c.level, -1))
+            # Ratings, recognition levels, performance subsidies
+            ev = life.evaluation
+            paying = self._in_force(PerformanceSubsidy, st, now)
+            new_mult: dict[int, tuple[float, float]] = {}
+            for c in st.carriers:
+                if c.closed < INF or c.opened > now - 1.0 + 1e-9:
+                    continue
+                ty = tenant_years[c.id]
+                if ty <= 0.0 or ty < ev.min_tenant_years:
+                    rating = 0  # an empty carrier
+                else:
+                    score = (grads[c.id] + net[c.id]) / ty
+                    rating = 0 if score < ev.fail_below else (2 if score >= ev.excellent_from else 1)
+                log.append((now, c.id, _C_RATING, c.level, rating))
+                mf = mg = 1.0
+                for w in paying:
+                    pol = w.policy
+                    if rating >= 1 and (pol.target.levels is None or LEVELS[c.level] in pol.target.levels):
+                        mf *= pol.failure_factor
+                        mg *= pol.graduation_factor
+                if st.carrier_effects and (mf, mg) != (c.mult_f, c.mult_g):
+                    new_mult[c.id] = (mf, mg)
+                c.unqualified = rating == 0
+                c.n_rated += 1
+                c.n_failed += rating == 0
+                c.n_excellent += rating == 2
+                if c.level > 0 and c.n_failed >= life.demote_after_failed:
+                    self._relevel(c, c.level - 1, _C_DEMOTE, now)
+                elif now - c.recognised >= life.recognition_years - 1e-9:
+                    rated = c.n_rated
+                    if rated and c.n_excellent >= life.promote_excellent_share * rated - 1e-9 and c.level < 2:
+                        self._relevel(c, c.level + 1, _C_PROMOTE, now)
+                    else:
+                        self._relevel(c, c.level, _C_RENEW, now)
+            if st.carrier_effects:
+                for c in st.carriers:  # closed or unrated carriers lose a paid service
+                    if (
+                        c.id not in new_mult
+                        and (c.mult_f != 1.0 or c.mult_g != 1.0)
+                        and (c.closed < INF or c.opened > now - 1.0 + 1e-9)
+                    ):
+                        new_mult[c.id] = (1.0, 1.0)
+                if new_mult:
+                    self._reprice(st, new_mult, now)
+
+    def _relevel(self, c: _Carrier, level: int, kind: int, now: float) -> None:
+        c.level = level
+        c.recognised = now
+        c.n_rated = 0
+        c.n_failed = 0
+        c.n_excellent = 0
+        self.carrier_events.append((now, c.id, kind, level, -1))
+
+    def _reprice(self, st: _Stage, new_mult: dict[int, tuple[float, float]], now: float) -> None:
+        """Set carriers' service factors, re-timing their residents' pending events from the budget left."""
+        touched = [
+            f
+            for f in st.residents.values()
+            if f.state == _RESIDENT and f.carrier is not None and f.carrier.id in new_mult
+        ]
+        for firm in touched:
+            self._book(firm, st, now)
+        for cid, (mf, mg) in new_mult.items():
+            self.carriers[cid].mult_f = mf
+            self.carriers[cid].mult_g = mg
+        for firm in touched:
+            self._multipliers(firm, st)
+            self._plan(firm, st, now)
 
     # ---------------------------------------------------------------- run
     def run(self) -> SimOutput:
         self._start_policies()
+        self._start_lifecycle()
         self._start_sources()
         self.env.run(until=self.horizon)
         source = np.frombuffer(self.firms_source, dtype=np.int32) if self.firms_source else np.empty(0, np.int32)
@@ -1181,6 +1478,7 @@ class _Model:
                 f"competition:{policy_name(p, i)}" for i, p in enumerate(self.sc.policies) if isinstance(p, Competition)
             ),
             horizon=self.horizon,
+            carrier_events=self.carrier_events,
         )
 
 

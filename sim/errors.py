@@ -70,7 +70,8 @@ def _message(err: Any) -> str:
         return f"{simple[kind]}, got {value!r}"
     if kind == "union_tag_invalid":
         return (
-            f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+            f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; "
+            f"expected one of {str(ctx.get('expected_tags')).replace(chr(39), '')}"
         )
     if kind == "union_tag_not_found":
         return f"needs a {ctx.get('discriminator', 'type')} key"

@@ -82,8 +82,9 @@ def write_parquet(path: Path, df: pd.DataFrame) -> None:
 def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path]:
     """Write one replication's files to ``out`` and return their paths.
 
-    Files: ``events.parquet``, ``firms.parquet``, ``timeseries.csv``, ``carriers.csv``, ``ledger.csv``,
-    ``summary.json``, ``scenario.resolved.toml``, ``meta.json``.
+    Files: ``events.parquet``, ``firms.parquet``, ``timeseries.csv``, ``carriers.csv``,
+    ``carrier_events.csv``, ``carrier_counts.csv``, ``ledger.csv``, ``summary.json``,
+    ``scenario.resolved.toml``, ``meta.json``.
     """
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -91,6 +92,8 @@ def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path
         "firms": out / "firms.parquet",
         "timeseries": out / "timeseries.csv",
         "carriers": out / "carriers.csv",
+        "carrier_events": out / "carrier_events.csv",
+        "carrier_counts": out / "carrier_counts.csv",
         "ledger": out / "ledger.csv",
         "summary": out / "summary.json",
         "scenario": out / "scenario.resolved.toml",
@@ -100,6 +103,8 @@ def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path
     write_parquet(paths["firms"], res.firms)
     atomic_write_text(paths["timeseries"], res.timeseries.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(paths["carriers"], res.carriers.to_csv(index=False))
+    atomic_write_text(paths["carrier_events"], res.carrier_events.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(paths["carrier_counts"], res.carrier_counts.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(paths["ledger"], res.ledger.to_csv(index=False, float_format="%.10g"))
     write_json(paths["summary"], res.summary())
     atomic_write_text(paths["scenario"], res.scenario.to_toml())

@@ -26,13 +26,16 @@ __all__ = [
     "CapacityChange",
     "ChainLinkage",
     "Competition",
+    "ConstructionSubsidy",
     "GmMatching",
     "HazardMultiplier",
+    "PerformanceSubsidy",
     "Policy",
     "RentRelief",
     "Shock",
     "Specialisation",
     "Target",
+    "TaxRelief",
     "policy_name",
 ]
 
@@ -250,6 +253,89 @@ class Competition(_PolicyBase):
     organising_cost_yuan: Yuan = Field(300_000.0, description="organising cost per event, yuan (assumption)")
 
 
+class ConstructionSubsidy(_PolicyBase):
+    """One-off grants for new carriers and newly recognised levels; more carriers open while in force.
+
+    Seed instrument: Suzhou, 2020 rules (``SEED-DIGEST.md``): a newly filed municipal maker space gets
+    200,000 yuan and a new municipal incubator 500,000; a carrier newly recognised at provincial level
+    250,000 and at national level 450,000, paid as a top-up ("difference subsidy"), at most 1,000,000
+    yuan per carrier in all.
+
+    Effect: while in force, the opening rate of carriers in the targeted stages (their
+    ``carriers.lifecycle.opening_rate_per_year``) is x ``opening_rate_factor`` (assumption: 1.2; the
+    sources give no elasticity of openings to the grant).
+
+    Cost: when a carrier of a targeted stage opens inside ``[start, end)``, ``new_carrier_yuan[stage]``;
+    when one is promoted to a level inside the window, the top-up ``level_award_yuan[level]`` minus the
+    level awards it already had (a carrier that starts the run at a level is taken to have had that
+    level's award before the run); every carrier's payments stop at ``cap_per_carrier_yuan``. Paid to
+    the carrier on the day. Needs the targeted stages to have a carrier life cycle.
+    """
+
+    type: Literal["construction_subsidy"] = "construction_subsidy"
+    new_carrier_yuan: dict[str, Yuan] = Field(
+        default_factory=lambda: {"maker_space": 200_000.0, "incubator": 500_000.0},
+        description="grant to a newly opened carrier, by stage, yuan (seed: maker space 200,000, incubator 500,000)",
+    )
+    level_award_yuan: dict[Level, Yuan] = Field(
+        default_factory=lambda: {"provincial": 250_000.0, "national": 450_000.0},  # type: ignore[arg-type]
+        description="award for a newly recognised level, paid as a top-up, yuan (seed: 250,000 and 450,000)",
+    )
+    cap_per_carrier_yuan: Yuan = Field(1_000_000.0, description="most paid to one carrier, yuan (seed: 1,000,000)")
+    opening_rate_factor: Factor = Field(1.2, description="opening rate multiplier while in force (assumption)")
+    target: Target = Field(default_factory=Target)
+
+
+class PerformanceSubsidy(_PolicyBase):
+    """A yearly reward for carriers rated qualified or better, which buys them better services.
+
+    Seed instrument: Suzhou (``SEED-DIGEST.md``): maker spaces and incubators are rated every year by
+    an independent evaluator; those rated "qualified" or better receive up to 500,000 yuan a year.
+
+    The rating is the carrier life cycle's yearly evaluation (``carriers.lifecycle.evaluation``), made
+    on measured results of the past year, so it feeds back: money -> better services -> better
+    results -> better ratings. Effect: a carrier of the targeted stages (and levels) paid at an
+    evaluation inside ``[start, end)`` has its tenants' failure hazard x ``failure_factor`` and
+    graduation hazard x ``graduation_factor`` until the next evaluation (assumptions: 0.95 and 1.1;
+    ``TARGETS.md`` section E: services such as training raised capital raising by up to 45 % in
+    Start-Up Chile, with no effect on survival, hence a small failure effect).
+
+    Cost: ``excellent_yuan`` (seed: the 500,000 cap) to a carrier rated excellent and
+    ``qualified_yuan`` (assumption: 200,000) to one rated qualified, paid at the evaluation.
+    """
+
+    type: Literal["performance_subsidy"] = "performance_subsidy"
+    qualified_yuan: Yuan = Field(200_000.0, description="paid to a carrier rated qualified, yuan (assumption)")
+    excellent_yuan: Yuan = Field(500_000.0, description="paid to a carrier rated excellent, yuan (seed: the cap)")
+    failure_factor: Factor = Field(0.95, description="paid carriers' tenants' failure multiplier (assumption)")
+    graduation_factor: Factor = Field(1.1, description="paid carriers' tenants' graduation multiplier (assumption)")
+    target: Target = Field(default_factory=Target)
+
+
+class TaxRelief(_PolicyBase):
+    """Property, land-use and VAT relief for recognised carriers: forgone revenue, fewer closures.
+
+    Seed instrument: Ministry of Finance et al. 2018 No. 120 (``SEED-DIGEST.md``): recognised
+    (national-level) incubators, university science parks and maker spaces are exempt from property
+    tax, urban land-use tax and VAT on their incubation income. Default target: national level.
+
+    Effect: while in force, the yearly closure hazard of a targeted carrier is x ``closure_factor``
+    (assumption: 0.7; no source gives the size).
+
+    Cost: ``yuan_per_carrier_year`` for each year a targeted carrier is open inside ``[start, end)``
+    (pro rata for part-years), booked to the carrier at each anniversary of the scenario's start for
+    the year before it, and at the window's end or the horizon for a last part-year. Default 500,000
+    yuan (assumption: a national incubator has >= 10,000 m2 (``TARGETS.md`` D); property tax of 1.2 %
+    on 70 % of a building value of ~5,000 yuan/m2 is ~420,000 yuan a year, plus land-use tax and VAT
+    on rent).
+    """
+
+    type: Literal["tax_relief"] = "tax_relief"
+    yuan_per_carrier_year: Yuan = Field(500_000.0, description="tax forgone per carrier and year, yuan (assumption)")
+    closure_factor: Factor = Field(0.7, description="closure hazard multiplier while in force (assumption)")
+    target: Target = Field(default_factory=lambda: Target(levels=("national",)))
+
+
 Policy = Annotated[
     HazardMultiplier
     | ArrivalMultiplier
@@ -259,7 +345,10 @@ Policy = Annotated[
     | ChainLinkage
     | GmMatching
     | AngelFund
-    | Competition,
+    | Competition
+    | ConstructionSubsidy
+    | PerformanceSubsidy
+    | TaxRelief,
     Field(discriminator="type"),
 ]
 POLICY_TYPES = (
@@ -272,6 +361,9 @@ POLICY_TYPES = (
     "gm_matching",
     "angel_fund",
     "competition",
+    "construction_subsidy",
+    "performance_subsidy",
+    "tax_relief",
 )
 
 

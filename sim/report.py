@@ -66,6 +66,10 @@ LEDGER_FILES = ("ledger.parquet", "ledger.csv")
 COST_FILE = "cost_effectiveness.csv"
 """Where a folder's cost-effectiveness table is looked for (:data:`sim.plot.budget.COST_COLUMNS`)."""
 
+INSTRUMENTS_FILE = "instruments.csv"
+"""Where a comparison folder's per-instrument table is looked for
+(:data:`sim.experiment.instruments.INSTRUMENT_COLUMNS`)."""
+
 
 # -- inputs ------------------------------------------------------------------------------------------
 
@@ -194,6 +198,7 @@ def write_report(
     info_meta: dict[str, Any] = {**_folder_meta(out, [given or scenario]), **dict(meta or {})}
     seed: int | None = info_meta.get("seed")
     replications: list[int] = []
+    counts: pd.DataFrame | None = None
     if isinstance(result, RunResult):
         scenario = scenario or result.scenario
         summary = summary if summary is not None else result.summary()
@@ -201,6 +206,7 @@ def write_report(
         firms = firms if firms is not None else result.firms
         events = events if events is not None else result.events
         carriers = carriers if carriers is not None else result.carriers
+        counts = result.carrier_counts
         seed, replications = result.seed, [result.replication]
     elif isinstance(result, ExperimentResult):
         if len(result.arms) > 1:
@@ -232,6 +238,8 @@ def write_report(
         events = _read_table(out / "events.parquet") if (out / "events.parquet").is_file() else _kept(out, "events")
     if carriers is None:
         carriers = _read_table(out / "carriers.csv")
+    if counts is None and (out / "carrier_counts.csv").is_file():
+        counts = _read_table(out / "carrier_counts.csv")
     if ledger is None and cost_effectiveness is None:
         ledger, cost_effectiveness = _budget(out)
     if summary is not None:
@@ -248,6 +256,8 @@ def write_report(
         else FigureInfo(scenario=name, seed=seed, replications=tuple(replications))
     )
     horizon = scenario.calendar.horizon_years if scenario is not None else None
+    if counts is None and carriers is not None and len(carriers) and horizon is not None:
+        counts = carrier_counts(carriers, horizon)  # carriers fixed over the run
 
     figures: list[_Figure] = []
     if events is not None and len(events):
@@ -290,13 +300,13 @@ def write_report(
                 survival_at_figure(stats, info, reference=reference),
             )
         )
-    if carriers is not None and len(carriers) and horizon is not None:
+    if counts is not None and len(counts):
         figures.append(
             _Figure(
                 "carriers",
                 "Carriers",
                 "Carriers by stage and level over the run.",
-                carriers_figure(carrier_counts(carriers, horizon), info),
+                carriers_figure(counts, info),
             )
         )
     figures += _budget_figures(ledger, cost_effectiveness, info)
@@ -330,13 +340,15 @@ def write_comparison_report(
     meta: Mapping[str, Any] | None = None,
     ledger: pd.DataFrame | None = None,
     cost_effectiveness: pd.DataFrame | None = None,
+    instruments: pd.DataFrame | None = None,
     formats: Sequence[str] = ("png", "svg"),
 ) -> Path:
     """Write ``report.html`` and ``figures/`` for a paired comparison of a variant against a baseline.
 
     Inputs not given are taken from ``comparison``, then from the files in ``out_dir``
     (``effects.csv``, ``summary_stats.csv``, ``timeseries.csv``, ``scenarios/baseline.toml``,
-    ``scenarios/variant.toml``, ``meta.json``, ``ledger.csv``, ``cost_effectiveness.csv``).
+    ``scenarios/variant.toml``, ``meta.json``, ``ledger.csv``, ``cost_effectiveness.csv``,
+    ``instruments.csv``).
 
     Parameters
     ----------
@@ -354,6 +366,9 @@ def write_comparison_report(
         Provenance; merged over the folder's ``meta.json``.
     ledger, cost_effectiveness:
         Budget tables (see :mod:`sim.plot.budget`).
+    instruments:
+        Per-instrument effects and costs (:attr:`~sim.Comparison.instruments`); a table section when
+        present.
     formats:
         Files written per figure under ``figures/``.
 
@@ -375,6 +390,7 @@ def write_comparison_report(
     if comparison is not None:
         exp = comparison.experiment
         effects = effects if effects is not None else comparison.effects
+        instruments = instruments if instruments is not None else comparison.instruments
         stats = stats if stats is not None else exp.stats
         timeseries = timeseries if timeseries is not None else exp.timeseries
         labels = {a.label: a.scenario for a in exp.arms}
@@ -390,6 +406,8 @@ def write_comparison_report(
         stats = _read_table(out / "summary_stats.csv")
     if timeseries is None:
         timeseries = _read_table(out / "timeseries.csv")
+    if instruments is None and comparison is None:
+        instruments = _read_table(out / INSTRUMENTS_FILE)
     for label in ("baseline", "variant"):
         path = out / "scenarios" / f"{label}.toml"
         if label == "baseline" and baseline is None and path.is_file():
@@ -489,6 +507,7 @@ def write_comparison_report(
     body = [
         _section("What was compared", _kv_table(rows) + diff + reproduce),
         _section("Headline effects", _effects_table(effects, info, headline=True)),
+        *([_section("Per instrument", _instruments_table(instruments))] if instruments is not None else []),
         _section("Figures", _figures_html(out, figures, formats)),
         _section(
             "All effects",
@@ -872,6 +891,66 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
     return table + (
         "<p class='small'>Differences are variant − baseline, paired replication by replication; survival in "
         f"percentage points (pp).{ratio_note}{dropped}</p>"
+    )
+
+
+def _yuan(x: Any) -> str:
+    """Yuan, compactly (12.3 M, 830 k); '-' for a missing value."""
+    v = float(x)
+    if math.isnan(v):
+        return "-"
+    for scale, unit in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g}{unit}".replace("-", "\u2212")
+    return _fmt(v).replace("-", "\u2212")
+
+
+def _instruments_table(table: pd.DataFrame) -> str:
+    rows = []
+    last: tuple[Any, Any] | None = None
+    for r in table.itertuples(index=False):
+        first = (r.instrument, r.arm) != last
+        last = (r.instrument, r.arm)
+        # the full variant's rows are those of its own arm (a policy may be called "all")
+        name = "all (the full variant)" if r.arm == "variant" else f"{r.instrument} ({r.type})"
+        effect_ci = (
+            "-"
+            if math.isnan(float(r.effect_ci_low))
+            else f"[{_signed(float(r.effect_ci_low), False)}, {_signed(float(r.effect_ci_high), False)}]"
+        )
+        cost_ci = "-" if math.isnan(float(r.cost_ci_low)) else f"[{_yuan(r.cost_ci_low)}, {_yuan(r.cost_ci_high)}]"
+        rows.append(
+            [
+                name if first else "",
+                _yuan(r.spend_yuan) if first else "",
+                _yuan(r.spend_in_variant_yuan) if first else "",
+                str(r.outcome).replace("_", " "),
+                _signed(float(r.effect_mean), False),
+                effect_ci,
+                _yuan(r.cost_per_unit),
+                cost_ci,
+                "" if pd.isna(r.note) else str(r.note),
+            ]
+        )
+    headers = [
+        "instrument",
+        "spend alone (yuan)",
+        "spend in variant (yuan)",
+        "outcome",
+        "effect",
+        "95% CI",
+        "yuan per additional unit",
+        "95% CI",
+        "note",
+    ]
+    return _table(headers, rows, numeric=(1, 2, 4, 5, 6, 7)) + (
+        "<p class='small'>Each instrument ran alone on top of the baseline, on the same replications as the "
+        "baseline (common random numbers): effects are paired differences against the baseline. <em>Spend "
+        "alone</em> is the instrument's own ledger in that run, <em>spend in variant</em> its ledger in the "
+        "full variant (mean per replication). The cost per additional unit is the paired spend difference "
+        "over the paired outcome difference, with a delta-method interval; it is unreliable when the "
+        "effect's interval contains 0. Effects of instruments need not add up to the full variant's: "
+        "instruments interact.</p>"
     )
 
 

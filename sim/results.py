@@ -10,6 +10,8 @@ import pandas as pd
 from .budget import budget_summary, ledger_table
 from .engine import CarrierInfo, SimOutput
 from .event_log import events_frame
+from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
+from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario
 from .tables import firm_table, run_summary, stage_timeseries
 
@@ -33,7 +35,13 @@ class RunResult:
     timeseries:
         Per month and stage: stocks and flows.
     carriers:
-        One row per carrier as set up at the start.
+        One row per carrier as set up when it opened (the start, or during the run), with its tenants at
+        the horizon, graduates and failures (from the log).
+    outcomes:
+        Milestones, listings and jobs (:mod:`sim.outcomes`), also columns of ``firms``, ``timeseries``
+        and keys of ``summary()``.
+    carrier_events, carrier_counts:
+        The carrier life cycle: one row per event, and open carriers by stage and level over time.
     ledger:
         The budget ledger: one row per policy payment (see :mod:`sim.budget`).
     """
@@ -51,20 +59,27 @@ class RunResult:
         return events_frame(self.output.log.columns(), self.output.stage_names, self.scenario.name, self.replication)
 
     @functools.cached_property
+    def outcomes(self) -> FirmOutcomes:
+        """Milestones, listings and jobs, derived from the log (see :func:`sim.outcomes.derive_outcomes`)."""
+        return derive_outcomes(self.scenario, self.output, self.seed, self.replication)
+
+    @functools.cached_property
     def firms(self) -> pd.DataFrame:
         """One row per firm (see :func:`sim.tables.firm_table`)."""
-        return firm_table(self.output, self.scenario.name, self.replication, self.scenario.calendar.warmup_years)
+        return firm_table(
+            self.output, self.scenario.name, self.replication, self.scenario.calendar.warmup_years, self.outcomes
+        )
 
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
         """Per month and stage (see :func:`sim.tables.stage_timeseries`)."""
-        return stage_timeseries(self.output, self.scenario.name, self.replication)
+        return stage_timeseries(self.output, self.scenario.name, self.replication, outcomes=self.outcomes)
 
     @functools.cached_property
     def carriers(self) -> pd.DataFrame:
         """One row per carrier: id, stage, level, specialism, capacity."""
         rows: list[CarrierInfo] = self.output.carriers
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "scenario": self.scenario.name,
                 "replication": self.replication,
@@ -75,6 +90,20 @@ class RunResult:
                 "capacity": [c.capacity for c in rows],
             }
         )
+        # tenants at the horizon, graduates and failures, counted from the log by carrier id
+        return add_carrier_outcomes(frame, self.output)
+
+    @functools.cached_property
+    def carrier_events(self) -> pd.DataFrame:
+        """One row per carrier life-cycle event (see :func:`sim.lifecycle.carrier_events_table`)."""
+        return carrier_events_table(
+            self.output, self.scenario.name, self.replication, self.scenario.calendar.start_year
+        )
+
+    @functools.cached_property
+    def carrier_counts(self) -> pd.DataFrame:
+        """Open carriers by stage and level, monthly (see :func:`sim.lifecycle.carrier_counts_table`)."""
+        return carrier_counts_table(self.output, self.scenario.name, self.replication)
 
     @functools.cached_property
     def ledger(self) -> pd.DataFrame:
@@ -93,9 +122,13 @@ class RunResult:
         """Per-stage flows, stays and occupancy, and overall outcomes and survival (JSON-ready).
 
         A scenario with policies also gets ``budget.total_yuan`` and ``budget.policy.<name>`` (yuan, the
-        ledger's totals), flat keys that the experiment tables and paired effects pick up.
+        ledger's totals), flat keys that the experiment tables and paired effects pick up; every run has
+        the flat ``milestones.*``, ``listings.*`` and ``jobs.*`` keys (:func:`sim.outcomes.outcome_summary`).
         """
-        body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years)
+        body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years, self.outcomes)
+        living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
+        if living:
+            body.update(lifecycle_summary(self.output, living))
         if self.scenario.policies:
             body.update(budget_summary(self.scenario, self.ledger))
         return {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}

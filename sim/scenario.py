@@ -39,26 +39,35 @@ from .policies import (
     CapacityChange,
     ChainLinkage,
     Competition,
+    ConstructionSubsidy,
     HazardMultiplier,
+    PerformanceSubsidy,
     Policy,
     RentRelief,
     Shock,
     Target,
+    TaxRelief,
     policy_name,
 )
 
 __all__ = [
     "EXIT",
     "LEVELS",
+    "MILESTONES",
     "Admission",
     "Arrival",
     "ArrivalMultiplier",
     "Calendar",
     "CapacityChange",
     "Carriers",
+    "Evaluation",
     "Firms",
     "HazardMultiplier",
     "InitialStock",
+    "Jobs",
+    "Lifecycle",
+    "Listing",
+    "Outcomes",
     "Policy",
     "RentRelief",
     "Scenario",
@@ -167,6 +176,96 @@ class Admission(_Frozen):
     screening: Screening | None = None
 
 
+def _rate_kind(value: Any) -> str:
+    return "table" if isinstance(value, Mapping) else "number"
+
+
+RatePerYear = Annotated[
+    Annotated[Rate, Tag("number")] | Annotated[dict[str, Rate], Tag("table")],
+    Discriminator(_rate_kind),
+]
+"""A rate per year: a number, or a table by calendar year ``{"2019" = 300, ...}`` (each holds until the next)."""
+
+
+def _check_year_table(value: Any) -> Any:
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("needs at least one year")
+        for key in value:
+            if not (key.isdigit() and len(key) == 4):
+                raise ValueError(f'keys must be calendar years like "2020", got {key!r}')
+    return value
+
+
+def rate_steps(value: float | dict[str, float], calendar: Calendar) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """A :data:`RatePerYear` as a step function: (change times in years since start, rates per year).
+
+    ``rates[0]`` applies from time 0; ``rates[i]`` from ``times[i - 1]``.
+    """
+    if not isinstance(value, dict):
+        return (), (float(value),)
+    items = sorted((int(k), v) for k, v in value.items())
+    times: list[float] = []
+    rates = [items[0][1]]
+    for year, rate in items[1:]:
+        t = year - calendar.start_year
+        if t <= 0:
+            rates[-1] = rate
+        else:
+            times.append(t)
+            rates.append(rate)
+    return tuple(times), tuple(rates)
+
+
+class Evaluation(_Frozen):
+    """The yearly third-party evaluation of a stage's carriers, on measured results of the past year.
+
+    Score = (graduations + tenants financed by an angel fund - failures) per tenant-year of the
+    carrier over the year. Below ``fail_below`` (or with fewer than ``min_tenant_years`` tenant-years,
+    or none: an empty carrier) the carrier is rated *unqualified*, from ``excellent_from``
+    *excellent*, else *qualified*.
+    """
+
+    fail_below: float = Field(-0.1, allow_inf_nan=False, description="score below which a carrier is unqualified")
+    excellent_from: float = Field(0.1, allow_inf_nan=False, description="score from which a carrier is excellent")
+    min_tenant_years: float = Field(
+        1.0, ge=0, allow_inf_nan=False, description="fewer tenant-years in the year: unqualified"
+    )
+
+
+class Lifecycle(_Frozen):
+    """Carriers of a stage open, are evaluated, gain and lose recognition levels, and close.
+
+    * Openings: a Poisson process of ``opening_rate_per_year`` (a ``construction_subsidy`` raises it);
+      a new carrier starts at ``new_level``, recognised on opening.
+    * On every anniversary of the scenario's start: first closures (each open carrier closes with
+      probability ``1 - exp(-h)``, ``h = closure_rate_per_year``, x ``closure_factor_unqualified`` if
+      its last rating was unqualified, x a ``tax_relief`` factor), then the evaluation
+      (:class:`Evaluation`) of every carrier open for the whole past year.
+    * A carrier at provincial or national level with ``demote_after_failed`` unqualified ratings since
+      its recognition drops one level (the national rule of ``TARGETS.md`` D, applied to provincial
+      too). Recognition lasts ``recognition_years``; at renewal a carrier whose evaluations since its
+      recognition (at least one; for carriers of the start, those within the run) were excellent in
+      a share of at least ``promote_excellent_share`` moves up one level, others are renewed at their
+      level.
+    * A closed carrier admits no one; its tenants finish their stay there.
+    """
+
+    opening_rate_per_year: RatePerYear = Field(0.0, description="new carriers a year (number or table by year)")
+    new_level: Level = Field("municipal", description="level of a newly opened carrier")
+    recognition_years: float = Field(3.0, gt=0, description="years a recognition holds before renewal")
+    promote_excellent_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.66,
+        description="share of evaluations since recognition rated excellent to move up at renewal (0.66: two in three)",
+    )
+    demote_after_failed: PositiveInt = Field(2, description="unqualified ratings since recognition to move down")
+    closure_rate_per_year: Rate = Field(0.0, description="yearly closure hazard")
+    closure_factor_unqualified: Rate = Field(3.0, description="closure hazard multiplier after an unqualified rating")
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+
+    _years = field_validator("opening_rate_per_year")(_check_year_table)
+
+
 class Carriers(_Frozen):
     """The individual carriers (maker spaces, incubators, ...) of a stage."""
 
@@ -181,6 +280,7 @@ class Carriers(_Frozen):
     specialised_share: Share = Field(
         0.0, description="share of carriers specialised in one sector (drawn from the sector mix)"
     )
+    lifecycle: Lifecycle | None = Field(None, description="none = the carriers of the start stay, unchanged")
 
 
 Route = dict[str, Annotated[float, Field(ge=0, le=1)]]
@@ -203,54 +303,25 @@ class Stage(_Frozen):
     admission: Admission = Field(default_factory=Admission)
 
 
-def _rate_kind(value: Any) -> str:
-    return "table" if isinstance(value, Mapping) else "number"
-
-
 class Arrival(_Frozen):
     """A Poisson stream of new firms into an entry stage."""
 
     name: str
     stage: str = Field(description="entry stage")
-    rate_per_year: Annotated[
-        Annotated[Rate, Tag("number")] | Annotated[dict[str, Rate], Tag("table")],
-        Discriminator(_rate_kind),
-    ] = Field(description='firms per year: a number, or a table by calendar year {"2019" = 300, ...}')
+    rate_per_year: RatePerYear = Field(
+        description='firms per year: a number, or a table by calendar year {"2019" = 300, ...}'
+    )
     age_years: DurationDistribution = Field(
         default_factory=lambda: Fixed(value=0.0), description="firm age on arrival, years"
     )
     sectors: dict[str, Share] | None = Field(None, description="overrides firms.sectors")
     quality: Distribution | None = Field(None, description="overrides firms.quality")
 
-    @field_validator("rate_per_year")
-    @classmethod
-    def _years(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            if not value:
-                raise ValueError("needs at least one year")
-            for key in value:
-                if not (key.isdigit() and len(key) == 4):
-                    raise ValueError(f'keys must be calendar years like "2020", got {key!r}')
-        return value
+    _years = field_validator("rate_per_year")(_check_year_table)
 
     def rate_steps(self, calendar: Calendar) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        """Piecewise-constant rate: (change times in years since start, rates per year).
-
-        ``rates[0]`` applies from time 0; ``rates[i]`` from ``times[i - 1]``.
-        """
-        if not isinstance(self.rate_per_year, dict):
-            return (), (float(self.rate_per_year),)
-        items = sorted((int(k), v) for k, v in self.rate_per_year.items())
-        times: list[float] = []
-        rates = [items[0][1]]
-        for year, rate in items[1:]:
-            t = year - calendar.start_year
-            if t <= 0:
-                rates[-1] = rate
-            else:
-                times.append(t)
-                rates.append(rate)
-        return tuple(times), tuple(rates)
+        """Piecewise-constant rate: (change times in years since start, rates per year); see :func:`rate_steps`."""
+        return rate_steps(self.rate_per_year, calendar)
 
 
 class InitialStock(_Frozen):
@@ -266,6 +337,66 @@ class InitialStock(_Frozen):
     quality: Distribution | None = None
 
 
+MilestoneName = Literal["high_tech", "financing", "revenue", "acquisition_or_listing"]
+MILESTONES: tuple[str, ...] = ("high_tech", "financing", "revenue", "acquisition_or_listing")
+"""The success tests a graduate may meet (TARGETS D), in the order every milestone table uses."""
+
+
+class Listing(_Frozen):
+    """Listings of graduates, derived from the event log after the run (``docs/outcomes.md``).
+
+    A firm that has graduated from one of ``after_graduation_from`` and is still active lists at rate
+    ``rate_per_year x exp(quality_effect x q)``, on a market drawn from ``markets``.
+    """
+
+    rate_per_year: Rate = Field(0.0022, description="listings per active graduate and year, at quality 0")
+    quality_effect: float = Field(
+        0.3, allow_inf_nan=False, description="the listing rate is multiplied by exp(quality_effect * q)"
+    )
+    after_graduation_from: tuple[str, ...] | None = Field(
+        None, description="stages whose graduates are at risk of listing (none = every stage with carriers)"
+    )
+    stock_at_risk: tuple[str, ...] = Field(
+        (), description="stages whose initial stock graduated before the start: at risk from time 0"
+    )
+    markets: dict[str, Share] = Field(
+        default_factory=lambda: {"star": 0.2, "other": 0.4, "neeq": 0.4},
+        description="shares of listings by market; sum to 1",
+    )
+
+
+class Jobs(_Frozen):
+    """The jobs curve of a firm, deterministic given its own factor ``f`` (``docs/outcomes.md``).
+
+    ``jobs(age) = at_founding x f x (1 + growth_per_year x min(age, growth_until_years))``, times
+    ``milestone_factor`` once the firm has met a success milestone; ``f`` is log-normal with mean 1
+    and log-sd ``firm_sd``.
+    """
+
+    at_founding: float = Field(4.0, gt=0, allow_inf_nan=False, description="jobs of a firm at age 0 (f = 1)")
+    growth_per_year: float = Field(
+        1.2, ge=0, allow_inf_nan=False, description="jobs added per year of age, as a multiple of at_founding"
+    )
+    growth_until_years: float = Field(
+        8.0, ge=0, allow_inf_nan=False, description="age after which the curve is flat, years"
+    )
+    firm_sd: float = Field(1.0, ge=0, allow_inf_nan=False, description="sd of log f, the firm's own factor")
+    milestone_factor: float = Field(
+        1.5, ge=0, allow_inf_nan=False, description="jobs x this from the firm's first success milestone on"
+    )
+
+
+class Outcomes(_Frozen):
+    """Firm outcomes derived after the run: milestones at graduation, listings, jobs (``docs/outcomes.md``)."""
+
+    milestones: dict[str, dict[MilestoneName, Share]] = Field(
+        default_factory=dict,
+        description="stages whose graduation is a success test: shares of the test met, summing to 1",
+    )
+    listing: Listing = Field(default_factory=Listing)
+    jobs: Jobs = Field(default_factory=Jobs)
+
+
 class Scenario(_Frozen):
     """A complete, validated scenario. Build with :func:`load_scenario` or :func:`parse_scenario`."""
 
@@ -278,6 +409,7 @@ class Scenario(_Frozen):
     initial_stock: tuple[InitialStock, ...] = ()
     policies: tuple[Policy, ...] = ()
     shocks: tuple[Shock, ...] = Field((), description="time-windowed changes not caused by policy (no cost)")
+    outcomes: Outcomes = Field(default_factory=Outcomes, description="milestones, listings and jobs (derived)")
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -403,6 +535,17 @@ def _semantic_problems(sc: Scenario) -> list[str]:
             problems.append(f"{where}.admission.on_full: a stage without carriers is never full")
         if st.carriers is not None:
             _check_shares(f"{where}.carriers.levels", st.carriers.levels, problems)
+            life = st.carriers.lifecycle
+            if life is not None and isinstance(st.carriers.capacity, tuple) and life.opening_rate_per_year:
+                problems.append(
+                    f"{where}.carriers.capacity: a list gives no capacity to carriers opened during the run "
+                    "(use a number or a distribution with lifecycle.opening_rate_per_year)"
+                )
+            if life is not None and life.evaluation.excellent_from < life.evaluation.fail_below:
+                problems.append(
+                    f"{where}.carriers.lifecycle.evaluation.excellent_from: must be >= fail_below "
+                    f"({life.evaluation.fail_below})"
+                )
             cap = st.carriers.capacity
             if isinstance(cap, tuple) and len(cap) != st.carriers.count:
                 problems.append(
@@ -466,8 +609,25 @@ def _semantic_problems(sc: Scenario) -> list[str]:
         if pname in policy_names:
             problems.append(f"{where}.name: duplicate name {pname!r}")
         policy_names.add(pname)
-        if isinstance(pol, CapacityChange) and pol.target.specialism_match is not None:
+        if (
+            isinstance(pol, CapacityChange | ConstructionSubsidy | PerformanceSubsidy | TaxRelief)
+            and pol.target.specialism_match is not None
+        ):
             problems.append(f"{where}.target.specialism_match: not meaningful for carriers (a firm's match)")
+        if isinstance(pol, ConstructionSubsidy | PerformanceSubsidy | TaxRelief):
+            wanted = pol.target.stages or tuple(names)
+            if not any(
+                n in names and sc.stages[n].carriers is not None and sc.stages[n].carriers.lifecycle  # type: ignore[union-attr]
+                for n in wanted
+            ):
+                problems.append(
+                    f"{where}.target.stages: {pol.type} needs a stage with a carrier life cycle "
+                    "(stages.<name>.carriers.lifecycle)"
+                )
+        if isinstance(pol, ConstructionSubsidy) and "new_carrier_yuan" in pol.model_fields_set:
+            for stage in pol.new_carrier_yuan:
+                if stage not in names or sc.stages[stage].carriers is None:
+                    problems.append(f"{where}.new_carrier_yuan.{stage}: not a stage with carriers")
         if isinstance(pol, RentRelief):
             for stage in pol.target.stages or ():
                 if stage in names and sc.stages[stage].carriers is None:
@@ -486,6 +646,26 @@ def _semantic_problems(sc: Scenario) -> list[str]:
                     problems.append(
                         f"{where}.{field_}.{sector}: unknown sector (known: {', '.join(sorted(known_sectors))})"
                     )
+    problems.extend(_outcome_problems(sc))
+    return problems
+
+
+def _outcome_problems(sc: Scenario) -> list[str]:
+    """Checks of ``[outcomes]``: known stages, success tests only where firms graduate, shares summing to 1."""
+    problems: list[str] = []
+    oc = sc.outcomes
+    for name, shares in oc.milestones.items():
+        where = f"outcomes.milestones.{name}"
+        if name not in sc.stages:
+            problems.append(f"{where}: unknown stage {name!r}")
+        elif sc.stages[name].graduation is None:
+            problems.append(f"{where}: stage {name!r} has no graduation hazard")
+        _check_shares(where, shares, problems)
+    for field_ in ("after_graduation_from", "stock_at_risk"):
+        for name in getattr(oc.listing, field_) or ():
+            if name not in sc.stages:
+                problems.append(f"outcomes.listing.{field_}: unknown stage {name!r}")
+    _check_shares("outcomes.listing.markets", oc.listing.markets, problems)
     return problems
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .engine import SimOutput
 from .event_log import Ev
+from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
 __all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries"]
 
@@ -22,7 +23,9 @@ SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
 _OUTCOMES = ("active", "failed", "exited")
 
 
-def firm_table(out: SimOutput, scenario: str, replication: int, warmup: float = 0.0) -> pd.DataFrame:
+def firm_table(
+    out: SimOutput, scenario: str, replication: int, warmup: float = 0.0, outcomes: FirmOutcomes | None = None
+) -> pd.DataFrame:
     """One row per firm.
 
     Columns: ``firm``, ``source`` (arrival stream, stock entry or competition), ``source_index`` (the firm's number
@@ -31,7 +34,8 @@ def firm_table(out: SimOutput, scenario: str, replication: int, warmup: float = 
     ``age_at_arrival`` (years), ``stages_visited`` (admissions as ``stage@time`` joined by ``>``),
     ``n_stages``, ``ever_in_carrier``, ``years_in_<stage>`` for each stage, ``outcome``
     (active / failed / exited), ``outcome_time`` (years; the horizon if censored), ``outcome_stage``
-    (last stage), ``censored``, ``survival_years`` (from arrival to failure or censoring).
+    (last stage), ``censored``, ``survival_years`` (from arrival to failure or censoring). With
+    ``outcomes``, also the milestone, listing and jobs columns of :func:`sim.outcomes.outcome_firm_columns`.
     """
     cols = out.log.columns()
     t, firm, ev, stage = cols["time"], cols["firm"], cols["event"], cols["stage"]
@@ -101,6 +105,9 @@ def firm_table(out: SimOutput, scenario: str, replication: int, warmup: float = 
     df["outcome_stage"] = pd.Categorical.from_codes(last_stage, categories=list(names))
     df["censored"] = outcome != 1
     df["survival_years"] = outcome_time - arrival
+    if outcomes is not None:
+        for key, values in outcome_firm_columns(outcomes).items():
+            df[key] = values
     return df
 
 
@@ -110,7 +117,11 @@ def _monthly_counts(times: np.ndarray, n_months: int) -> np.ndarray:
 
 
 def stage_timeseries(
-    out: SimOutput, scenario: str, replication: int, capacities: list[int] | None = None
+    out: SimOutput,
+    scenario: str,
+    replication: int,
+    capacities: list[int] | None = None,
+    outcomes: FirmOutcomes | None = None,
 ) -> pd.DataFrame:
     """Per month and stage: occupancy, waiting list, blocked firms, entries and exits by kind.
 
@@ -118,7 +129,9 @@ def stage_timeseries(
     ``active``) are measured at the end of the month; flows (``entries`` ... ``skips``) count events in
     the month. System columns (the same in every row of a month): ``arrived`` (cumulative, initial
     stock included), ``active`` (in a stage or on a waiting list), ``failed`` and ``exited``
-    (cumulative), with ``arrived == active + failed + exited`` in every row.
+    (cumulative), with ``arrived == active + failed + exited`` in every row. With ``outcomes``, also
+    ``milestone_<test>`` per stage and the system columns ``listed`` and ``jobs``
+    (:func:`sim.outcomes.outcome_timeseries`).
     """
     cols = out.log.columns()
     t, ev, stage, info = cols["time"], cols["event"], cols["stage"], cols["info"]
@@ -166,7 +179,8 @@ def stage_timeseries(
             }
         )
         active += occupancy + queue
-    for rec in per_stage:
+    by_stage, system = outcome_timeseries(outcomes, n_months) if outcomes is not None else ({}, {})
+    for j, rec in enumerate(per_stage):
         frames.append(
             pd.DataFrame(
                 {
@@ -175,10 +189,12 @@ def stage_timeseries(
                     "month": month,
                     "t_years": (month + 1) / 12.0,
                     **rec,
+                    **by_stage.get(j, {}),
                     "arrived": arrived,
                     "active": active,
                     "failed": failed,
                     "exited": exited,
+                    **system,
                 }
             )
         )
@@ -209,14 +225,17 @@ def km_survival(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ..
     return out
 
 
-def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dict[str, Any]:
+def run_summary(
+    out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0, outcomes: FirmOutcomes | None = None
+) -> dict[str, Any]:
     """The run's summary (a JSON-ready dict): per stage flows, stays and occupancy; overall outcomes.
 
     Flows count events in ``[warmup, horizon)``; mean occupancy is the exact time-average over the
     same window; survival is the Kaplan-Meier estimate of P(not failed by t years after arrival) over
     firms arriving after the warm-up (firms that exited count as not failed; the horizon censors),
     split by whether they ever entered a carrier (that split conditions on the future, so it mixes
-    selection, time at risk and treatment -- use paired comparisons for effects).
+    selection, time at risk and treatment -- use paired comparisons for effects). With ``outcomes``, also
+    the flat milestone, listing and jobs keys of :func:`sim.outcomes.outcome_summary`.
     """
     cols = out.log.columns()
     t, ev, stage = cols["time"], cols["event"], cols["stage"]
@@ -283,6 +302,7 @@ def run_summary(out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0) -> dic
         "exited": int(outcome.get("exited", 0)),
         "stages": stages,
         "survival": survival,
+        **(outcome_summary(outcomes, warmup) if outcomes is not None else {}),
     }
 
 

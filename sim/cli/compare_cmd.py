@@ -6,6 +6,7 @@ import argparse
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from ..experiment import compare
 from ..experiment.cost_effectiveness import spend_difference
+from ..experiment.instruments import ALL
 from ..scenario import load_scenario
 from ..stats import Estimate
 from .common import add_seed, format_table, positive_int
@@ -33,7 +35,8 @@ def add_parser(sub: Any) -> None:
         "independent streams (pairing_ci_ratio; measured by also running the variant on other "
         "replications). Writes effects.csv, summary.csv, summary_stats.csv, timeseries.csv, "
         "cost_effectiveness.csv (when either scenario has policies: yuan per additional outcome), "
-        "replications/ and meta.json.",
+        "instruments.csv (when the variant adds two or more policies: each also runs alone on the baseline, "
+        "and is priced), replications/ and meta.json.",
     )
     p.add_argument("baseline", help="baseline scenario TOML file")
     p.add_argument("variant", help="variant scenario TOML file")
@@ -44,6 +47,20 @@ def add_parser(sub: Any) -> None:
         "--no-independent",
         action="store_true",
         help="skip the independent-streams run that measures pairing_ci_ratio (saves a third of the work)",
+    )
+    p.add_argument(
+        "--no-per-instrument",
+        action="store_true",
+        help="do not run each added policy alone on the baseline (by default done when the variant adds "
+        "two or more policies: one more arm each)",
+    )
+    p.add_argument(
+        "--instrument-reps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="replications of each instrument's arm (default: the smaller of --reps and 20; fewer than --reps "
+        "run as a second experiment in OUT/instruments/ with the baseline and variant again)",
     )
     p.add_argument("--all", action="store_true", help="print every metric (default: the headline ones)")
     add_experiment_args(p)
@@ -104,6 +121,72 @@ def cost_text(cost: pd.DataFrame, spend: Estimate) -> str:
     return format_table(["cost", "estimate", "95% CI", "outcome difference", "note"], rows)
 
 
+def _yuan(x: float) -> str | None:
+    """Yuan, compactly: 12.3M, 830k, 950."""
+    if math.isnan(x):
+        return None
+    ax = abs(x)
+    if ax >= 1e9:
+        return f"{x / 1e9:.3g}bn"
+    if ax >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if ax >= 1e3:
+        return f"{x / 1e3:.3g}k"
+    return f"{x:.3g}"
+
+
+def _interval(low: float, high: float, fmt: Callable[[float], str | None]) -> str | None:
+    return None if math.isnan(low) else f"[{fmt(low)}, {fmt(high)}]"
+
+
+def _signed(x: float) -> str | None:
+    text = _num(x)
+    return f"+{text}" if text is not None and x > 0 else text
+
+
+NOTE_CODES = {
+    "outcome difference not significant: ratio and interval unreliable": "n.s.",
+    "no additional outcome on average: no cost per unit": "no effect",
+}
+"""Short forms of the cost notes for the per-instrument table (explained below it)."""
+
+
+def instruments_text(table: pd.DataFrame) -> str:
+    """The per-instrument table (:data:`sim.experiment.instruments.INSTRUMENT_COLUMNS`) for the terminal.
+
+    One block of rows per instrument, then ``all`` (the full variant); the instrument, its spend alone
+    and its spend within the full variant are printed on its first row only. Yuan in k (thousand), M
+    (million) and bn (billion).
+    """
+    rows: list[list[Any]] = []
+    last: tuple[Any, Any] | None = None
+    for row in table.itertuples(index=False):
+        first = (row.instrument, row.arm) != last
+        last = (row.instrument, row.arm)
+        # the full variant's rows are those of its own arm (a policy may be called "all")
+        name = f"{ALL} (variant)" if row.arm == "variant" else row.instrument
+        note = str(row.note or "")
+        rows.append(
+            [
+                name if first else "",
+                _yuan(row.spend_yuan) if first else "",
+                _yuan(row.spend_in_variant_yuan) if first else "",
+                row.outcome,
+                _signed(row.effect_mean),
+                _interval(row.effect_ci_low, row.effect_ci_high, _num),
+                _yuan(row.cost_per_unit),
+                _interval(row.cost_ci_low, row.cost_ci_high, _yuan),
+                "; ".join(NOTE_CODES.get(n, n) for n in note.split("; ")) if note else "",
+            ]
+        )
+    headers = ["instrument", "spend alone", "in variant", "outcome", "effect", "95% CI", "yuan/unit", "95% CI", "note"]
+    legend = (
+        "spend alone: the instrument's ledger with the baseline alone; in variant: its ledger in the full variant.\n"
+        "n.s.: the effect's interval contains 0, so yuan/unit is unreliable; no effect: no additional outcome."
+    )
+    return format_table(headers, rows) + "\n\n" + legend
+
+
 def main(args: argparse.Namespace) -> int:
     base = load_scenario(args.baseline)
     variant = load_scenario(args.variant)
@@ -117,6 +200,8 @@ def main(args: argparse.Namespace) -> int:
                 reps=args.reps,
                 seed=args.seed,
                 independent=not args.no_independent,
+                per_instrument=False if args.no_per_instrument else None,
+                instrument_reps=args.instrument_reps,
                 executor=ex,
                 out=out,
                 resume=args.resume,
@@ -147,7 +232,15 @@ def main(args: argparse.Namespace) -> int:
                 print("\nBudget: paired spend difference, and cost per additional outcome (delta-method interval)\n")
                 spend = spend_difference(cmp.experiment, "baseline", "variant", cmp.level)
                 print(cost_text(cmp.cost_effectiveness, spend))
+            if cmp.instruments is not None:
+                n_inst = int(cmp.instruments["n"].max()) if len(cmp.instruments) else 0
+                print(
+                    f"\nPer instrument: the baseline plus one instrument alone, on the same replications "
+                    f"({n_inst} paired); spend from each instrument's own ledger (yuan, mean per replication)\n"
+                )
+                print(instruments_text(cmp.instruments))
             extra = "cost_effectiveness.csv, " if cmp.cost_effectiveness is not None else ""
+            extra += "instruments.csv, " if cmp.instruments is not None else ""
             print(
                 f"\nwrote {out}/ (effects.csv, {extra}summary.csv, summary_stats.csv, timeseries.csv, meta.json, ...)"
             )

@@ -213,7 +213,49 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
         ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)],
         [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows],
     )
-    return f"{head}\n\n{table}\n\n{stable}"
+    text = f"{head}\n\n{table}\n\n{stable}"
+    living = [n for n in summary["stages"] if f"carriers.{n}.open" in summary]
+    if living:
+        crows = [
+            [
+                labels.get(n) or n,
+                *(int(summary[f"carriers.{n}.{k}"]) for k in ("open", "municipal", "provincial", "national")),
+                *(int(summary[f"carriers.{n}.{k}"]) for k in ("opened", "closed", "promoted", "demoted")),
+            ]
+            for n in living
+        ]
+        text += "\n\n" + format_table(
+            [
+                "carriers",
+                "open at end",
+                "municipal",
+                "provincial",
+                "national",
+                "opened",
+                "closed",
+                "promoted",
+                "demoted",
+            ],
+            crows,
+        )
+    if "jobs.at_horizon" in summary:
+        text += (
+            f"\n\noutcomes: {summary['jobs.at_horizon']:,.0f} jobs in active firms at the horizon "
+            f"({summary['jobs.per_active_firm']:.1f} per firm); {summary['listings.total']:,} listings"
+        )
+        tests = {k.removeprefix("milestones."): summary[k] for k in summary if k.startswith("milestones.")}
+        if any(tests.values()):
+            text += "; graduations by success test: " + ", ".join(f"{k} {v:,}" for k, v in tests.items())
+    if "budget.total_yuan" in summary:
+        spend = [
+            f"{k.removeprefix('budget.policy.')} {summary[k] / 1e6:,.1f}"
+            for k in summary
+            if k.startswith("budget.policy.") and summary[k]
+        ]
+        text += f"\n\npublic spend: {summary['budget.total_yuan'] / 1e6:,.1f} million yuan" + (
+            f" ({'; '.join(spend)})" if spend else ""
+        )
+    return text
 
 
 def main(args: argparse.Namespace) -> int:

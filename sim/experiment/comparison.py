@@ -7,12 +7,17 @@ streams (replications ``reps .. 2 reps - 1``) and compared with the baseline as 
 samples (Welch interval): ``pairing_ci_ratio`` is that interval's half-width over the paired one's.
 A ratio of 3 means independent runs would have needed about 9 times the replications for the same
 precision.
+
+When the variant adds two or more policies to the baseline, each also runs alone on top of the
+baseline, at the same replications (arms ``only-<policy name>``; see :mod:`sim.experiment.instruments`),
+so the comparison says what each instrument buys and at what cost per additional outcome.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +26,7 @@ from ..scenario import Scenario
 from ..stats import ci_ratio, mean_ci, paired_difference, welch_difference
 from .arms import Arm
 from .cost_effectiveness import SPEND, cost_effectiveness_table
+from .instruments import Instrument, added_policies, instrument_arms, instruments_table
 from .runner import ExperimentResult, execute
 
 __all__ = ["EFFECT_COLUMNS", "Comparison", "compare", "effects_table"]
@@ -56,18 +62,30 @@ class Comparison:
         independent-streams interval and ``pairing_ci_ratio``.
     experiment:
         The replications behind it (arms ``baseline``, ``variant`` and, when measured,
-        ``variant_independent``).
+        ``variant_independent`` and one ``only-<policy name>`` per instrument).
     level:
         Confidence level of the intervals.
     cost_effectiveness:
         When either scenario has a budget (``budget.total_yuan``): the cost per additional outcome
         (:func:`sim.experiment.cost_effectiveness.cost_effectiveness_table`); otherwise None.
+    instruments:
+        When the instruments ran one by one: per instrument (then ``all``) and priced outcome, the
+        paired effect, the spend and the cost per additional outcome
+        (:data:`sim.experiment.instruments.INSTRUMENT_COLUMNS`); otherwise None.
+    instrument_arms:
+        Policy name -> label of the arm running it alone on the baseline (empty when none ran).
+    instrument_experiment:
+        The experiment holding those arms (with its own ``baseline`` and ``variant``) when they ran
+        fewer replications than the comparison; None when they are arms of ``experiment``.
     """
 
     effects: pd.DataFrame
     experiment: ExperimentResult
     level: float
     cost_effectiveness: pd.DataFrame | None = None
+    instruments: pd.DataFrame | None = None
+    instrument_arms: Mapping[str, str] = field(default_factory=dict)
+    instrument_experiment: ExperimentResult | None = None
 
     def effect(self, metric: str) -> pd.Series:
         """The row of ``effects`` for one metric."""
@@ -76,16 +94,36 @@ class Comparison:
             raise KeyError(f"no metric {metric!r}")
         return rows.iloc[0]
 
+    def instrument_effects(self, name: str) -> pd.DataFrame:
+        """Paired effects of one instrument alone against the baseline, on every metric (like ``effects``).
 
-def effects_table(result: ExperimentResult, level: float = 0.95) -> pd.DataFrame:
-    """Paired effects of arm ``variant`` against ``baseline`` (and the independent-streams check)."""
+        Raises
+        ------
+        KeyError
+            No arm ran the policy ``name`` alone.
+        """
+        if name not in self.instrument_arms:
+            known = ", ".join(self.instrument_arms) or "none ran"
+            raise KeyError(f"no instrument {name!r} (instruments: {known})")
+        where = self.instrument_experiment or self.experiment
+        return effects_table(where, self.level, variant=self.instrument_arms[name])
+
+
+def effects_table(
+    result: ExperimentResult, level: float = 0.95, *, baseline: str = BASELINE, variant: str = VARIANT
+) -> pd.DataFrame:
+    """Paired effects of arm ``variant`` against arm ``baseline`` on every metric.
+
+    For the arms ``variant`` and ``baseline``, also the independent-streams check when the experiment
+    has the arm ``variant_independent``.
+    """
     labels = [a.label for a in result.arms]
-    independent = INDEPENDENT in labels
+    independent = INDEPENDENT in labels and (baseline, variant) == (BASELINE, VARIANT)
     rows = []
-    base_metrics = result.summary[result.summary["arm"] == BASELINE].dropna(axis=1, how="all").columns
+    base_metrics = result.summary[result.summary["arm"] == baseline].dropna(axis=1, how="all").columns
     for metric in result.metrics:
-        b = result.values(BASELINE, metric).to_numpy()
-        v = result.values(VARIANT, metric).to_numpy()
+        b = result.values(baseline, metric).to_numpy()
+        v = result.values(variant, metric).to_numpy()
         paired = paired_difference(b, v, level)
         notes = [paired.note] if paired.note else []
         row = {
@@ -120,6 +158,8 @@ def compare(
     seed: int = 0,
     *,
     independent: bool = True,
+    per_instrument: bool | None = None,
+    instrument_reps: int | None = None,
     executor: Executor | None = None,
     out: str | Path | None = None,
     resume: bool = False,
@@ -141,6 +181,17 @@ def compare(
     independent:
         Also run the variant on independent streams to measure how much pairing narrowed each
         interval (``pairing_ci_ratio``); costs ``reps`` more replications.
+    per_instrument:
+        Also run, for each policy the variant adds to the baseline (matched by name), the baseline
+        plus that policy alone, at the same replications (arms ``only-<policy name>``), and price
+        each (``instruments.csv``, :attr:`Comparison.instruments`). ``None``: when the variant adds
+        two or more policies. Costs ``instrument_reps`` more replications per instrument.
+    instrument_reps:
+        Replications of the per-instrument arms (default ``min(reps, 20)``: common random numbers keep
+        their intervals narrow, and a province-scale comparison of many instruments stays affordable).
+        Fewer than ``reps``: they run as a second experiment, with the baseline and the variant again
+        over the same first ``instrument_reps`` replications, in ``out/instruments/``; the ``all`` row of
+        the table is then the full variant over those replications.
     executor, out, resume, overwrite, keep_events, progress, level:
         As for :func:`sim.run_experiment`; ``out`` also gets ``effects.csv`` and, when either
         scenario has a budget, ``cost_effectiveness.csv``.
@@ -148,17 +199,64 @@ def compare(
     Returns
     -------
     Comparison
+
+    Raises
+    ------
+    ValueError
+        ``per_instrument=True`` but the variant adds no policy to the baseline.
+    ScenarioError
+        An added policy is not valid on the baseline alone.
     """
     arms = [Arm(baseline, BASELINE), Arm(variant, VARIANT)]
     if independent:
         arms.append(Arm(variant, INDEPENDENT, replication_offset=reps))
+    if per_instrument is None:
+        per_instrument = len(added_policies(baseline, variant)) >= 2
+    instruments: tuple[Instrument, ...] = ()
+    n_inst = min(reps, 20) if instrument_reps is None else instrument_reps
+    if n_inst < 1 or n_inst > reps:
+        raise ValueError(f"instrument_reps: must be between 1 and reps ({reps}), got {n_inst}")
+    one_each: tuple[Arm, ...] = ()
+    if per_instrument:
+        instruments, one_each = instrument_arms(baseline, variant)
+        if not instruments:
+            raise ValueError("per_instrument: the variant adds no policy to the baseline (policies match by name)")
+        if n_inst == reps:
+            arms += one_each
     tables: dict[str, pd.DataFrame] = {}
 
     def extra(result: ExperimentResult) -> dict[str, pd.DataFrame]:
         tables["effects.csv"] = effects_table(result, level)
         if SPEND in result.summary.columns:
             tables["cost_effectiveness.csv"] = cost_effectiveness_table(result, BASELINE, VARIANT, level)
+        if instruments and n_inst == reps:
+            tables["instruments.csv"] = instruments_table(result, instruments, BASELINE, VARIANT, level)
+        elif instruments:
+            tables["instruments.csv"] = separate["instruments.csv"]
         return tables
+
+    separate: dict[str, pd.DataFrame] = {}
+    inst_result: ExperimentResult | None = None
+    if instruments and n_inst < reps:
+
+        def by_instrument(result: ExperimentResult) -> dict[str, pd.DataFrame]:
+            separate["instruments.csv"] = instruments_table(result, instruments, BASELINE, VARIANT, level)
+            return dict(separate)
+
+        inst_result = execute(
+            (Arm(baseline, BASELINE), Arm(variant, VARIANT), *one_each),
+            n_inst,
+            seed,
+            kind="compare",
+            executor=executor,
+            out=None if out is None else Path(out) / "instruments",
+            resume=resume,
+            overwrite=overwrite,
+            keep_events=False,
+            progress=progress,
+            level=level,
+            extra_tables=by_instrument,
+        )
 
     result = execute(
         tuple(arms),
@@ -174,4 +272,12 @@ def compare(
         level=level,
         extra_tables=extra,
     )
-    return Comparison(tables["effects.csv"], result, level, tables.get("cost_effectiveness.csv"))
+    return Comparison(
+        tables["effects.csv"],
+        result,
+        level,
+        tables.get("cost_effectiveness.csv"),
+        tables.get("instruments.csv"),
+        {inst.name: inst.arm for inst in instruments},
+        inst_result,
+    )

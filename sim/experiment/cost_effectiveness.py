@@ -26,9 +26,20 @@ __all__ = ["COST_COLUMNS", "OUTCOMES", "SPEND", "cost_effectiveness_table", "out
 SPEND = "budget.total_yuan"
 """The summary metric holding a replication's total spend, yuan."""
 
-OUTCOMES: tuple[str, ...] = ("active_at_horizon", "surviving_firms_3y", "surviving_firms_5y", "graduations")
+OUTCOMES: tuple[str, ...] = (
+    "active_at_horizon",
+    "surviving_firms_3y",
+    "surviving_firms_5y",
+    "graduations",
+    "listings",
+    "jobs_at_horizon",
+)
 """Outcomes priced: active firms at the horizon; expected firms not failed 3 and 5 years after arrival
-(``survival.all.<t>y`` x ``firms``); graduations summed over stages."""
+(``survival.all.<t>y`` x ``firms``); graduations summed over stages; listings (``listings.total``); jobs in
+active firms at the horizon (``jobs.at_horizon``)."""
+
+_SUMMARY_KEYS = {"listings": "listings.total", "jobs_at_horizon": "jobs.at_horizon"}
+"""Outcomes read from one summary metric of another name."""
 
 COST_COLUMNS = (
     "metric",
@@ -63,6 +74,9 @@ def outcome_values(result: ExperimentResult, arm: str, outcome: str) -> np.ndarr
         surv = _column(result, arm, f"survival.all.{outcome.removeprefix('surviving_firms_')}")
         firms = result.values(arm, "firms").to_numpy()
         return surv * firms if surv is not None else np.full(n, math.nan)
+    if outcome in _SUMMARY_KEYS:
+        values = _column(result, arm, _SUMMARY_KEYS[outcome])
+        return values if values is not None else np.full(n, math.nan)
     return np.asarray(result.values(arm, outcome), dtype=np.float64)
 
 

@@ -54,6 +54,8 @@ OUTPUT_FILES = (
     "summary_stats.csv",
     "timeseries.csv",
     "effects.csv",
+    "cost_effectiveness.csv",
+    "instruments.csv",
     "meta.json",
     "report.html",
 )

@@ -115,7 +115,9 @@ def market_entrants(jiangsu: sim.Scenario) -> pd.DataFrame:
     firm's fate does not depend on the other streams: switching them off (and the initial stock) only
     saves time. Ten years give ~7,500 firms with five full years of follow-up.
     """
-    changes: dict[str, object] = {"calendar.horizon_years": 10}
+    # The 2020 shock and the policies are switched off too: the check is of the baseline hazard against
+    # BLS (the shock raises market firms' hazard in 2020 by design; a competition is a firm source).
+    changes: dict[str, object] = {"calendar.horizon_years": 10, "shocks": [], "policies": []}
     for i, arrival in enumerate(jiangsu.arrivals):
         if arrival.stage != "market":
             changes[f"arrivals.{i}.rate_per_year"] = 0.0
@@ -182,3 +184,17 @@ def test_incubator_graduation_share_2019(first_year: sim.RunResult) -> None:
     assert 0.25 <= share <= 0.40, f"graduations are {share:.1%} of 2019 incubator exits"
     # Time-outs are a separate exit, not graduations (incubator rules): both must occur.
     assert stage["timeouts"] > 0.15 * exits, f"only {stage['timeouts']} time-outs of {exits} exits"
+
+
+# ------------------------------------------------------------------------------ 4: carriers over time
+
+
+def test_incubator_count_reaches_the_end_2019_figure(jiangsu: sim.Scenario) -> None:
+    """The run starts from the end-2018 incubators (720, 175 national) and its life cycle, with the 2019
+    support in force, should reach the end-2019 figures (848, 201; TARGETS C) a year in."""
+    res = sim.run(jiangsu.with_changes({"calendar.horizon_years": 1.01}), seed=SEED)
+    s = res.summary()
+    total, national = s["carriers.incubator.open"], s["carriers.incubator.national"]
+    # Openings are Poisson (sd ~12 on ~150) and levels are drawn per carrier (sd ~11 on 175).
+    assert abs(total - 848) <= 40, f"{total:.0f} incubators at the end of 2019"
+    assert abs(national - 201) <= 30, f"{national:.0f} national-level incubators at the end of 2019"

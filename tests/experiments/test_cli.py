@@ -21,6 +21,8 @@ SINGLE_RUN_FILES = {
     "firms.parquet",
     "timeseries.csv",
     "carriers.csv",
+    "carrier_events.csv",
+    "carrier_counts.csv",
     "ledger.csv",
     "summary.json",
     "scenario.resolved.toml",

@@ -74,3 +74,19 @@ def test_policy_scenarios_round_trip_through_their_resolved_file(name: str) -> N
 
     sc = sim.load_scenario(SCENARIOS / f"{name}.toml")
     assert sim.parse_scenario(tomllib.loads(sc.to_toml())) == sc, f"{name}: resolved file differs"
+
+
+def test_spend_by_calendar_year_adds_up_to_the_totals() -> None:
+    from .helpers import run, tiny, with_policies
+
+    yearly = {"type": "hazard_multiplier", "name": "prog", "hazard": "failure", "factor": 1.0}
+    res = run(with_policies(tiny(), {**yearly, "start": "2020-07-02", "cost_per_year_yuan": 1_000}))
+    s = res.summary()
+    years = [f"budget.year.{y}" for y in range(2020, 2025)]
+    assert list(k for k in s if k.startswith("budget.year.")) == years
+    assert sum(s[k] for k in years) == pytest.approx(s["budget.total_yuan"])
+    assert sum(s[f"budget.policy.prog.{y}"] for y in range(2020, 2025)) == pytest.approx(s["budget.policy.prog"])
+    # paid at the start of each policy year (2020-07-02, 2021-07-02, ...), the last one pro rata to the horizon
+    assert [s[k] for k in years[:4]] == pytest.approx([1_000.0] * 4)
+    t0 = res.ledger["time_years"].iloc[0]
+    assert s["budget.year.2024"] == pytest.approx(1_000.0 * (5 - (t0 + 4)))

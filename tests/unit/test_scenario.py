@@ -65,6 +65,26 @@ def test_extends_merges_tables_and_replaces_lists(tmp_path) -> None:  # type: ig
     assert [a.name for a in sc.arrivals] == ["only"], "lists must replace, not merge"
 
 
+def test_extends_child_can_empty_a_list_of_tables(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``policies = []`` in a child switches off every policy of its parent and keeps its shocks."""
+    parent = sim.load_scenario(SCENARIOS / "covid_rent_relief.toml")
+    assert parent.policies and parent.shocks, "the parent needs policies and shocks for this test"
+    child = tmp_path / "child.toml"
+    child.write_text(f'extends = "{SCENARIOS / "covid_rent_relief.toml"}"\nname = "child"\npolicies = []\n')
+    sc = sim.load_scenario(child)
+    assert sc.policies == (), f"the child kept the parent's policies: {sc.policies}"
+    assert sc.shocks == parent.shocks, "emptying the policies must leave the shocks alone"
+
+
+def test_jiangsu_no_support_is_jiangsu_without_its_policies() -> None:
+    jiangsu = sim.load_scenario(SCENARIOS / "jiangsu.toml")
+    counterfactual = sim.load_scenario(SCENARIOS / "jiangsu_no_support.toml")
+    assert jiangsu.policies and not counterfactual.policies
+    assert [s.name for s in counterfactual.shocks] == ["covid_2020h1"], "the shock is not a policy: it must stay"
+    same = {"name": "x", "description": "", "policies": []}
+    assert counterfactual.with_changes(same) == jiangsu.with_changes(same), "the pair must differ only in policies"
+
+
 def test_schema_command_prints_a_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
