@@ -437,6 +437,14 @@ def _static_problems(sc: Scenario, assume_unlimited: bool) -> tuple[list[str], l
                 f"{where}.max_stay_years: a stay limit ({st.max_stay_years:g} years) makes the stay "
                 "non-exponential (not Markov)"
             )
+        if st.carriers is not None and st.carriers.lifecycle is not None:
+            if assume_unlimited:
+                notes.append(f"{where}.carriers.lifecycle: ignored (every stage treated as unlimited)")
+            else:
+                reasons.append(
+                    f"{where}.carriers.lifecycle: carriers that open and close change capacity in time "
+                    "(not a time-homogeneous chain)"
+                )
         if st.admission.screening is not None:
             reasons.append(
                 f"{where}.admission.screening: admission depends on each firm's latent quality "
@@ -461,6 +469,9 @@ def _static_problems(sc: Scenario, assume_unlimited: bool) -> tuple[list[str], l
             "gm_matching": "firm-specific hazards",
             "angel_fund": "firm-specific hazards",
             "competition": "batch intakes on given dates",
+            "construction_subsidy": "carrier openings",
+            "performance_subsidy": "carrier-specific hazards",
+            "tax_relief": "carrier closures",
         }.get(pol.type, "hazards")
         reasons.append(
             f"policies[{i}]: {pol.type}: {what} that change in time or differ between carriers are not "

@@ -77,6 +77,11 @@ def carrier_counts(carriers: pd.DataFrame, horizon_years: float) -> pd.DataFrame
     return out[[*keys, *COUNT_COLUMNS]]
 
 
+def _count(x: float) -> str:
+    """A count as written on the figure: whole numbers with separators, means to one decimal."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
 def carriers_figure(
     counts: pd.DataFrame,
     info: FigureInfo | None = None,
@@ -149,7 +154,7 @@ def carriers_figure(
                     ax.text(
                         t[-1],
                         (bottom[-1] + top[-1]) / 2,
-                        f" {last:,.3g}",
+                        f" {_count(last)}",
                         ha="left",
                         va="center",
                         fontsize=8,
@@ -158,7 +163,7 @@ def carriers_figure(
                 bottom = top
             total = float(bottom[-1])
             ax.step(t, bottom, where="post", color="black", linewidth=1.0)
-            panel_title(ax, f"{info.label(stage)}: {total:,.3g}", panel_width)
+            panel_title(ax, f"{info.label(stage)}: {_count(total)}", panel_width)
             ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.15)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             thousands(ax.yaxis)
@@ -174,6 +179,6 @@ def carriers_figure(
         caption = "Numbers: carriers at the horizon (after the stage's name: all levels)."
         if reps > 1:
             caption += f" Mean per replication over {reps} replications (levels are drawn at random)."
-        if set(mean["t_years"]) <= {0.0, float(mean["t_years"].max())}:
+        if (mean.groupby(["stage", "level"])["count"].nunique() <= 1).all():
             caption += " Carriers are fixed over the run."
         return finish_figure(fig, title, info, caption)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 
-from .carriers import carrier_counts, carriers_figure
+from .carriers import carriers_figure
 from .flow import chain_flows, flow_figure
 from .occupancy import occupancy_figure
 from .style import FigureInfo, save_figure
@@ -65,8 +65,7 @@ class RunPlots:
 
     def carriers(self, **kwargs: Any) -> Figure:
         """Carriers by stage and level over the run (:func:`sim.plot.carriers_figure`)."""
-        counts = carrier_counts(self.result.carriers, self.result.scenario.calendar.horizon_years)
-        return carriers_figure(counts, self.info, **kwargs)
+        return carriers_figure(self.result.carrier_counts, self.info, **kwargs)
 
     def save_all(self, folder: str | Path, formats: Sequence[str] = ("png", "svg")) -> dict[str, list[Path]]:
         """Write every figure to ``folder`` (``flow.png``, ``flow.svg``, ...); returns the paths by figure."""
