@@ -243,14 +243,18 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
             f"\n\noutcomes: {summary['jobs.at_horizon']:,.0f} jobs in active firms at the horizon "
             f"({summary['jobs.per_active_firm']:.1f} per firm); {summary['listings.total']:,} listings"
         )
-        tests = {k.removeprefix("milestones."): summary[k] for k in summary if k.startswith("milestones.")}
+        tests = {  # the totals (milestones.<test>), not the per-stage keys (milestones.<stage>.<test>)
+            k.removeprefix("milestones."): summary[k]
+            for k in summary
+            if k.startswith("milestones.") and k.count(".") == 1
+        }
         if any(tests.values()):
             text += "; graduations by success test: " + ", ".join(f"{k} {v:,}" for k, v in tests.items())
     if "budget.total_yuan" in summary:
         spend = [
             f"{k.removeprefix('budget.policy.')} {summary[k] / 1e6:,.1f}"
             for k in summary
-            if k.startswith("budget.policy.") and summary[k]
+            if k.startswith("budget.policy.") and summary[k] and not re.search(r"\.\d{4}$", k)  # not by year
         ]
         text += f"\n\npublic spend: {summary['budget.total_yuan'] / 1e6:,.1f} million yuan" + (
             f" ({'; '.join(spend)})" if spend else ""
