@@ -88,6 +88,7 @@ class RunResult:
                 "level": [c.level for c in rows],
                 "specialism": [c.specialism for c in rows],
                 "capacity": [c.capacity for c in rows],
+                "opened_years": [c.opened_years for c in rows],
             }
         )
         # tenants at the horizon, graduates and failures, counted from the log by carrier id

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import SimOutput
+from .engine import CARRIER_EVENTS, SimOutput
 from .event_log import Ev
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
@@ -147,10 +147,15 @@ def stage_timeseries(
     failed = np.cumsum(counts(ev == Ev.FAIL))
     exited = np.cumsum(counts(ev == Ev.EXIT))
     active = np.zeros(n_months, dtype=np.int64)
-    cap_by_stage: dict[int, int] = {}
+    # Places in the carriers open at the end of each month (capacities before any policy).
+    month_end = np.minimum((month + 1) / 12.0, out.horizon)
+    closed_at = {cid: t_ for t_, cid, kind, _, _ in out.carrier_events if kind == CARRIER_EVENTS.index("close")}
+    cap_by_stage: dict[int, np.ndarray] = {}
     if capacities is None:
         for c in out.carriers:
-            cap_by_stage[names.index(c.stage)] = cap_by_stage.get(names.index(c.stage), 0) + c.capacity
+            j = names.index(c.stage)
+            open_ = (c.opened_years <= month_end) & (closed_at.get(c.id, math.inf) > month_end)
+            cap_by_stage[j] = cap_by_stage.get(j, np.zeros(n_months, dtype=np.int64)) + c.capacity * open_
     per_stage = []
     for j, name in enumerate(names):
         s = stage == j
@@ -175,7 +180,7 @@ def stage_timeseries(
                 "reneges": counts(s & (ev == Ev.RENEGE)),
                 "skips": counts(s & (ev == Ev.SKIP)),
                 "rejections": counts(s & (ev == Ev.REJECT)),
-                "capacity": np.full(n_months, cap_by_stage.get(j, -1), dtype=np.int64),
+                "capacity": cap_by_stage.get(j, np.full(n_months, -1, dtype=np.int64)),
             }
         )
         active += occupancy + queue

@@ -152,3 +152,17 @@ def test_bad_life_cycles_are_refused_in_one_line(path: str, value: Any, message:
     with pytest.raises(sim.ScenarioError) as err:
         sim.parse_scenario(data)
     assert message in str(err.value) and "\n" not in str(err.value).strip()
+
+
+def test_capacity_in_the_time_series_follows_openings_and_closures() -> None:
+    data = living(closure_rate_per_year=50.0)  # the one carrier closes at the first evaluation (t = 1)
+    data["stages"]["b"]["carriers"]["capacity"] = 3
+    res = run(data)
+    cap = res.timeseries.query("stage == 'b'")["capacity"].tolist()
+    assert cap[:11] == [3] * 11 and set(cap[11:]) == {0}  # the month ending at t = 1 counts the closure
+    assert res.carriers["opened_years"].tolist() == [0.0]
+    grow = run(living(opening_rate_per_year=4.0))
+    opened = grow.carriers["opened_years"].to_numpy()
+    cap = grow.timeseries.query("stage == 'b'")["capacity"].to_numpy()
+    ends = np.minimum((np.arange(len(cap)) + 1) / 12.0, 5.0)
+    assert (cap == [(opened <= e).sum() for e in ends]).all()
