@@ -1280,8 +1280,10 @@ class _Model:
             open_times: list[float] = []
             for e in epochs:
                 i = bisect_right(cum, e) - 1
-                while prates[i] <= 0.0:  # reached in the next segment with a positive rate
+                while i < len(prates) and prates[i] <= 0.0:  # reached in the next segment with a positive rate
                     i += 1
+                if i == len(prates):
+                    break  # no later segment with a positive rate
                 t = points[i] + (e - cum[i]) / prates[i]
                 if t < self.horizon:
                     open_times.append(t)
