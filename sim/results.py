@@ -52,6 +52,7 @@ class RunResult:
         self.replication = replication
         self.output = output
         self.wall_seconds = wall_seconds
+        self._summary: dict[str, Any] | None = None
 
     @functools.cached_property
     def events(self) -> pd.DataFrame:
@@ -118,7 +119,6 @@ class RunResult:
 
         return RunPlots(self)
 
-    @functools.cache  # noqa: B019 - results are immutable and few; caching on self is intended
     def summary(self) -> dict[str, Any]:
         """Per-stage flows, stays and occupancy, and overall outcomes and survival (JSON-ready).
 
@@ -126,13 +126,16 @@ class RunResult:
         ledger's totals), flat keys that the experiment tables and paired effects pick up; every run has
         the flat ``milestones.*``, ``listings.*`` and ``jobs.*`` keys (:func:`sim.outcomes.outcome_summary`).
         """
+        if self._summary is not None:  # kept on the result itself: a cache outside it would keep every result alive
+            return self._summary
         body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years, self.outcomes)
         living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
         if living:
             body.update(lifecycle_summary(self.output, living))
         if self.scenario.policies:
             body.update(budget_summary(self.scenario, self.ledger))
-        return {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}
+        self._summary = {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}
+        return self._summary
 
     def __repr__(self) -> str:
         return (
