@@ -53,8 +53,10 @@ def main() -> None:
         occupancy.append(summary["stages"])
     twin, des = statistics.median(twin_s), statistics.median(des_s)
 
-    print(f"scenario {sc.name}: {sc.calendar.horizon_years:g} years, {os.cpu_count()} CPUs, "
-          f"median of {args.repeats} calls after one warm-up")
+    print(
+        f"scenario {sc.name}: {sc.calendar.horizon_years:g} years, {os.cpu_count()} CPUs, "
+        f"median of {args.repeats} calls after one warm-up"
+    )
     print(f"{'method':<40}{'median ms':>12}{'min ms':>10}")
     print(f"{'closed-form twin (sim.analytic.solve)':<40}{1000 * twin:>12.1f}{1000 * min(twin_s):>10.1f}")
     print(f"{'simulator, one replication + summary':<40}{1000 * des:>12.1f}{1000 * min(des_s):>10.1f}")
@@ -66,8 +68,10 @@ def main() -> None:
         target = 0.01 * tw.window[stage].mean_occupancy
         z = float(stats.norm.isf(0.005))
         reps = math.ceil((z * statistics.stdev(values) / target) ** 2)
-        print(f"+-1 % (99 %) on the mean occupancy of {stage!r} takes ~{reps} replications: "
-              f"~{reps * des:.1f} s, {reps * des / twin:.0f}x the twin's exact answer")
+        print(
+            f"+-1 % (99 %) on the mean occupancy of {stage!r} takes ~{reps} replications: "
+            f"~{reps * des:.1f} s, {reps * des / twin:.0f}x the twin's exact answer"
+        )
 
 
 if __name__ == "__main__":
