@@ -22,6 +22,7 @@ import pandas as pd
 from .calendar import date_of_decimal_year
 from .engine import CARRIER_EVENTS, CarrierInfo, SimOutput
 from .event_log import Ev
+from .lifecycle import level_spans
 from .policies import (
     AngelFund,
     Competition,
@@ -130,23 +131,9 @@ def _carrier_payments(
     else:
         # Tax relief: eligible spans (open, at a targeted level) from the carriers' level histories.
         spans: dict[int, list[tuple[float, float]]] = {}
-        state: dict[int, tuple[float, int]] = {}  # carrier -> (since, level)
-        for c in out.carriers:
-            if _targeted(sc, pol, c):
-                state[c.id] = (c.opened_years, LEVELS.index(c.level))
-        for t, cid, kind, level, _ in events:
-            if cid not in state:
-                continue
-            since, old = state[cid]
-            if levels is None or LEVELS[old] in levels:
-                spans.setdefault(cid, []).append((since, t))
-            if CARRIER_EVENTS[kind] == "close":
-                del state[cid]
-            else:
-                state[cid] = (t, level)
-        for cid, (since, old) in state.items():
-            if levels is None or LEVELS[old] in levels:
-                spans.setdefault(cid, []).append((since, out.horizon))
+        for cid, since, until, level in level_spans(out):
+            if _targeted(sc, pol, out.carriers[cid]) and (levels is None or LEVELS[level] in levels):
+                spans.setdefault(cid, []).append((since, until))
         k = math.floor(start) + 1
         while k - 1 < stop:
             lo, hi = max(start, k - 1.0), min(stop, float(k))

@@ -21,7 +21,7 @@ from .calendar import date_of_decimal_year
 from .engine import CARRIER_EVENTS, RATINGS, SimOutput
 from .scenario import LEVELS
 
-__all__ = ["CARRIER_EVENT_COLUMNS", "carrier_counts_table", "carrier_events_table", "lifecycle_summary"]
+__all__ = ["CARRIER_EVENT_COLUMNS", "carrier_counts_table", "carrier_events_table", "level_spans", "lifecycle_summary"]
 
 CARRIER_EVENT_COLUMNS = (
     "scenario",
@@ -61,7 +61,7 @@ def carrier_events_table(out: SimOutput, scenario: str, replication: int, start_
     )
 
 
-def _level_histories(out: SimOutput) -> list[tuple[int, float, float, int]]:
+def level_spans(out: SimOutput) -> list[tuple[int, float, float, int]]:
     """Spans ``(carrier, from, to, level)`` during which a carrier is open at a level."""
     state = {c.id: (c.opened_years, LEVELS.index(c.level)) for c in out.carriers}
     spans: list[tuple[int, float, float, int]] = []
@@ -87,7 +87,7 @@ def carrier_counts_table(out: SimOutput, scenario: str, replication: int) -> pd.
     n_months = int(np.ceil(out.horizon * 12 - 1e-9))
     grid = np.append(np.arange(n_months) / 12.0, out.horizon)
     stages = list(dict.fromkeys(c.stage for c in out.carriers))
-    spans = _level_histories(out)
+    spans = level_spans(out)
     cstage = np.array([stages.index(out.carriers[s[0]].stage) for s in spans], dtype=np.int64)
     lo = np.array([s[1] for s in spans])
     hi = np.array([s[2] for s in spans])
@@ -116,7 +116,7 @@ def lifecycle_summary(out: SimOutput, stages: tuple[str, ...]) -> dict[str, floa
     """Flat keys per stage of ``stages`` (those with a life cycle): open carriers at the horizon (all and
     by level), and counts of openings, closures, promotions, demotions and unqualified ratings."""
     flat: dict[str, float] = {}
-    spans = _level_histories(out)
+    spans = level_spans(out)
     for stage in stages:
         at_end = [s[3] for s in spans if out.carriers[s[0]].stage == stage and s[2] >= out.horizon]
         flat[f"carriers.{stage}.open"] = float(len(at_end))
