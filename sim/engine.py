@@ -56,12 +56,14 @@ reached) instead of searching the list for it. See ``docs/performance.md`` for t
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from array import array
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from heapq import heappush
 from typing import Any
 
 import numpy as np
@@ -89,13 +91,18 @@ from .policies import (
 from .scenario import EXIT, LEVELS, Lifecycle, Scenario, rate_steps
 from .streams import BLOCK, VISIT_STREAMS, SourceDraws, Streams, VisitColumns
 
-__all__ = ["CARRIER_EVENTS", "RATINGS", "CarrierInfo", "SimOutput", "simulate"]
+__all__ = ["CARRIER_EVENTS", "COMPILED", "RATINGS", "CarrierInfo", "SimOutput", "simulate"]
+
+COMPILED: bool = not __file__.endswith(".py")
+"""True when this module is the mypyc-compiled extension (a wheel install; see hatch_build.py)."""
 
 CARRIER_EVENTS = ("open", "close", "rating", "promote", "demote", "renew")
 """Kinds of carrier life-cycle rows (:attr:`SimOutput.carrier_events`), by code."""
 _C_OPEN, _C_CLOSE, _C_RATING, _C_PROMOTE, _C_DEMOTE, _C_RENEW = range(6)
 RATINGS = ("unqualified", "qualified", "excellent")
 """Evaluation ratings, by code (the ``info`` of a ``rating`` row)."""
+
+_SIMPY_SCHEDULE = simpy.Environment.schedule
 
 _EXIT = -1
 _FAILED = -2
@@ -459,7 +466,16 @@ class _Model:
         self._occ_start: list[int] = []  # carriers' occupancy at the last evaluation (by id)
         self._build_stages()
         self._build_policies()
-        self._schedule_raw = self.env.schedule
+        # SimPy's own queue, filled as Environment.schedule fills it (the same tuple, the same sequence
+        # numbers) without a Python call per event; Environment.schedule itself if SimPy's internals differ.
+        env = self.env
+        plain = type(env).schedule is _SIMPY_SCHEDULE
+        queue = getattr(env, "_queue", None)
+        eid = getattr(env, "_eid", None)
+        self._queue: list[tuple[float, int, int, simpy.Event]] | None = (
+            queue if plain and isinstance(queue, list) and isinstance(eid, itertools.count) else None
+        )
+        self._eid: Iterator[int] = eid if isinstance(eid, itertools.count) else itertools.count()
         # Bound once: looking a method up on ``self`` makes a new bound-method object every time.
         self._fail_fn = self._on_fail
         self._grad_fn = self._on_graduate
@@ -577,17 +593,15 @@ class _Model:
                 if pol.failure_factor != 1.0:
                     # Tenants only: a target with every level matches firms holding a carrier slot.
                     tenants = pol.target.model_copy(update={"levels": pol.target.levels or LEVELS})
-                    self.windows.append(
-                        _Window(
-                            start, end, HazardMultiplier(hazard="failure", factor=pol.failure_factor, target=tenants)
-                        )
-                    )
+                    relief = {"hazard": "failure", "factor": pol.failure_factor, "target": tenants}
+                    hm = HazardMultiplier.model_validate(relief)
+                    self.windows.append(_Window(start, end, hm))
                 continue
             if isinstance(pol, Specialisation):
                 matched = pol.target.model_copy(update={"specialism_match": True})
                 for hazard, factor in (("failure", pol.failure_factor), ("graduation", pol.graduation_factor)):
                     if factor != 1.0:
-                        hm = HazardMultiplier(hazard=hazard, factor=factor, target=matched)  # type: ignore[arg-type]
+                        hm = HazardMultiplier.model_validate({"hazard": hazard, "factor": factor, "target": matched})
                         self.windows.append(_Window(start, end, hm))
                 continue
             if isinstance(pol, Competition):
@@ -630,8 +644,8 @@ class _Model:
                     groups.setdefault(by_sector.get(sector, default), []).append(sector)
                 for factor, sectors in groups.items():
                     if factor != 1.0:
-                        target = Target(sectors=tuple(sectors))
-                        pol = HazardMultiplier(hazard=hazard, factor=factor, target=target)  # type: ignore[arg-type]
+                        target = Target.model_validate({"sectors": tuple(sectors)})
+                        pol = HazardMultiplier.model_validate({"hazard": hazard, "factor": factor, "target": target})
                         self.windows.append(_Window(start, end, pol))
 
     # ---------------------------------------------------------------- sources
@@ -739,6 +753,14 @@ class _Model:
         self._lt(t)
         self._lf(firm)
         self._lc(code)
+
+    def _schedule_raw(self, event: simpy.Event, priority: EventPriority, delay: float) -> None:
+        """``self.env.schedule(event, priority, delay)``."""
+        queue = self._queue
+        if queue is not None:
+            heappush(queue, (self.env._now + delay, priority, next(self._eid), event))
+        else:
+            self.env.schedule(event, priority, delay)
 
     def _schedule(
         self, t: float, callback: Callable[[_Call], None], now: float, priority: EventPriority = NORMAL

@@ -1,0 +1,99 @@
+"""The engine gives the same bytes however it runs: compiled by mypyc (a wheel install) or interpreted,
+and with SimPy's queue filled directly or through ``Environment.schedule``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simpy
+
+import sim
+from sim import engine
+from tests.helpers import ROOT, SCENARIOS
+
+# Prints one digest line per case: everything simulate() returns, byte for byte. Run by a fresh interpreter
+# whose sys.path starts with the package to test (the sources or an unpacked wheel).
+DIGEST = r"""
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import sim, sim.engine
+from sim.engine import simulate
+
+def digest(out):
+    h = hashlib.sha256()
+    for name, col in sorted(out.log.columns().items()):
+        h.update(name.encode()); h.update(np.ascontiguousarray(col).tobytes())
+    for a in (out.firm_source, out.firm_index, out.firm_sector, out.firm_quality, out.firm_birth):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr(out.carrier_events).encode()); h.update(repr(out.carriers).encode())
+    return h.hexdigest()
+
+scenarios = sys.argv[2]
+cases = [
+    ("tutorial", sim.load_scenario(f"{scenarios}/tutorial.toml"), 3),
+    ("tandem", sim.load_scenario(f"{scenarios}/bench_tandem.toml").with_changes({"calendar.horizon_years": 400}), 1),
+    ("jiangsu", sim.default_scenario().with_changes({"calendar.horizon_years": 2.5}), 5),
+    ("policy_mix", sim.load_scenario(f"{scenarios}/policy_mix.toml"), 2),
+]
+print("compiled" if sim.engine.COMPILED else "interpreted")
+for name, sc, seed in cases:
+    print(name, digest(simulate(sc, seed)))
+"""
+
+
+def _digests(package_root: Path, tmp_path: Path) -> list[str]:
+    script = tmp_path / "digest.py"
+    script.write_text(DIGEST)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, str(script), str(package_root), str(SCENARIOS)],
+        capture_output=True, text=True, check=True, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    return proc.stdout.splitlines()
+
+
+@pytest.mark.slow
+def test_compiled_engine_gives_the_interpreted_bytes(tmp_path: Path) -> None:
+    """Build the wheel as ``pip install .`` does (mypyc-compiled engine) and compare it with the sources."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(ROOT)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("incuchain-*.whl")
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(unpacked)
+    compiled = _digests(unpacked, tmp_path)
+    source = _digests(ROOT, tmp_path)
+    assert compiled[0] == "compiled", f"the wheel {wheel.name} holds no compiled engine"
+    assert source[0] == "interpreted"
+    assert compiled[1:] == source[1:], "the compiled engine's output differs from the interpreted one's"
+
+
+def test_queue_fast_path_matches_environment_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events pushed onto SimPy's queue directly land exactly as ``Environment.schedule`` puts them."""
+    sc = sim.load_scenario(SCENARIOS / "policy_mix.toml")
+    fast = engine.simulate(sc, 4)
+    calls = 0
+    original: Callable[..., None] = simpy.Environment.schedule
+
+    def schedule(self: simpy.Environment, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(simpy.Environment, "schedule", schedule)
+    slow = engine.simulate(sc, 4)
+    assert calls > len(slow.firm_source), "the engine did not fall back to Environment.schedule"
+    for name, col in fast.log.columns().items():
+        assert col.tobytes() == slow.log.columns()[name].tobytes(), f"log column {name} differs"
+    assert fast.carrier_events == slow.carrier_events
