@@ -64,14 +64,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from heapq import heappush
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, EventPriority
 
 from .distributions import Exponential, _Duration
-from .event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog
+from .event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog, pack
 from .policies import (
     AngelFund,
     ArrivalMultiplier,
@@ -104,51 +104,82 @@ RATINGS = ("unqualified", "qualified", "excellent")
 
 _SIMPY_SCHEDULE = simpy.Environment.schedule
 
-_EXIT = -1
-_FAILED = -2
-INF = math.inf
+# Constants are Final literals (not names imported or computed at import time) so that the compiled
+# engine inlines them instead of looking them up; _check_constants ties them to their sources.
+_EXIT: Final = -1
+_FAILED: Final = -2
+INF: Final = math.inf
+_NORMAL: Final = 1  # simpy.events.NORMAL
+_URGENT: Final = 0  # simpy.events.URGENT
 
 # Firm states
-_TRANSIT, _RESIDENT, _WAITING, _BLOCKED, _DONE = range(5)
+_TRANSIT: Final = 0
+_RESIDENT: Final = 1
+_WAITING: Final = 2
+_BLOCKED: Final = 3
+_DONE: Final = 4
 
-# Row codes without stage / carrier / info (see sim.event_log.pack)
-_ARRIVE, _APPLY, _ADMIT, _REJECT, _WAIT, _RENEGE, _SKIP, _BLOCK = (
-    int(Ev.ARRIVE),
-    int(Ev.APPLY),
-    int(Ev.ADMIT),
-    int(Ev.REJECT),
-    int(Ev.WAIT),
-    int(Ev.RENEGE),
-    int(Ev.SKIP),
-    int(Ev.BLOCK),
-)
-_ATTRIBUTE = int(Ev.ATTRIBUTE)
-_GRADUATE, _TIME_OUT, _FAIL, _LEAVE, _EXIT_EV = (
-    int(Ev.GRADUATE),
-    int(Ev.TIME_OUT),
-    int(Ev.FAIL),
-    int(Ev.LEAVE),
-    int(Ev.EXIT),
-)
-_NO_CARRIER = 0 << CARRIER_SHIFT  # carrier -1 packed
+# Row codes (sim.event_log): the bit layout and the event codes of Ev
+_STAGE_SHIFT: Final = 5
+_CARRIER_SHIFT: Final = 16
+_INFO_SHIFT: Final = 40
+_ARRIVE: Final = 0
+_APPLY: Final = 1
+_ADMIT: Final = 2
+_REJECT: Final = 3
+_WAIT: Final = 4
+_RENEGE: Final = 5
+_SKIP: Final = 6
+_BLOCK: Final = 7
+_GRADUATE: Final = 8
+_TIME_OUT: Final = 9
+_FAIL: Final = 10
+_LEAVE: Final = 11
+_EXIT_EV: Final = 12
+_ATTRIBUTE: Final = 13
+_NO_CARRIER: Final = 0  # carrier -1 packed
+_I_M1: Final = 1 << _INFO_SHIFT  # info -1 packed
+_I_0: Final = 2 << _INFO_SHIFT
+_I_1: Final = 3 << _INFO_SHIFT
+_I_FAILED: Final = 0 << _INFO_SHIFT
+_EXIT_ROW: Final = _EXIT_EV | _I_M1  # stage -1 and carrier -1 pack to 0
+
+# Per-visit draws, in the order of sim.streams.VISIT_STREAMS
+_F: Final = 0
+_G: Final = 1
+_ROUTE: Final = 2
+_PICK: Final = 3
+_PATIENCE: Final = 4
+_SCREEN: Final = 5
+
+_FLUSH_ROWS: Final = 1 << 13  # buffered log rows moved to the event log at a time (see _Model._flush)
+
+
+def _check_constants() -> None:
+    codes = (_ARRIVE, _APPLY, _ADMIT, _REJECT, _WAIT, _RENEGE, _SKIP, _BLOCK, _GRADUATE, _TIME_OUT, _FAIL, _LEAVE,
+             _EXIT_EV, _ATTRIBUTE)  # fmt: skip
+    ok = (
+        codes == tuple(int(e) for e in Ev)
+        and (_STAGE_SHIFT, _CARRIER_SHIFT, _INFO_SHIFT) == (STAGE_SHIFT, CARRIER_SHIFT, INFO_SHIFT)
+        and (_NORMAL, _URGENT) == (NORMAL, URGENT)
+        and pack(_EXIT_EV, -1, -1, -1) == _EXIT_ROW
+        and tuple(pack(0, -1, -1, i) for i in (-1, 0, 1, _FAILED)) == (_I_M1, _I_0, _I_1, _I_FAILED)
+        and VISIT_STREAMS[:6]
+        == ("failure_budget", "graduation_budget", "route", "carrier_pick", "patience_budget", "screen_noise")
+    )
+    if not ok:
+        raise ImportError("sim.engine's constants disagree with sim.event_log, sim.streams or simpy")
+
+
+_check_constants()
 
 
 def _info(value: int) -> int:
-    return (value + 2) << INFO_SHIFT
+    return (value + 2) << _INFO_SHIFT
 
 
 def _stage(value: int) -> int:
-    return (value + 1) << STAGE_SHIFT
-
-
-_I_M1 = _info(-1)
-_I_0 = _info(0)
-_I_1 = _info(1)
-_I_FAILED = _info(_FAILED)
-_EXIT_ROW = _EXIT_EV | _stage(-1) | _NO_CARRIER | _I_M1
-
-# Per-visit draws, in the order of sim.streams.VISIT_STREAMS
-_F, _G, _ROUTE, _PICK, _PATIENCE, _SCREEN = range(6)
+    return (value + 1) << _STAGE_SHIFT
 
 
 def _fire_due(event: _Due) -> None:
@@ -203,7 +234,7 @@ class _Carrier:
 
     def __init__(self, cid: int, stage: int, level: int, specialism: int, capacity: int, local: int) -> None:
         self.id = cid
-        self.code = (cid + 1) << CARRIER_SHIFT
+        self.code = (cid + 1) << _CARRIER_SHIFT
         self.stage = stage
         self.local = local  # number within its stage: the key of its life-cycle draws
         self.level = level
@@ -424,9 +455,14 @@ class _Model:
         self.env = simpy.Environment()
         self.streams = Streams(seed, replication)
         self.log = EventLog()
-        self._lt = self.log.time.append
-        self._lf = self.log.firm.append
-        self._lc = self.log.code.append
+        # Rows go to lists first and reach the log's typed arrays a chunk at a time (_flush): appending a
+        # Python int to an array('q') parses it as a function argument, several times the cost of a list append.
+        self._bt: list[float] = []
+        self._bf: list[int] = []
+        self._bc: list[int] = []
+        self._lt = self._bt.append
+        self._lf = self._bf.append
+        self._lc = self._bc.append
         self.horizon = sc.calendar.horizon_years
         self.stage_names = sc.stage_names
         self.stage_index = {n: i for i, n in enumerate(self.stage_names)}
@@ -723,6 +759,8 @@ class _Model:
                 self._row(0.0, firm.id, code)
                 firm.entry = -in_stage
                 self._apply(firm, entry, 0.0, from_stock=True)
+                if len(self._bc) >= _FLUSH_ROWS:
+                    self._flush()
                 if self._freed:
                     self._drain(0.0)
 
@@ -737,7 +775,7 @@ class _Model:
             k = firm.visits
             firm.visits = k + 1
             firm.v = firm.draws.visit_columns(firm.index, k)
-            self._row(now, firm.id, _APPLY | st.code | (k + 2) << INFO_SHIFT)
+            self._row(now, firm.id, _APPLY | st.code | (k + 2) << _INFO_SHIFT)
             if st.unlimited or st.free:
                 self._admit(firm, st, 0, now)
             elif st.waiting < st.queue_limit:
@@ -749,21 +787,31 @@ class _Model:
                 self._drain(now)
 
     # ---------------------------------------------------------------- helpers
+    def _flush(self) -> None:
+        """Move the buffered rows into the event log."""
+        log = self.log
+        log.time.frombytes(np.array(self._bt, dtype=np.float64).tobytes())
+        log.firm.frombytes(np.array(self._bf, dtype=np.int64).tobytes())
+        log.code.frombytes(np.array(self._bc, dtype=np.int64).tobytes())
+        self._bt.clear()
+        self._bf.clear()
+        self._bc.clear()
+
     def _row(self, t: float, firm: int, code: int) -> None:
         self._lt(t)
         self._lf(firm)
         self._lc(code)
 
-    def _schedule_raw(self, event: simpy.Event, priority: EventPriority, delay: float) -> None:
+    def _schedule_raw(self, event: simpy.Event, priority: int, delay: float) -> None:
         """``self.env.schedule(event, priority, delay)``."""
         queue = self._queue
         if queue is not None:
             heappush(queue, (self.env._now + delay, priority, next(self._eid), event))
         else:
-            self.env.schedule(event, priority, delay)
+            self.env.schedule(event, EventPriority(priority), delay)
 
     def _schedule(
-        self, t: float, callback: Callable[[_Call], None], now: float, priority: EventPriority = NORMAL
+        self, t: float, callback: Callable[[_Call], None], now: float, priority: int = _NORMAL
     ) -> None:
         """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time."""
         delay = t - now
@@ -805,7 +853,7 @@ class _Model:
         fid = firm.id
         self._lt(now)
         self._lf(fid)
-        self._lc(_APPLY | st.code | (k + 2) << INFO_SHIFT)
+        self._lc(_APPLY | st.code | (k + 2) << _INFO_SHIFT)
         if (
             st.screen_threshold is not None
             and not from_stock
@@ -854,7 +902,7 @@ class _Model:
         c = firm.carrier
         self._lt(now)
         self._lf(firm.id)
-        self._lc(_LEAVE | st.code | (c.code if c is not None else 0) | (dest + 2) << INFO_SHIFT)
+        self._lc(_LEAVE | st.code | (c.code if c is not None else 0) | (dest + 2) << _INFO_SHIFT)
         self._release(firm, st, c)
 
     def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None) -> None:
@@ -938,7 +986,7 @@ class _Model:
             delay = t - now if t > now else 0.0
             ev = _Due(fn, firm, now + delay)
             firm.pending = ev
-            self._schedule_raw(ev, NORMAL, delay)
+            self._schedule_raw(ev, _NORMAL, delay)
         else:
             firm.pending = None
 
@@ -1017,6 +1065,8 @@ class _Model:
         self._row(now, firm.id, _RENEGE | st.code | _info(st.fallback))
         self._to_fallback(firm, st, now)
         self._drain(now)
+        if len(self._bc) >= _FLUSH_ROWS:
+            self._flush()
 
     # ---------------------------------------------------------------- hazards
     def _due(self, t: float, fn: Callable[[_Firm, float], None], firm: _Firm, now: float) -> None:
@@ -1024,7 +1074,7 @@ class _Model:
         delay = t - now if t > now else 0.0
         ev = _Due(fn, firm, now + delay)  # the kernel's own sum, so ``ev.t`` is the kernel's time then
         firm.pending = ev
-        self._schedule_raw(ev, NORMAL, delay)
+        self._schedule_raw(ev, _NORMAL, delay)
 
     def _multipliers(self, firm: _Firm, st: _Stage) -> None:
         mf, mg = firm.qf, firm.qg
@@ -1071,7 +1121,7 @@ class _Model:
             delay = t - now if t > now else 0.0
             ev = _Due(fn, firm, now + delay)
             firm.pending = ev
-            self._schedule_raw(ev, NORMAL, delay)
+            self._schedule_raw(ev, _NORMAL, delay)
         else:
             firm.pending = None
 
@@ -1103,6 +1153,8 @@ class _Model:
         firm.state = _DONE
         if self._freed:
             self._drain(now)
+        if len(self._bc) >= _FLUSH_ROWS:
+            self._flush()
 
     def _on_graduate(self, firm: _Firm, now: float) -> None:
         st = self.stages[firm.stage]
@@ -1129,7 +1181,7 @@ class _Model:
         else:
             nxt = self.stages[dest]
             if nxt.screen_threshold is not None or not (nxt.unlimited or nxt.free):
-                self._row(now, fid, _GRADUATE | st.code | ccode | (dest + 2) << INFO_SHIFT)
+                self._row(now, fid, _GRADUATE | st.code | ccode | (dest + 2) << _INFO_SHIFT)
                 self._graduating = firm
                 self._apply(firm, dest, now, can_block=True)
                 self._graduating = None
@@ -1139,13 +1191,13 @@ class _Model:
             k = firm.visits
             firm.visits = k + 1
             firm.v = firm.draws.visit_columns(firm.index, k)
-            info = (dest + 2) << INFO_SHIFT
+            info = (dest + 2) << _INFO_SHIFT
             lt(now)
             lf(fid)
             lc(_GRADUATE | st.code | ccode | info)
             lt(now)
             lf(fid)
-            lc(_APPLY | nxt.code | (k + 2) << INFO_SHIFT)
+            lc(_APPLY | nxt.code | (k + 2) << _INFO_SHIFT)
             lt(now)
             lf(fid)
             lc(_LEAVE | st.code | ccode | info)
@@ -1153,6 +1205,8 @@ class _Model:
             self._admit(firm, nxt, 0, now)
         if self._freed:
             self._drain(now)
+        if len(self._bc) >= _FLUSH_ROWS:
+            self._flush()
 
     def _on_timeout(self, firm: _Firm, now: float) -> None:
         st = self.stages[firm.stage]
@@ -1160,6 +1214,8 @@ class _Model:
         c = firm.carrier
         self._row(now, firm.id, _TIME_OUT | st.code | (c.code if c is not None else 0) | _info(dest))
         self._move(firm, dest, now)
+        if len(self._bc) >= _FLUSH_ROWS:
+            self._flush()
 
     def _move(self, firm: _Firm, dest: int, now: float) -> None:
         if dest == _EXIT:
@@ -1181,7 +1237,7 @@ class _Model:
             if w.end < self.horizon:
                 edges.setdefault(w.end, []).append((w, False))
         for t in sorted(edges):
-            self._schedule(t, functools.partial(self._policy_changes, edges[t]), 0.0, URGENT)
+            self._schedule(t, functools.partial(self._policy_changes, edges[t]), 0.0, _URGENT)
 
     def _policy_changes(self, changes: list[tuple[_Window, bool]], event: _Call) -> None:
         """Windows opening or closing at one time: a firm whose multipliers change is booked once, before
@@ -1354,13 +1410,14 @@ class _Model:
         Read from the event log's rows since the last evaluation (a copy of that slice: the log's
         buffers keep growing).
         """
+        self._flush()
         i0 = self._eval_row
         n_car = len(self.carriers)
         t = np.frombuffer(self.log.time[i0:], dtype=np.float64)
         code = np.frombuffer(self.log.code[i0:], dtype=np.int64)
         ev = code & 0x1F
-        carrier = ((code >> CARRIER_SHIFT) & 0xFFFFFF) - 1
-        info = (code >> INFO_SHIFT) - 2
+        carrier = ((code >> _CARRIER_SHIFT) & 0xFFFFFF) - 1
+        info = (code >> _INFO_SHIFT) - 2
         in_carrier = carrier >= 0
         occ0 = np.zeros(n_car)
         occ0[: len(self._occ_start)] = self._occ_start
@@ -1478,6 +1535,7 @@ class _Model:
         self._start_lifecycle()
         self._start_sources()
         self.env.run(until=self.horizon)
+        self._flush()
         source = np.frombuffer(self.firms_source, dtype=np.int32) if self.firms_source else np.empty(0, np.int32)
         index = np.frombuffer(self.firms_index, dtype=np.int64) if self.firms_index else np.empty(0, np.int64)
         sector = np.zeros(len(source), dtype=np.int16)
@@ -1561,7 +1619,7 @@ class _ArrivalStream:
         if t >= self.model.horizon:
             return
         delay = t - now
-        self.model._schedule_raw(_Call(self._fire, now + delay), NORMAL, delay)
+        self.model._schedule_raw(_Call(self._fire, now + delay), _NORMAL, delay)
 
     def fire(self, event: _Call) -> None:
         m = self.model
@@ -1588,6 +1646,8 @@ class _ArrivalStream:
             m._apply(firm, self.entry, now)
         if m._freed:
             m._drain(now)
+        if len(m._bc) >= _FLUSH_ROWS:
+            m._flush()
         self.n = n + 1
         self.next(now)
 

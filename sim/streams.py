@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Collection
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -68,12 +69,12 @@ STREAMS: tuple[str, ...] = (
     "jobs",  # per firm: the firm's own factor on the jobs curve
 )
 
-_BLOCK_BITS = 12
-BLOCK = 1 << _BLOCK_BITS
+_BLOCK_BITS: Final = 12
+BLOCK: Final = 1 << _BLOCK_BITS
 """Firms per block of pre-drawn numbers (4096)."""
-_ROW_MASK = BLOCK - 1
+_ROW_MASK: Final = BLOCK - 1
 
-_VISITS_KEY = 1 << 20
+_VISITS_KEY: Final = 1 << 20
 """Blocks of per-visit draws are keyed ``block * _VISITS_KEY + visit``: room for a million visits."""
 
 FloatArray = npt.NDArray[np.float64]
