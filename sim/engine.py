@@ -56,6 +56,7 @@ reached) instead of searching the list for it. See ``docs/performance.md`` for t
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import math
 from array import array
@@ -1752,5 +1753,17 @@ class _FirmFactory:
 
 
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimOutput:
-    """Run one replication of ``scenario`` and return its event log and static facts."""
-    return _Model(scenario, seed, replication).run()
+    """Run one replication of ``scenario`` and return its event log and static facts.
+
+    Python's cyclic garbage collector is paused while the model runs (and restored after): the
+    engine's per-firm objects form no reference cycles, so reference counting frees them, and the
+    collector's passes over hundreds of thousands of live firms and events would only cost time.
+    ``tests/unit/test_engine_memory.py`` checks that a run leaves no per-firm cyclic garbage.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Model(scenario, seed, replication).run()
+    finally:
+        if enabled:
+            gc.enable()
