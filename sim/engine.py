@@ -811,9 +811,7 @@ class _Model:
         else:
             self.env.schedule(event, EventPriority(priority), delay)
 
-    def _schedule(
-        self, t: float, callback: Callable[[_Call], None], now: float, priority: int = _NORMAL
-    ) -> None:
+    def _schedule(self, t: float, callback: Callable[[_Call], None], now: float, priority: int = _NORMAL) -> None:
         """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time."""
         delay = t - now
         self._schedule_raw(_Call(callback, now + delay), priority, delay)
