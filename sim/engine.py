@@ -60,7 +60,7 @@ import gc
 import itertools
 import math
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -71,7 +71,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, EventPriority
 
-from .distributions import Exponential, _Duration
+from .distributions import Exponential, Piecewise, Weibull, _Duration
 from .event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog, pack
 from .policies import (
     AngelFund,
@@ -346,8 +346,8 @@ class _Stage:
         self.blocked: deque[_Firm] = deque()
         self.residents: dict[int, _Firm] = {}
         self.unlimited = True
-        self.fail: _Duration | None = None
-        self.grad: _Duration | None = None
+        self.fail: _Hazard | None = None
+        self.grad: _Hazard | None = None
         self.fail_rate = 0.0  # > 0 when the failure hazard is exponential on the stay clock (fast path)
         self.grad_rate = 0.0
         self.exp_only = False  # every hazard of the stage is exponential on the stay clock, or absent
@@ -361,10 +361,10 @@ class _Stage:
         self.fallback = _EXIT
         self.queue_limit: float = 0.0
         self.can_block = False
-        self.patience: _Duration | None = None
+        self.patience: _Hazard | None = None
         self.screen_threshold: float | None = None
         self.screen_sd = 0.0
-        self.hazard_policies: list[tuple[int, float, Target]] = []  # (0 fail / 1 grad, factor, target)
+        self.hazard_policies: list[tuple[int, float, _Match]] = []  # (0 fail / 1 grad, factor, target)
         self.life: Lifecycle | None = None
         self.carrier_effects = False  # a performance subsidy can change its carriers' service factors
         self.new_caps: list[int] = []  # capacities and specialisms of the carriers it will open, in order
@@ -400,29 +400,53 @@ def _pick(cum: list[float], dest: list[int], u: float) -> int:
 class _Window:
     """A policy in force on ``[start, end)`` years (``index``: its place in the scenario's policies)."""
 
-    __slots__ = ("end", "index", "policy", "start")
+    __slots__ = ("end", "entry", "index", "match", "policy", "start")
 
     def __init__(self, start: float, end: float, policy: Any, index: int = -1) -> None:
         self.start = start
         self.end = end
         self.policy = policy
         self.index = index
+        self.match: _Match | None = None  # the policy's target, if it has one (set by _Model._build_policies)
+        # A hazard multiplier's entry in its stages' hazard_policies while in force
+        self.entry: tuple[int, float, _Match] | None = None
 
 
-def _target_matches(
-    target: Target, stage_name: str, carrier: _Carrier | None, sector: int, sectors: tuple[str, ...]
-) -> bool:
-    if target.stages is not None and stage_name not in target.stages:
-        return False
-    if target.levels is not None and (carrier is None or LEVELS[carrier.level] not in target.levels):
-        return False
-    if target.specialised is not None and (carrier is None or (carrier.specialism >= 0) != target.specialised):
-        return False
-    if target.specialism_match is not None and (
-        carrier is None or (carrier.specialism >= 0 and carrier.specialism == sector) != target.specialism_match
-    ):
-        return False
-    return target.sectors is None or sectors[sector] in target.sectors
+class _Match:
+    """A policy's :class:`Target` as sets of indices: which stage, carrier and sector it reaches."""
+
+    def __init__(self, target: Target, sectors: tuple[str, ...]) -> None:
+        t = target
+        self.stages: frozenset[str] | None = None if t.stages is None else frozenset(t.stages)
+        self.levels: frozenset[int] | None = (
+            None if t.levels is None else frozenset(i for i, name in enumerate(LEVELS) if name in t.levels)
+        )
+        self.specialised = -1 if t.specialised is None else int(t.specialised)  # -1: either
+        self.specialism_match = -1 if t.specialism_match is None else int(t.specialism_match)
+        self.sectors: frozenset[int] | None = (
+            None if t.sectors is None else frozenset(i for i, name in enumerate(sectors) if name in t.sectors)
+        )
+
+    def matches(self, stage_name: str, carrier: _Carrier | None, sector: int) -> bool:
+        if self.stages is not None and stage_name not in self.stages:
+            return False
+        if self.levels is not None and (carrier is None or carrier.level not in self.levels):
+            return False
+        if self.specialised >= 0 and (carrier is None or int(carrier.specialism >= 0) != self.specialised):
+            return False
+        if self.specialism_match >= 0 and (
+            carrier is None or int(carrier.specialism >= 0 and carrier.specialism == sector) != self.specialism_match
+        ):
+            return False
+        return self.sectors is None or sector in self.sectors
+
+
+def _matches(w: _Window, stage_name: str, carrier: _Carrier | None, sector: int) -> bool:
+    """Whether window ``w``'s policy targets this stage, carrier and sector."""
+    m = w.match
+    if m is None:
+        raise AssertionError(f"{type(w.policy).__name__} has no target")
+    return m.matches(stage_name, carrier, sector)
 
 
 def _steps(
@@ -443,7 +467,92 @@ def _steps(
     return points, rates, cum
 
 
-def _time_to(dist: _Duration, clock0: float, budget_left: float, mult: float) -> float:
+class _Hazard:
+    """A duration's cumulative hazard and its inverse, as the engine calls them: the distribution's own
+    methods, or the same arithmetic on plain attributes for the common families (a native call when
+    the engine is compiled, instead of a method call on a pydantic model)."""
+
+    def __init__(self, dist: _Duration) -> None:
+        self.dist = dist
+
+    def cum_hazard(self, x: float) -> float:
+        return self.dist.cum_hazard(x)
+
+    def inv_cum_hazard(self, y: float) -> float:
+        return self.dist.inv_cum_hazard(y)
+
+
+class _PiecewiseHazard(_Hazard):
+    """:meth:`Piecewise.cum_hazard` and :meth:`Piecewise.inv_cum_hazard`, statement for statement."""
+
+    def __init__(self, dist: Piecewise) -> None:
+        super().__init__(dist)
+        self.breaks = list(dist.breaks)
+        self.rates = list(dist.rates)
+        self.cum = list(dist._cum)
+        self.n_breaks = len(dist.breaks)
+        self.last_zero = dist.rates[-1] == 0
+
+    def cum_hazard(self, x: float) -> float:
+        if x <= 0:
+            return 0.0
+        i = bisect_right(self.breaks, x)
+        start = self.breaks[i - 1] if i > 0 else 0.0
+        return self.cum[i] + self.rates[i] * (x - start)
+
+    def inv_cum_hazard(self, y: float) -> float:
+        if y <= 0:
+            return 0.0
+        cum = self.cum
+        i = bisect_left(cum, y) - 1
+        if i >= self.n_breaks and self.last_zero:
+            return INF
+        start = self.breaks[i - 1] if i > 0 else 0.0
+        return start + (y - cum[i]) / self.rates[i]
+
+
+class _ExponentialHazard(_Hazard):
+    """:meth:`Exponential.cum_hazard` and :meth:`Exponential.inv_cum_hazard`."""
+
+    def __init__(self, dist: Exponential) -> None:
+        super().__init__(dist)
+        self.rate = dist.rate
+
+    def cum_hazard(self, x: float) -> float:
+        return self.rate * x
+
+    def inv_cum_hazard(self, y: float) -> float:
+        return y / self.rate
+
+
+class _WeibullHazard(_Hazard):
+    """:meth:`Weibull.cum_hazard` and :meth:`Weibull.inv_cum_hazard`."""
+
+    def __init__(self, dist: Weibull) -> None:
+        super().__init__(dist)
+        self.scale = dist.scale
+        self.shape = dist.shape
+
+    def cum_hazard(self, x: float) -> float:
+        return float((x / self.scale) ** self.shape) if x > 0 else 0.0
+
+    def inv_cum_hazard(self, y: float) -> float:
+        return float(self.scale * y ** (1.0 / self.shape))
+
+
+def _hazard(dist: _Duration | None) -> _Hazard | None:
+    if dist is None:
+        return None
+    if isinstance(dist, Piecewise):
+        return _PiecewiseHazard(dist)
+    if isinstance(dist, Exponential):
+        return _ExponentialHazard(dist)
+    if isinstance(dist, Weibull):
+        return _WeibullHazard(dist)
+    return _Hazard(dist)
+
+
+def _time_to(dist: _Hazard, clock0: float, budget_left: float, mult: float) -> float:
     """Years from clock value ``clock0`` until ``mult * (H(clock) - H(clock0))`` reaches the budget."""
     if mult <= 0.0:
         return INF
@@ -523,8 +632,8 @@ class _Model:
     def _build_stages(self) -> None:
         sc = self.sc
         for st, spec in zip(self.stages, sc.stages.values(), strict=True):
-            st.fail = spec.failure
-            st.grad = spec.graduation
+            st.fail = _hazard(spec.failure)
+            st.grad = _hazard(spec.graduation)
             st.fail_age = spec.failure_clock == "age"
             st.grad_age = spec.graduation_clock == "age"
             if isinstance(spec.failure, Exponential) and not st.fail_age:
@@ -544,7 +653,7 @@ class _Model:
             else:
                 st.queue_limit = 0.0
                 st.can_block = adm.on_full == "block"
-            st.patience = adm.patience
+            st.patience = _hazard(adm.patience)
             if adm.screening is not None:
                 st.screen_threshold = adm.screening.threshold
                 st.screen_sd = adm.screening.noise_sd
@@ -684,6 +793,12 @@ class _Model:
                         target = Target.model_validate({"sectors": tuple(sectors)})
                         pol = HazardMultiplier.model_validate({"hazard": hazard, "factor": factor, "target": target})
                         self.windows.append(_Window(start, end, pol))
+        for w in self.windows:
+            aim = getattr(w.policy, "target", None)
+            if isinstance(aim, Target):
+                w.match = _Match(aim, self.sectors)
+            if isinstance(w.policy, HazardMultiplier) and w.match is not None:
+                w.entry = (0 if w.policy.hazard == "failure" else 1, w.policy.factor, w.match)
 
     # ---------------------------------------------------------------- sources
     def _arrival_steps(
@@ -993,7 +1108,7 @@ class _Model:
         """gm_matching: a lacking firm entering a targeted stage gets a manager (before its events are planned)."""
         for w in self.matching:
             pol = w.policy
-            if firm.gap < pol.share_lacking and _target_matches(pol.target, st.name, c, firm.sector, self.sectors):
+            if firm.gap < pol.share_lacking and _matches(w, st.name, c, firm.sector):
                 self._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
                 firm.qf *= pol.failure_factor
                 firm.qg *= pol.graduation_factor
@@ -1006,7 +1121,7 @@ class _Model:
             pol = w.policy
             if firm.quality + pol.noise_sd * firm.angel < pol.threshold:
                 continue
-            if not _target_matches(pol.target, st.name, c, firm.sector, self.sectors):
+            if not _matches(w, st.name, c, firm.sector):
                 continue
             if pol.budget_per_year_yuan is not None:
                 key = (w.index, int((now - w.start) // 1.0))
@@ -1078,7 +1193,7 @@ class _Model:
     def _multipliers(self, firm: _Firm, st: _Stage) -> None:
         mf, mg = firm.qf, firm.qg
         for which, factor, target in st.hazard_policies:
-            if _target_matches(target, st.name, firm.carrier, firm.sector, self.sectors):
+            if target.matches(st.name, firm.carrier, firm.sector):
                 if which == 0:
                     mf *= factor
                 else:
@@ -1271,7 +1386,9 @@ class _Model:
             if not self.links[key]:
                 del self.links[key]
         elif isinstance(pol, HazardMultiplier):
-            entry = (0 if pol.hazard == "failure" else 1, pol.factor, pol.target)
+            entry = w.entry
+            if entry is None:
+                raise AssertionError("a hazard multiplier's window has no entry")
             for st in self.stages:
                 if pol.target.stages is not None and st.name not in pol.target.stages:
                     continue
@@ -1282,7 +1399,7 @@ class _Model:
                 for firm in st.residents.values():
                     if firm.state != _RESIDENT or firm.id in touched:
                         continue
-                    if not _target_matches(pol.target, st.name, firm.carrier, firm.sector, self.sectors):
+                    if not _matches(w, st.name, firm.carrier, firm.sector):
                         continue
                     self._book(firm, st, now)  # with the multipliers in force until now
                     touched[firm.id] = (firm, st)
@@ -1290,7 +1407,7 @@ class _Model:
             for st in self.stages:
                 changed = False
                 for c in st.carriers:
-                    if c.closed < INF or not _target_matches(pol.target, st.name, c, 0, self.sectors):
+                    if c.closed < INF or not _matches(w, st.name, c, 0):
                         continue
                     changed = True
                     c.capacity = max(1, int(round(c.base_capacity * self._capacity_factor(st, c, now, w, on))))
@@ -1309,7 +1426,7 @@ class _Model:
         for w2 in self.windows:
             p2 = w2.policy
             active = (w2.start <= now < w2.end) if w2 is not w else on
-            if isinstance(p2, CapacityChange) and active and _target_matches(p2.target, st.name, c, 0, self.sectors):
+            if isinstance(p2, CapacityChange) and active and _matches(w2, st.name, c, 0):
                 factor *= p2.factor
         return factor
 
