@@ -1,7 +1,10 @@
 """Speed of the incuchain engine against Ciw, plain SimPy and a bare heapq loop, plus scaling and memory.
 
-Run as ``pip install -e ".[bench]" && python bench/bench_engine.py`` (a few minutes; ``--quick`` for a
+Run as ``pip install ".[bench]" && python bench/bench_engine.py`` (a few minutes; ``--quick`` for a
 smaller horizon). Everything runs in this one process, one model after the other, on the same machine.
+A wheel install (``pip install .``) compiles the engine with mypyc (``hatch_build.py``); the benchmark
+then also times the engine's Python source, interpreted ("engine-py"), and checks that both write the
+same event log. An editable install (``pip install -e .``) times the interpreted engine only.
 
 What it measures
 ----------------
@@ -61,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import math
 import statistics
 import sys
@@ -79,6 +83,7 @@ from check_tandem_peers import Z, fixed_floor, metrics  # noqa: E402
 from tandem_peers import REFERENCE, Result, run_ciw, run_heapq, run_simpy  # noqa: E402
 
 import sim  # noqa: E402
+from sim import engine  # noqa: E402
 from sim.engine import SimOutput, simulate  # noqa: E402
 from sim.event_log import Ev  # noqa: E402
 
@@ -144,11 +149,28 @@ def engine_metrics(out: SimOutput, horizon: float, warmup: float) -> Result:
 
 
 # ---------------------------------------------------------------------------- runners
-def time_engine(scenario: sim.Scenario, seed: int) -> tuple[float, SimOutput]:
+def interpreted_engine() -> Callable[[sim.Scenario, int], SimOutput] | None:
+    """``simulate`` of the engine's Python source run by the interpreter, if the imported engine is the
+    compiled one (a wheel install ships both); None otherwise."""
+    if not engine.COMPILED:
+        return None
+    spec = importlib.util.spec_from_file_location("sim._engine_source", Path(engine.__file__).with_name("engine.py"))
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    fn: Callable[[sim.Scenario, int], SimOutput] = module.simulate
+    return fn
+
+
+def time_engine(
+    scenario: sim.Scenario, seed: int, run: Callable[[sim.Scenario, int], SimOutput] = simulate
+) -> tuple[float, SimOutput]:
     """Wall seconds of ``simulate`` (the simulation and its event log) and its output."""
     gc.collect()
     t0 = time.perf_counter()
-    out = simulate(scenario, seed)
+    out = run(scenario, seed)
     return time.perf_counter() - t0, out
 
 
@@ -249,9 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     province = sim.default_scenario()
     scale_years = args.province_years or (1.5 if args.quick else 3.0)
     print(f"incuchain {sim.__version__}, Python {sys.version.split()[0]}; reference network horizon {horizon:g}")
+    source_engine = interpreted_engine()
+    if source_engine is not None:
+        print("engine: compiled with mypyc (a wheel install); 'engine-py' is its Python source, interpreted")
+    else:
+        print("engine: interpreted (an editable or pure-Python install; `pip install .` builds the compiled one)")
 
     # 1-4: interleaved timed runs
-    models = ["engine", "ciw", "simpy", "heapq"]
+    models = ["engine", "ciw", "simpy", "heapq"] + (["engine-py"] if source_engine is not None else [])
+    same_bytes: bool | None = None
+    first_log: dict[str, np.ndarray] = {}
     rates: dict[str, list[float]] = {m: [] for m in models}
     with_tables: list[float] = []
     firms_engine = 0
@@ -266,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
                 rates[m].append(firms_engine / secs)
                 if rep == 0:
                     singles[m] = engine_metrics(out, horizon, warmup)
+                    first_log = out.log.columns()
+                del out
+            elif m == "engine-py" and source_engine is not None:
+                secs, out = time_engine(tandem, seed, source_engine)
+                rates[m].append(len(out.firm_source) / secs)
+                if rep == 0:
+                    py_log = out.log.columns()
                 del out
             else:
                 r = time_peer(m, horizon, seed, warmup)
@@ -276,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         with_tables.append(firms_engine / time_engine_with_tables(tandem, seed))
 
     failures, rows = check_agreement(singles, horizon, warmup, args.ensemble)
+    if source_engine is not None:
+        same_bytes = first_log.keys() == py_log.keys() and all(
+            np.array_equal(first_log[k], py_log[k]) for k in first_log
+        )
+        if not same_bytes:
+            failures.append("the compiled engine's event log differs from the interpreted one's (same seed)")
     print(f"\n== agreement: first run of each model vs {args.ensemble} heapq runs (warmup {warmup:g}) ==")
     print(table(rows))
     if failures:
@@ -284,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + f)
     else:
         print("OK: all four models agree within tolerance")
+    if same_bytes:
+        print("OK: compiled and interpreted engine wrote the same event log, byte for byte")
 
     med = {m: statistics.median(v) for m, v in rates.items()}
     tab_rate = statistics.median(with_tables)

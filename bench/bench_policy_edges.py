@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="interleaved runs of each (default 3)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if engine.COMPILED:
+        parser.exit(2, "bench_policy_edges.py patches the engine, which the compiled engine does not allow: "
+                       'run it with an editable install (pip install -e ".[bench]")\n')  # fmt: skip
     sc = sim.default_scenario()
     ways = {"batched": engine._Model._start_policies, "one edge at a time": one_edge_at_a_time}
     times: dict[str, list[float]] = {name: [] for name in ways}

@@ -35,11 +35,19 @@ Mechanics
 Speed
 -----
 The kernel is SimPy, used through callbacks rather than generator processes: a firm's next event is a
-pre-triggered :class:`simpy.Event` subclass (slots, no ``__dict__``) whose callback is fixed, so
+pre-triggered event (a small slotted object with what the kernel reads of an event) whose callback is fixed, so
 scheduling costs one small object and one heap push. A firm has at most one pending event;
 re-planning simply points the firm at a new one and the old one is ignored when the kernel reaches
 it. Each event carries its own time, so handlers get ``now`` as an argument and pass it down instead
-of asking the environment. Log rows are three appends to typed arrays (see :mod:`sim.event_log`).
+of asking the environment. Log rows are three list appends, moved to the typed arrays of
+:mod:`sim.event_log` a chunk at a time.
+
+Wheel installs compile this module and :mod:`sim.streams` with mypyc (``hatch_build.py``). The
+code is written for that: module constants are ``Final`` literals, which the compiled code inlines;
+classes are plain typed classes, which become native ones with attributes at fixed offsets; hazards
+and policy targets the handlers call are engine classes (:class:`_Hazard`, :class:`_Match`), not
+pydantic models. The compiled and interpreted engines write the same bytes
+(``tests/reproducibility/test_compiled.py``). The cyclic garbage collector is paused during a run.
 
 The common transitions run in one piece: an arrival that finds room (:meth:`_ArrivalStream.fire`), a
 graduation that exits or moves on to a stage with room (:meth:`_Model._on_graduate`), and admission
@@ -65,7 +73,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from heapq import heappush
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import simpy
@@ -193,37 +201,40 @@ def _fire_due(event: _Due) -> None:
 _DUE_CALLBACKS = (_fire_due,)
 
 
-class _Due(simpy.Event):
+class _Due:
     """A firm's next event, due at ``t`` years. Stale (ignored) once the firm points at a newer one.
 
     ``t`` is the kernel's own time for the event (computed as the kernel does, ``now + delay``), so a
     handler receives the current time as an argument instead of asking the environment for it.
+
+    What SimPy's kernel reads of an event it pops off its queue is ``callbacks`` (run, then set to
+    None), ``_ok`` and ``_value``: this class has those and the firm's fields, and no more. It does not
+    subclass :class:`simpy.Event`, whose instances carry an attribute dictionary: there is one of these
+    per firm event, so a small fixed-layout object keeps allocation and memory down.
     """
 
-    # Slots, and no call to Event.__init__: an event is a small object without a __dict__, which keeps
-    # allocation and the garbage collector's work down (there is one of these per firm event).
     __slots__ = ("callbacks", "firm", "fn", "t")
 
-    _ok = True
-    _value = None
+    _ok: ClassVar[bool] = True
+    _value: ClassVar[None] = None
 
     def __init__(self, fn: Callable[[_Firm, float], None], firm: _Firm, t: float) -> None:
-        self.callbacks = _DUE_CALLBACKS  # type: ignore[assignment]  # the kernel sets it to None when run
+        self.callbacks: tuple[Callable[[_Due], None]] | None = _DUE_CALLBACKS  # the kernel sets it to None
         self.fn = fn
         self.firm = firm
         self.t = t
 
 
-class _Call(simpy.Event):
-    """An already-triggered event, due at ``t`` years, that runs one callback when the kernel reaches it."""
+class _Call:
+    """An event due at ``t`` years that runs one callback when the kernel reaches it (see :class:`_Due`)."""
 
     __slots__ = ("callbacks", "t")
 
-    _ok = True
-    _value = None
+    _ok: ClassVar[bool] = True
+    _value: ClassVar[None] = None
 
     def __init__(self, callback: Callable[[_Call], None], t: float) -> None:
-        self.callbacks = (callback,)  # type: ignore[assignment]
+        self.callbacks: tuple[Callable[[_Call], None]] | None = (callback,)
         self.t = t
 
 
@@ -570,9 +581,6 @@ class _Model:
         self._bt: list[float] = []
         self._bf: list[int] = []
         self._bc: list[int] = []
-        self._lt = self._bt.append
-        self._lf = self._bf.append
-        self._lc = self._bc.append
         self.horizon = sc.calendar.horizon_years
         self.stage_names = sc.stage_names
         self.stage_index = {n: i for i, n in enumerate(self.stage_names)}
@@ -618,7 +626,7 @@ class _Model:
         plain = type(env).schedule is _SIMPY_SCHEDULE
         queue = getattr(env, "_queue", None)
         eid = getattr(env, "_eid", None)
-        self._queue: list[tuple[float, int, int, simpy.Event]] | None = (
+        self._queue: list[tuple[float, int, int, _Due | _Call]] | None = (
             queue if plain and isinstance(queue, list) and isinstance(eid, itertools.count) else None
         )
         self._eid: Iterator[int] = eid if isinstance(eid, itertools.count) else itertools.count()
@@ -914,17 +922,17 @@ class _Model:
         self._bc.clear()
 
     def _row(self, t: float, firm: int, code: int) -> None:
-        self._lt(t)
-        self._lf(firm)
-        self._lc(code)
+        self._bt.append(t)
+        self._bf.append(firm)
+        self._bc.append(code)
 
-    def _schedule_raw(self, event: simpy.Event, priority: int, delay: float) -> None:
+    def _schedule_raw(self, event: _Due | _Call, priority: int, delay: float) -> None:
         """``self.env.schedule(event, priority, delay)``."""
         queue = self._queue
         if queue is not None:
             heappush(queue, (self.env._now + delay, priority, next(self._eid), event))
         else:
-            self.env.schedule(event, EventPriority(priority), delay)
+            self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
 
     def _schedule(self, t: float, callback: Callable[[_Call], None], now: float, priority: int = _NORMAL) -> None:
         """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time."""
@@ -965,9 +973,9 @@ class _Model:
         firm.visits = k + 1
         v = firm.v = firm.draws.visit_columns(firm.index, k)
         fid = firm.id
-        self._lt(now)
-        self._lf(fid)
-        self._lc(_APPLY | st.code | (k + 2) << _INFO_SHIFT)
+        self._bt.append(now)
+        self._bf.append(fid)
+        self._bc.append(_APPLY | st.code | (k + 2) << _INFO_SHIFT)
         if (
             st.screen_threshold is not None
             and not from_stock
@@ -1014,9 +1022,9 @@ class _Model:
             return
         st = self.stages[firm.stage]
         c = firm.carrier
-        self._lt(now)
-        self._lf(firm.id)
-        self._lc(_LEAVE | st.code | (c.code if c is not None else 0) | (dest + 2) << _INFO_SHIFT)
+        self._bt.append(now)
+        self._bf.append(firm.id)
+        self._bc.append(_LEAVE | st.code | (c.code if c is not None else 0) | (dest + 2) << _INFO_SHIFT)
         self._release(firm, st, c)
 
     def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None) -> None:
@@ -1066,9 +1074,9 @@ class _Model:
         firm.spent_f = 0.0
         firm.spent_g = 0.0
         st.residents[firm.id] = firm
-        self._lt(now)
-        self._lf(firm.id)
-        self._lc(_ADMIT | st.code | ccode | (_I_1 if from_queue else _I_0))
+        self._bt.append(now)
+        self._bf.append(firm.id)
+        self._bc.append(_ADMIT | st.code | ccode | (_I_1 if from_queue else _I_0))
         if self.matching and firm.gap < self.gap_share:
             self._match(firm, st, c, now)
         if self.angels and firm.angel > -INF:
@@ -1277,19 +1285,19 @@ class _Model:
         c = firm.carrier
         fid = firm.id
         ccode = c.code if c is not None else 0
-        lt, lf, lc = self._lt, self._lf, self._lc
+        bt, bf, bc = self._bt, self._bf, self._bc
         if dest == _EXIT:
             # The common cases in one piece; rows and state changes are those of _move -> _vacate ->
             # _exit, and of _move -> _apply -> _vacate -> _admit when the next stage has room.
-            lt(now)
-            lf(fid)
-            lc(_GRADUATE | st.code | ccode | _I_M1)
-            lt(now)
-            lf(fid)
-            lc(_LEAVE | st.code | ccode | _I_M1)
-            lt(now)
-            lf(fid)
-            lc(_EXIT_ROW)
+            bt.append(now)
+            bf.append(fid)
+            bc.append(_GRADUATE | st.code | ccode | _I_M1)
+            bt.append(now)
+            bf.append(fid)
+            bc.append(_LEAVE | st.code | ccode | _I_M1)
+            bt.append(now)
+            bf.append(fid)
+            bc.append(_EXIT_ROW)
             self._release(firm, st, c)
             firm.state = _DONE
         else:
@@ -1306,15 +1314,15 @@ class _Model:
             firm.visits = k + 1
             firm.v = firm.draws.visit_columns(firm.index, k)
             info = (dest + 2) << _INFO_SHIFT
-            lt(now)
-            lf(fid)
-            lc(_GRADUATE | st.code | ccode | info)
-            lt(now)
-            lf(fid)
-            lc(_APPLY | nxt.code | (k + 2) << _INFO_SHIFT)
-            lt(now)
-            lf(fid)
-            lc(_LEAVE | st.code | ccode | info)
+            bt.append(now)
+            bf.append(fid)
+            bc.append(_GRADUATE | st.code | ccode | info)
+            bt.append(now)
+            bf.append(fid)
+            bc.append(_APPLY | nxt.code | (k + 2) << _INFO_SHIFT)
+            bt.append(now)
+            bf.append(fid)
+            bc.append(_LEAVE | st.code | ccode | info)
             self._release(firm, st, c)
             self._admit(firm, nxt, 0, now)
         if self._freed:
@@ -1749,13 +1757,13 @@ class _ArrivalStream:
             firm.visits = 1
             firm.v = firm.draws.visit_columns(n, 0)
             fid = firm.id
-            lt, lf, lc = m._lt, m._lf, m._lc
-            lt(t)
-            lf(fid)
-            lc(self.entry_code)
-            lt(now)
-            lf(fid)
-            lc(self.apply_code)
+            bt, bf, bc = m._bt, m._bf, m._bc
+            bt.append(t)
+            bf.append(fid)
+            bc.append(self.entry_code)
+            bt.append(now)
+            bf.append(fid)
+            bc.append(self.apply_code)
             m._admit(firm, st, 0, now)
         else:
             m._row(t, firm.id, self.entry_code)
