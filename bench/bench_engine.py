@@ -24,7 +24,8 @@ What it measures
      runs. The runs are interleaved (rep 1 of every model, then rep 2, ... in a rotating order) so that
      drift in the machine's speed affects all models alike.
 5.   Scaling: the default province scenario (``sim.default_scenario()``, horizon shortened to
-     ``--province-years``) with every arrival rate multiplied by 1, 2 and 4; time ratios. The initial
+     ``--province-years``) with every arrival rate multiplied by 1, 2 and 4; time ratios of the
+     medians of ``--reps`` runs each, interleaved like the throughput runs. The initial
      stock is not scaled, so the number of firms grows a little less than the arrivals; the targets
      are judged on the time per firm (time ratio divided by firm ratio, times 2 for one doubling).
 6.   Peak memory per firm: ``tracemalloc`` peak during ``simulate`` (event log included) divided by
@@ -342,29 +343,35 @@ def main(argv: list[str] | None = None) -> int:
 
     # 5: scaling
     print(f"\n== scaling: default province scenario, horizon {scale_years:g} years, arrivals x1 x2 x4 ==")
-    scale_rows = [["arrivals", "firms", "seconds", "time ratio", "firm ratio", "time per doubling"]]
+    scale_rows = [["arrivals", "firms", "rows/firm", "seconds", "time ratio", "firm ratio", "time per doubling"]]
     prev: tuple[int, float] | None = None
     doublings: list[float] = []
-    for factor in (1, 2, 4):
-        sc = scaled(province, factor, scale_years)
-        times = []
-        n = 0
-        for _ in range(max(1, min(args.reps, 3))):
-            t_run, out = time_engine(sc, args.seed)
-            times.append(t_run)
-            n = len(out.firm_source)
+    factors = (1, 2, 4)
+    scenarios = {f: scaled(province, f, scale_years) for f in factors}
+    scale_times: dict[int, list[float]] = {f: [] for f in factors}
+    scale_firms: dict[int, int] = {}
+    scale_rows_per_firm: dict[int, float] = {}
+    for rep in range(args.reps):  # interleaved in a rotating order, like the throughput runs
+        for factor in factors[rep % 3 :] + factors[: rep % 3]:
+            t_run, out = time_engine(scenarios[factor], args.seed)
+            scale_times[factor].append(t_run)
+            scale_firms[factor] = len(out.firm_source)
+            scale_rows_per_firm[factor] = len(out.log) / len(out.firm_source)
             del out
-        secs = statistics.median(times)
-        row = [f"x{factor}", f"{n:,}", f"{secs:.2f}", "-", "-", "-"]
+    for factor in factors:
+        secs = statistics.median(scale_times[factor])
+        n = scale_firms[factor]
+        row = [f"x{factor}", f"{n:,}", f"{scale_rows_per_firm[factor]:.2f}", f"{secs:.2f}", "-", "-", "-"]
         if prev is not None:
             t_ratio, n_ratio = secs / prev[1], n / prev[0]
             per_doubling = 2.0 * t_ratio / n_ratio
             doublings.append(per_doubling)
-            row[3:] = [f"{t_ratio:.2f}", f"{n_ratio:.2f}", f"{per_doubling:.2f}"]
+            row[4:] = [f"{t_ratio:.2f}", f"{n_ratio:.2f}", f"{per_doubling:.2f}"]
         scale_rows.append(row)
         prev = (n, secs)
     print(table(scale_rows))
-    print("(time per doubling = 2 x time ratio / firm ratio: the time for exactly twice the firms)")
+    print("(time per doubling = 2 x time ratio / firm ratio: the time for exactly twice the firms;")
+    print(" rows/firm: event-log rows per firm, which grow with congestion: more waiting and reneging)")
 
     # 6: memory
     print("\n== peak memory during simulate (tracemalloc), event log included ==")
