@@ -36,7 +36,14 @@ from .policies import (
 )
 from .scenario import LEVELS, Scenario
 
-__all__ = ["LEDGER_COLUMNS", "budget_summary", "ledger_table"]
+__all__ = [
+    "LEDGER_COLUMNS",
+    "budget_summary",
+    "budget_summary_of_payments",
+    "calendar_years",
+    "ledger_table",
+    "payments",
+]
 
 LEDGER_COLUMNS = (
     "scenario",
@@ -59,9 +66,10 @@ def _window(sc: Scenario, start: Any, end: Any) -> tuple[float, float]:
     return s, e
 
 
-def _tenant_years(out: SimOutput, start: float, end: float, stages: tuple[str, ...] | None) -> np.ndarray:
+def _tenant_years(
+    out: SimOutput, cols: dict[str, np.ndarray], start: float, end: float, stages: tuple[str, ...] | None
+) -> np.ndarray:
     """Years each carrier's tenants spent in it inside ``[start, end)`` (index = carrier id)."""
-    cols = out.log.columns()
     ev, carrier, firm, t = cols["event"], cols["carrier"], cols["firm"], cols["time"]
     keep = ((ev == Ev.ADMIT) | (ev == Ev.LEAVE)) & (carrier >= 0)
     if stages is not None:
@@ -148,23 +156,16 @@ def _carrier_payments(
     return pays
 
 
-def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataFrame:
-    """Every payment of the run's policies (see the module docstring for the columns and rules).
+_PAYMENT_COLUMNS = ["time_years", "policy", "instrument", "recipient_kind", "recipient", "amount_yuan"]
 
-    Parameters
-    ----------
-    sc:
-        The scenario that was run.
-    out:
-        The engine's output for it.
-    replication:
-        Carried on every row.
 
-    Returns
-    -------
-    pandas.DataFrame
-        One row per payment, columns :data:`LEDGER_COLUMNS`; amounts in yuan.
+def payments(sc: Scenario, out: SimOutput, cols: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """The ledger's rows without the columns that only label them (scenario, replication, date).
+
+    What :func:`budget_summary_of_payments` needs; :func:`ledger_table` adds the rest. ``cols``: the
+    unpacked event log, when the caller has it already.
     """
+    cols = out.log.columns() if cols is None else cols
     rows: list[tuple[float, str, str, str, int, float]] = []
     horizon = out.horizon
     for i, pol in enumerate(sc.policies):
@@ -175,7 +176,7 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
         if isinstance(pol, RentRelief):
             if end >= horizon:
                 continue  # paid at the window's end, after the run
-            tenant = _tenant_years(out, start, end, pol.target.stages)
+            tenant = _tenant_years(out, cols, start, end, pol.target.stages)
             for info in out.carriers:
                 ok = (pol.target.levels is None or info.level in pol.target.levels) and (
                     pol.target.specialised is None or (info.specialism is not None) == pol.target.specialised
@@ -188,13 +189,11 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
         elif isinstance(pol, GmMatching | AngelFund):
             amount = pol.cost_per_match_yuan if isinstance(pol, GmMatching) else pol.amount_per_firm_yuan
             if amount > 0:
-                cols = out.log.columns()
                 hit = np.flatnonzero((cols["event"] == Ev.ATTRIBUTE) & (cols["info"] == i))
                 for j in hit.tolist():
                     rows.append((float(cols["time"][j]), name, pol.type, "firm", int(cols["firm"][j]), amount))
         elif isinstance(pol, Competition):
             source = out.source_names.index(f"competition:{name}")
-            cols = out.log.columns()
             hit = np.flatnonzero((cols["event"] == Ev.ARRIVE) & (cols["info"] == source))
             times = cols["time"][hit]
             for t in np.unique(times).tolist():
@@ -213,30 +212,74 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
                 t = start + k
                 rows.append((t, name, pol.type, "programme", -1, pol.cost_per_year_yuan * (min(t + 1.0, stop) - t)))
                 k += 1
-    start_year = sc.calendar.start_year
-    frame = pd.DataFrame(
-        rows, columns=["time_years", "policy", "instrument", "recipient_kind", "recipient", "amount_yuan"]
-    )
-    frame.insert(1, "date", [date_of_decimal_year(start_year + t).isoformat() for t in frame["time_years"]])
-    frame.insert(0, "replication", replication)
-    frame.insert(0, "scenario", sc.name)
+    frame = pd.DataFrame(rows, columns=_PAYMENT_COLUMNS)
     frame["recipient"] = frame["recipient"].astype(np.int64)
     frame["amount_yuan"] = frame["amount_yuan"].astype(np.float64)
     frame["time_years"] = frame["time_years"].astype(np.float64)
+    return frame
+
+
+def ledger_table(
+    sc: Scenario, out: SimOutput, replication: int = 0, cols: dict[str, np.ndarray] | None = None
+) -> pd.DataFrame:
+    """Every payment of the run's policies (see the module docstring for the columns and rules).
+
+    Parameters
+    ----------
+    sc:
+        The scenario that was run.
+    out:
+        The engine's output for it.
+    replication:
+        Carried on every row.
+    cols:
+        The unpacked event log, when the caller has it already.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per payment, columns :data:`LEDGER_COLUMNS`; amounts in yuan.
+    """
+    frame = payments(sc, out, cols)
+    start_year = sc.calendar.start_year
+    frame.insert(1, "date", [date_of_decimal_year(start_year + t).isoformat() for t in frame["time_years"]])
+    frame.insert(0, "replication", replication)
+    frame.insert(0, "scenario", sc.name)
     return frame[list(LEDGER_COLUMNS)]
+
+
+def calendar_years(start_year: float, time_years: np.ndarray) -> np.ndarray:
+    """The calendar year of the date :func:`sim.calendar.date_of_decimal_year` gives each time, vectorised
+    (a time in the last half day of a year rounds to 1 January of the next, as the dates do)."""
+    y = start_year + time_years
+    year = np.floor(y)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = np.where(leap, 366.0, 365.0)
+    day = np.rint((y - year) * days)
+    return (year + (day >= days)).astype(np.int64)
 
 
 def budget_summary(sc: Scenario, ledger: pd.DataFrame) -> dict[str, float]:
     """Flat summary keys (yuan): ``budget.total_yuan``, ``budget.policy.<name>`` for every policy, and
     spend by calendar year, ``budget.year.<YYYY>`` and ``budget.policy.<name>.<YYYY>``, for every year the
     run covers (so experiments give spend by policy and year with intervals)."""
+    year = ledger["date"].str.slice(0, 4).astype(int) if len(ledger) else pd.Series([], dtype=int)
+    return _budget_flat(sc, ledger, year)
+
+
+def budget_summary_of_payments(sc: Scenario, pays: pd.DataFrame) -> dict[str, float]:
+    """:func:`budget_summary` from :func:`payments`, without dating every row: the same keys and numbers."""
+    year = pd.Series(calendar_years(sc.calendar.start_year, pays["time_years"].to_numpy()), dtype=int)
+    return _budget_flat(sc, pays, year)
+
+
+def _budget_flat(sc: Scenario, ledger: pd.DataFrame, year: pd.Series) -> dict[str, float]:
     flat: dict[str, float] = {"budget.total_yuan": float(ledger["amount_yuan"].sum())}
     by = ledger.groupby("policy", sort=False)["amount_yuan"].sum()
     cal = sc.calendar
     first = math.floor(cal.start_year)
     last = math.floor(cal.start_year + cal.horizon_years - 1e-9)
     years = range(first, last + 1)
-    year = ledger["date"].str.slice(0, 4).astype(int) if len(ledger) else pd.Series([], dtype=int)
     by_year = ledger.groupby(year)["amount_yuan"].sum() if len(ledger) else pd.Series(dtype=float)
     for y in years:
         flat[f"budget.year.{y}"] = float(by_year.get(y, 0.0))

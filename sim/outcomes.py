@@ -182,7 +182,9 @@ def _financed_graduations(
     return out
 
 
-def derive_outcomes(scenario: Scenario, out: SimOutput, seed: int, replication: int) -> FirmOutcomes:
+def derive_outcomes(
+    scenario: Scenario, out: SimOutput, seed: int, replication: int, cols: dict[str, np.ndarray] | None = None
+) -> FirmOutcomes:
     """Milestones, listings and jobs of one replication (see the module docstring).
 
     Parameters
@@ -193,10 +195,12 @@ def derive_outcomes(scenario: Scenario, out: SimOutput, seed: int, replication: 
         The replication's output.
     seed, replication:
         What produced it: the outcome draws come from ``Streams(seed, replication)``.
+    cols:
+        The unpacked event log, when the caller has it already.
     """
     oc = scenario.outcomes
     streams = Streams(seed, replication)
-    cols = out.log.columns()
+    cols = out.log.columns() if cols is None else cols
     t, firm, ev, stage, info = cols["time"], cols["firm"], cols["event"], cols["stage"], cols["info"]
     n = len(out.firm_source)
     names = out.stage_names
@@ -456,10 +460,10 @@ def outcome_summary(o: FirmOutcomes, warmup: float = 0.0) -> dict[str, float | i
 
 
 # ----------------------------------------------------------------------------------------- carriers
-def carrier_outcomes(out: SimOutput) -> pd.DataFrame:
+def carrier_outcomes(out: SimOutput, cols: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Per carrier id found in the log: ``tenants_at_horizon`` (admissions - departures; blocked firms
     hold their slot), ``graduates`` and ``failures`` over the whole run."""
-    cols = out.log.columns()
+    cols = out.log.columns() if cols is None else cols
     ev, carrier = cols["event"], cols["carrier"].astype(np.int64)
     held = carrier >= 0
     size = int(carrier.max()) + 1 if held.any() else 0
@@ -478,10 +482,12 @@ def carrier_outcomes(out: SimOutput) -> pd.DataFrame:
     )
 
 
-def add_carrier_outcomes(carriers: pd.DataFrame, out: SimOutput) -> pd.DataFrame:
+def add_carrier_outcomes(
+    carriers: pd.DataFrame, out: SimOutput, cols: dict[str, np.ndarray] | None = None
+) -> pd.DataFrame:
     """``carriers`` (one row per carrier, column ``carrier``) with the columns of :func:`carrier_outcomes`
     (0 for a carrier without any such event)."""
-    extra = carrier_outcomes(out)
+    extra = carrier_outcomes(out, cols)
     merged = carriers.merge(extra, on="carrier", how="left")
     for col in ("tenants_at_horizon", "graduates", "failures"):
         merged[col] = merged[col].fillna(0).astype(np.int64)

@@ -16,32 +16,34 @@ from .engine import CARRIER_EVENTS, SimOutput
 from .event_log import Ev
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
-__all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries"]
+__all__ = [
+    "SURVIVAL_YEARS",
+    "firm_fates",
+    "firm_table",
+    "km_survival",
+    "km_survival_fast",
+    "log_summary",
+    "run_summary",
+    "stage_timeseries",
+    "visited_paths",
+]
 
 SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
 
 _OUTCOMES = ("active", "failed", "exited")
 
 
-def firm_table(
-    out: SimOutput, scenario: str, replication: int, warmup: float = 0.0, outcomes: FirmOutcomes | None = None
-) -> pd.DataFrame:
-    """One row per firm.
+Columns = dict[str, np.ndarray]
+"""The unpacked event log (:meth:`sim.event_log.EventLog.columns`)."""
 
-    Columns: ``firm``, ``source`` (arrival stream, stock entry or competition), ``source_index`` (the firm's number
-    within its source: the key that matches firms across scenarios under common random numbers),
-    ``arrival_time`` (years), ``in_warmup``, ``entry_stage``, ``sector``, ``quality``,
-    ``age_at_arrival`` (years), ``stages_visited`` (admissions as ``stage@time`` joined by ``>``),
-    ``n_stages``, ``ever_in_carrier``, ``years_in_<stage>`` for each stage, ``outcome``
-    (active / failed / exited), ``outcome_time`` (years; the horizon if censored), ``outcome_stage``
-    (last stage), ``censored``, ``survival_years`` (from arrival to failure or censoring). With
-    ``outcomes``, also the milestone, listing and jobs columns of :func:`sim.outcomes.outcome_firm_columns`.
-    """
-    cols = out.log.columns()
+
+def firm_fates(out: SimOutput, cols: Columns | None = None) -> dict[str, np.ndarray]:
+    """Per firm, from the log: ``arrival`` (years), ``entry`` (stage index), ``outcome`` (0 active, 1 failed,
+    2 exited), ``outcome_time`` (years; the horizon if censored), ``last_stage`` (last stage admitted to,
+    -1 if none) and ``ever_carrier``. The columns :func:`firm_table` and :func:`log_summary` share."""
+    cols = out.log.columns() if cols is None else cols
     t, firm, ev, stage = cols["time"], cols["firm"], cols["event"], cols["stage"]
-    carrier = cols["carrier"]
     n = len(out.firm_source)
-    names = out.stage_names
     arrival = np.full(n, np.nan)
     entry = np.full(n, -1, dtype=np.int64)
     m = ev == Ev.ARRIVE
@@ -55,12 +57,71 @@ def firm_table(
     ex = ev == Ev.EXIT
     outcome[firm[ex]] = 2
     outcome_time[firm[ex]] = t[ex]
-    # last stage the firm was admitted to
     adm = ev == Ev.ADMIT
     last_stage = np.full(n, -1, dtype=np.int64)
     last_stage[firm[adm]] = stage[adm]  # later rows overwrite earlier ones: the log is in time order
     ever_carrier = np.zeros(n, dtype=bool)
-    ever_carrier[firm[adm & (carrier >= 0)]] = True
+    ever_carrier[firm[adm & (cols["carrier"] >= 0)]] = True
+    return {
+        "arrival": arrival,
+        "entry": entry,
+        "outcome": outcome,
+        "outcome_time": outcome_time,
+        "last_stage": last_stage,
+        "ever_carrier": ever_carrier,
+    }
+
+
+def visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[str], np.ndarray]:
+    """Each firm's admissions as ``stage@time`` (3 decimals) joined by ``>``, and their number.
+
+    Only the firm table needs these strings, so they are built when it is.
+    """
+    cols = out.log.columns() if cols is None else cols
+    n = len(out.firm_source)
+    adm = np.flatnonzero(cols["event"] == Ev.ADMIT)
+    f = cols["firm"][adm]
+    order = np.argsort(f, kind="stable")  # by firm, each firm's admissions in log (time) order
+    names = out.stage_names
+    labels = [f"{names[s]}@{tt:.3f}" for s, tt in zip(cols["stage"][adm][order].tolist(), cols["time"][adm][order].tolist(), strict=True)]
+    counts = np.bincount(f, minlength=n).astype(np.int64)[:n]
+    ends = np.cumsum(counts).tolist()
+    path = [""] * n
+    lo = 0
+    for i, hi in enumerate(ends):
+        if hi > lo:
+            path[i] = ">".join(labels[lo:hi])
+            lo = hi
+    return path, counts
+
+
+def firm_table(
+    out: SimOutput,
+    scenario: str,
+    replication: int,
+    warmup: float = 0.0,
+    outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
+) -> pd.DataFrame:
+    """One row per firm.
+
+    Columns: ``firm``, ``source`` (arrival stream, stock entry or competition), ``source_index`` (the firm's number
+    within its source: the key that matches firms across scenarios under common random numbers),
+    ``arrival_time`` (years), ``in_warmup``, ``entry_stage``, ``sector``, ``quality``,
+    ``age_at_arrival`` (years), ``stages_visited`` (admissions as ``stage@time`` joined by ``>``),
+    ``n_stages``, ``ever_in_carrier``, ``years_in_<stage>`` for each stage, ``outcome``
+    (active / failed / exited), ``outcome_time`` (years; the horizon if censored), ``outcome_stage``
+    (last stage), ``censored``, ``survival_years`` (from arrival to failure or censoring). With
+    ``outcomes``, also the milestone, listing and jobs columns of :func:`sim.outcomes.outcome_firm_columns`.
+    ``cols``: the unpacked log, when the caller has it already.
+    """
+    cols = out.log.columns() if cols is None else cols
+    t, firm, ev, stage = cols["time"], cols["firm"], cols["event"], cols["stage"]
+    n = len(out.firm_source)
+    names = out.stage_names
+    fates = firm_fates(out, cols)
+    arrival, outcome, outcome_time = fates["arrival"], fates["outcome"], fates["outcome_time"]
+    adm = ev == Ev.ADMIT
     # time in each stage: admit -> leave (or censored at the horizon)
     years_in = np.zeros((n, len(names)))
     lv = ev == Ev.LEAVE
@@ -70,16 +131,8 @@ def firm_table(
     np.add.at(open_, (firm[adm], stage[adm].astype(np.int64)), 1)
     np.add.at(open_, (firm[lv], stage[lv].astype(np.int64)), -1)
     years_in += open_ * out.horizon
-    # visited path
-    order_f = firm[adm]
-    order_s = stage[adm]
-    order_t = t[adm]
-    path = [""] * n
-    counts = np.zeros(n, dtype=np.int64)
-    for f, s, tt in zip(order_f.tolist(), order_s.tolist(), order_t.tolist(), strict=True):
-        path[f] = f"{path[f]}>{names[s]}@{tt:.3f}" if path[f] else f"{names[s]}@{tt:.3f}"
-        counts[f] += 1
-    stage_cat = pd.Categorical.from_codes(entry, categories=list(names))
+    path, counts = visited_paths(out, cols)
+    stage_cat = pd.Categorical.from_codes(fates["entry"], categories=list(names))
     df = pd.DataFrame(
         {
             "scenario": pd.Categorical([scenario] * n),
@@ -95,14 +148,14 @@ def firm_table(
             "age_at_arrival": arrival - out.firm_birth,
             "stages_visited": path,
             "n_stages": counts,
-            "ever_in_carrier": ever_carrier,
+            "ever_in_carrier": fates["ever_carrier"],
         }
     )
     for i, name in enumerate(names):
         df[f"years_in_{name}"] = years_in[:, i]
     df["outcome"] = pd.Categorical.from_codes(outcome, categories=list(_OUTCOMES))
     df["outcome_time"] = outcome_time
-    df["outcome_stage"] = pd.Categorical.from_codes(last_stage, categories=list(names))
+    df["outcome_stage"] = pd.Categorical.from_codes(fates["last_stage"], categories=list(names))
     df["censored"] = outcome != 1
     df["survival_years"] = outcome_time - arrival
     if outcomes is not None:
@@ -122,6 +175,7 @@ def stage_timeseries(
     replication: int,
     capacities: list[int] | None = None,
     outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
 ) -> pd.DataFrame:
     """Per month and stage: occupancy, waiting list, blocked firms, entries and exits by kind.
 
@@ -131,9 +185,9 @@ def stage_timeseries(
     stock included), ``active`` (in a stage or on a waiting list), ``failed`` and ``exited``
     (cumulative), with ``arrived == active + failed + exited`` in every row. With ``outcomes``, also
     ``milestone_<test>`` per stage and the system columns ``listed`` and ``jobs``
-    (:func:`sim.outcomes.outcome_timeseries`).
+    (:func:`sim.outcomes.outcome_timeseries`). ``cols``: the unpacked log, when the caller has it already.
     """
-    cols = out.log.columns()
+    cols = out.log.columns() if cols is None else cols
     t, ev, stage, info = cols["time"], cols["event"], cols["stage"], cols["info"]
     n_months = max(1, int(math.ceil(out.horizon * 12.0 - 1e-9)))
     names = out.stage_names
@@ -230,85 +284,178 @@ def km_survival(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ..
     return out
 
 
-def run_summary(
-    out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0, outcomes: FirmOutcomes | None = None
-) -> dict[str, Any]:
-    """The run's summary (a JSON-ready dict): per stage flows, stays and occupancy; overall outcomes.
+def _km_sf_right_censored(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier steps ``(times, survival)`` with some censoring: the arithmetic of
+    :func:`scipy.stats.ecdf` for right-censored data, operation for operation, without its input checks.
 
-    Flows count events in ``[warmup, horizon)``; mean occupancy is the exact time-average over the
-    same window; survival is the Kaplan-Meier estimate of P(not failed by t years after arrival) over
-    firms arriving after the warm-up (firms that exited count as not failed; the horizon censors),
-    split by whether they ever entered a carrier (that split conditions on the future, so it mixes
-    selection, time at risk and treatment -- use paired comparisons for effects). With ``outcomes``, also
-    the flat milestone, listing and jobs keys of :func:`sim.outcomes.outcome_summary`.
+    Deaths and losses tied at one time enter only through counts at that time, so the order in which
+    sorting leaves tied observations does not change a bit of the result.
     """
-    cols = out.log.columns()
-    t, ev, stage = cols["time"], cols["event"], cols["stage"]
-    firm = cols["firm"]
+    times = np.concatenate((durations[observed], durations[~observed]))
+    died = np.zeros(len(times), dtype=np.int64)
+    died[: int(np.count_nonzero(observed))] = 1
+    i = np.argsort(times)
+    times = times[i]
+    died = died[i]
+    at_risk = np.arange(times.size, 0, -1)
+    j = np.diff(times, prepend=-np.inf, append=np.inf) > 0
+    t = times[j[:-1]]
+    n = at_risk[j[:-1]]
+    d = np.diff(np.cumsum(died)[j[1:]], prepend=0)
+    return t, np.cumprod((n - d) / n)
+
+
+def km_survival_fast(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ...]) -> list[float | None]:
+    """:func:`km_survival` to the last bit, an order of magnitude quicker on large samples.
+
+    Evaluates the step function as :func:`scipy.stats.ecdf` does (the value at the last step at or before
+    each time). Falls back to :func:`km_survival` when no observation is censored (scipy's other branch).
+    """
+    if len(durations) == 0 or observed.sum() == 0 or observed.all():
+        return km_survival(durations, observed, at)
+    steps, sf = _km_sf_right_censored(durations, observed)
+    top = durations.max()
+    out: list[float | None] = []
+    for x in at:
+        if x <= top + 1e-12:
+            k = int(np.searchsorted(steps, x, side="right")) - 1
+            out.append(float(sf[k]) if k >= 0 else 1.0)
+        else:
+            out.append(None)
+    return out
+
+
+def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Any]:
+    """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy."""
+    t, ev, stage, firm = cols["time"], cols["event"], cols["stage"], cols["firm"]
     window = t >= warmup
     span = out.horizon - warmup
+    n_ev = len(Ev)
+    n_st = len(out.stage_names)
+    # every (stage, event) count at once: stage -1 (no stage) is row 0
+    key = (stage.astype(np.int64) + 1) * n_ev + ev
+    in_window = np.bincount(key[window], minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
+    total = np.bincount(key, minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
+    adm_rows = np.flatnonzero(ev == Ev.ADMIT)
+    lv_rows = np.flatnonzero(ev == Ev.LEAVE)
+    adm_stage, lv_stage = stage[adm_rows], stage[lv_rows]
     stages: dict[str, Any] = {}
     for j, name in enumerate(out.stage_names):
-        s = stage == j
-        sw = s & window
-
-        def c(kind: Ev, mask: np.ndarray = sw) -> int:
-            return int(np.count_nonzero(mask & (ev == kind)))
-
+        a = adm_rows[adm_stage == j]
+        lv = lv_rows[lv_stage == j]
+        adm_t, lv_t = t[a], t[lv]
         # exact time-average occupancy over the window: integrate the step function
-        adm_t = t[s & (ev == Ev.ADMIT)]
-        lv_t = t[s & (ev == Ev.LEAVE)]
         occ_area = float(
             np.sum(out.horizon - np.maximum(adm_t, warmup)) - np.sum(out.horizon - np.maximum(lv_t, warmup))
         )
         # completed stays that started in the window
-        adm_mask = s & (ev == Ev.ADMIT)
-        lv_mask = s & (ev == Ev.LEAVE)
-        stays = _completed_stays(firm[adm_mask], t[adm_mask], firm[lv_mask], t[lv_mask], warmup)
+        stays = _completed_stays(firm[a], adm_t, firm[lv], lv_t, warmup)
+        c = in_window[j + 1]
         stages[name] = {
-            "entries": c(Ev.ADMIT),
-            "graduations": c(Ev.GRADUATE),
-            "failures": c(Ev.FAIL),
-            "timeouts": c(Ev.TIME_OUT),
-            "reneges": c(Ev.RENEGE),
-            "skips": c(Ev.SKIP),
-            "rejections": c(Ev.REJECT),
+            "entries": int(c[Ev.ADMIT]),
+            "graduations": int(c[Ev.GRADUATE]),
+            "failures": int(c[Ev.FAIL]),
+            "timeouts": int(c[Ev.TIME_OUT]),
+            "reneges": int(c[Ev.RENEGE]),
+            "skips": int(c[Ev.SKIP]),
+            "rejections": int(c[Ev.REJECT]),
             "mean_stay_years": float(np.mean(stays)) if len(stays) else None,
             "completed_stays": len(stays),
             "mean_occupancy": occ_area / span if span > 0 else None,
-            "occupancy_at_horizon": int(
-                np.count_nonzero(s & (ev == Ev.ADMIT)) - np.count_nonzero(s & (ev == Ev.LEAVE))
-            ),
+            "occupancy_at_horizon": int(total[j + 1, Ev.ADMIT] - total[j + 1, Ev.LEAVE]),
         }
-    post = firms[~firms["in_warmup"].to_numpy()]
-    obs = (post["outcome"] == "failed").to_numpy()
+    return stages
+
+
+def _summary(
+    out: SimOutput,
+    cols: Columns,
+    warmup: float,
+    outcomes: FirmOutcomes | None,
+    fates: dict[str, np.ndarray],
+    km: Any,
+) -> dict[str, Any]:
+    """The summary from per-firm arrays (``arrival``, ``outcome`` codes, ``survival_years``, ``ever_carrier``)."""
+    ev = cols["event"]
+    post = ~(fates["arrival"] < warmup)
+    outcome = fates["outcome"][post]
+    obs = outcome == 1
     # A firm that left the system (exit) did not fail: it counts as not failed up to the horizon, so the
     # curves estimate P(not failed by t) rather than a survival with exits treated as lost to follow-up.
-    exited = (post["outcome"] == "exited").to_numpy()
-    dur = np.where(exited, out.horizon - post["arrival_time"].to_numpy(), post["survival_years"].to_numpy())
-    carrier = post["ever_in_carrier"].to_numpy()
+    exited = outcome == 2
+    dur = np.where(exited, out.horizon - fates["arrival"][post], fates["survival_years"][post])
+    carrier = fates["ever_carrier"][post]
     survival = {
         "years": list(SURVIVAL_YEARS),
-        "all": km_survival(dur, obs, SURVIVAL_YEARS),
-        "never_in_carrier": km_survival(dur[~carrier], obs[~carrier], SURVIVAL_YEARS),
-        "ever_in_carrier": km_survival(dur[carrier], obs[carrier], SURVIVAL_YEARS),
+        "all": km(dur, obs, SURVIVAL_YEARS),
+        "never_in_carrier": km(dur[~carrier], obs[~carrier], SURVIVAL_YEARS),
+        "ever_in_carrier": km(dur[carrier], obs[carrier], SURVIVAL_YEARS),
     }
     stock = np.isin(cols["info"], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
-    arrivals_window = int(np.count_nonzero(window & (ev == Ev.ARRIVE) & ~stock))
-    outcome = firms["outcome"].value_counts()
+    arrive = ev == Ev.ARRIVE
+    arrivals_window = int(np.count_nonzero((cols["time"] >= warmup) & arrive & ~stock))
+    counts = np.bincount(fates["outcome"], minlength=3)
     return {
         "horizon_years": out.horizon,
         "warmup_years": warmup,
         "arrivals": arrivals_window,
-        "initial_stock": int(np.count_nonzero((ev == Ev.ARRIVE) & stock)),
-        "firms": len(firms),
-        "active_at_horizon": int(outcome.get("active", 0)),
-        "failed": int(outcome.get("failed", 0)),
-        "exited": int(outcome.get("exited", 0)),
-        "stages": stages,
+        "initial_stock": int(np.count_nonzero(arrive & stock)),
+        "firms": len(fates["outcome"]),
+        "active_at_horizon": int(counts[0]),
+        "failed": int(counts[1]),
+        "exited": int(counts[2]),
+        "stages": _stage_summary(out, cols, warmup),
         "survival": survival,
         **(outcome_summary(outcomes, warmup) if outcomes is not None else {}),
     }
+
+
+_SUMMARY_DOC = """Flows count events in ``[warmup, horizon)``; mean occupancy is the exact time-average over the
+    same window; survival is the Kaplan-Meier estimate of P(not failed by t years after arrival) over
+    firms arriving after the warm-up (firms that exited count as not failed; the horizon censors),
+    split by whether they ever entered a carrier (that split conditions on the future, so it mixes
+    selection, time at risk and treatment -- use paired comparisons for effects). With ``outcomes``, also
+    the flat milestone, listing and jobs keys of :func:`sim.outcomes.outcome_summary`."""
+
+
+def log_summary(
+    out: SimOutput, warmup: float = 0.0, outcomes: FirmOutcomes | None = None, cols: Columns | None = None
+) -> dict[str, Any]:
+    """The run's summary (a JSON-ready dict) straight from the event log, without building any table.
+
+    Equal to :func:`run_summary` of the firm table, value for value and bit for bit
+    (``tests/outcomes/test_fast_summary.py`` checks every shipped scenario). This is what
+    :meth:`sim.RunResult.summary` and the experiments use.
+    """
+    cols = out.log.columns() if cols is None else cols
+    fates = firm_fates(out, cols)
+    fates["survival_years"] = fates["outcome_time"] - fates["arrival"]
+    return _summary(out, cols, warmup, outcomes, fates, km_survival_fast)
+
+
+def run_summary(
+    out: SimOutput,
+    firms: pd.DataFrame,
+    warmup: float = 0.0,
+    outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
+) -> dict[str, Any]:
+    """The run's summary (a JSON-ready dict) read from the firm table: per stage flows, stays and
+    occupancy; overall outcomes. The reference for :func:`log_summary`, which gives the same without the
+    table (and with a quicker Kaplan-Meier of the same arithmetic).
+    """
+    cols = out.log.columns() if cols is None else cols
+    fates = {
+        "arrival": firms["arrival_time"].to_numpy(),
+        "outcome": np.asarray(firms["outcome"].cat.codes.to_numpy(), dtype=np.int64),
+        "survival_years": firms["survival_years"].to_numpy(),
+        "ever_carrier": firms["ever_in_carrier"].to_numpy(),
+    }
+    return _summary(out, cols, warmup, outcomes, fates, km_survival)
+
+
+for _f in (log_summary, run_summary):
+    _f.__doc__ = f"{_f.__doc__}\n\n    {_SUMMARY_DOC}\n    "
 
 
 def _completed_stays(
@@ -324,9 +471,10 @@ def _completed_stays(
     # rank of each event within its firm
     a_rank = np.arange(len(af)) - np.searchsorted(af, af, side="left")
     l_rank = np.arange(len(lf)) - np.searchsorted(lf, lf, side="left")
-    a_key = pd.MultiIndex.from_arrays([af, a_rank])
-    l_key = pd.MultiIndex.from_arrays([lf, l_rank])
-    pos = a_key.get_indexer(l_key)
+    # (firm, rank) as one integer: sorted and unique for the admissions, so a binary search finds each
+    # leave's admission
+    width = int(max(a_rank.max(), l_rank.max())) + 1
+    pos = np.searchsorted(af * width + a_rank, lf * width + l_rank)
     starts = at_[pos]
     keep = starts >= warmup
     return np.asarray((lt - starts)[keep], dtype=np.float64)
