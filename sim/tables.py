@@ -191,77 +191,71 @@ def stage_timeseries(
     t, ev, stage, info = cols["time"], cols["event"], cols["stage"], cols["info"]
     n_months = max(1, int(math.ceil(out.horizon * 12.0 - 1e-9)))
     names = out.stage_names
+    n_st = len(names)
+    n_ev = len(Ev)
     month = np.arange(n_months)
-    frames = []
-
-    def counts(mask: np.ndarray) -> np.ndarray:
-        return _monthly_counts(t[mask], n_months)
-
-    arrived = np.cumsum(counts(ev == Ev.ARRIVE))
-    failed = np.cumsum(counts(ev == Ev.FAIL))
-    exited = np.cumsum(counts(ev == Ev.EXIT))
-    active = np.zeros(n_months, dtype=np.int64)
+    # every (stage, event, month) count in one pass over the log; stage -1 (none) is row 0
+    month_of = np.minimum((t * 12.0).astype(np.int64), n_months - 1)
+    key = ((stage.astype(np.int64) + 1) * n_ev + ev) * n_months + month_of
+    cnt = np.bincount(key, minlength=(n_st + 1) * n_ev * n_months).reshape(n_st + 1, n_ev, n_months)
+    off_list = (ev == Ev.ADMIT) & (info == 1)  # admitted from the waiting list
+    from_list = np.bincount(
+        (stage[off_list].astype(np.int64) + 1) * n_months + month_of[off_list], minlength=(n_st + 1) * n_months
+    ).reshape(n_st + 1, n_months)
+    everywhere = cnt.sum(axis=0)
+    arrived = np.cumsum(everywhere[Ev.ARRIVE])
+    failed = np.cumsum(everywhere[Ev.FAIL])
+    exited = np.cumsum(everywhere[Ev.EXIT])
     # Places in the carriers open at the end of each month (capacities before any policy).
     month_end = np.minimum((month + 1) / 12.0, out.horizon)
     closed_at = {cid: t_ for t_, cid, kind, _, _ in out.carrier_events if kind == CARRIER_EVENTS.index("close")}
-    cap_by_stage: dict[int, np.ndarray] = {}
+    capacity = np.full((n_st, n_months), -1, dtype=np.int64)
     if capacities is None:
+        has = np.zeros(n_st, dtype=bool)
         for c in out.carriers:
             j = names.index(c.stage)
-            open_ = (c.opened_years <= month_end) & (closed_at.get(c.id, math.inf) > month_end)
-            cap_by_stage[j] = cap_by_stage.get(j, np.zeros(n_months, dtype=np.int64)) + c.capacity * open_
-    per_stage = []
-    for j, name in enumerate(names):
-        s = stage == j
-        adm = counts(s & (ev == Ev.ADMIT))
-        lv = counts(s & (ev == Ev.LEAVE))
-        wait = counts(s & (ev == Ev.WAIT))
-        off_queue = counts(s & (((ev == Ev.ADMIT) & (info == 1)) | (ev == Ev.RENEGE)))
-        blk = counts(s & (ev == Ev.BLOCK))
-        # a blocked firm is released by the 'leave' of its stage; count releases by the blocked firm's stage
-        occupancy = np.cumsum(adm - lv)
-        queue = np.cumsum(wait - off_queue)
-        per_stage.append(
-            {
-                "stage": name,
-                "occupancy": occupancy,
-                "queue": queue,
-                "blocked_events": blk,
-                "entries": adm,
-                "graduations": counts(s & (ev == Ev.GRADUATE)),
-                "timeouts": counts(s & (ev == Ev.TIME_OUT)),
-                "failures": counts(s & (ev == Ev.FAIL)),
-                "reneges": counts(s & (ev == Ev.RENEGE)),
-                "skips": counts(s & (ev == Ev.SKIP)),
-                "rejections": counts(s & (ev == Ev.REJECT)),
-                "capacity": cap_by_stage.get(j, np.full(n_months, -1, dtype=np.int64)),
-            }
-        )
-        active += occupancy + queue
+            if not has[j]:
+                capacity[j] = 0
+                has[j] = True
+            capacity[j] += c.capacity * ((c.opened_years <= month_end) & (closed_at.get(c.id, math.inf) > month_end))
+    per = cnt[1:]
+    occupancy = np.cumsum(per[:, Ev.ADMIT] - per[:, Ev.LEAVE], axis=1)
+    # a blocked firm is released by the 'leave' of its stage; count releases by the blocked firm's stage
+    queue = np.cumsum(per[:, Ev.WAIT] - (from_list[1:] + per[:, Ev.RENEGE]), axis=1)
+    active = (occupancy + queue).sum(axis=0)
     by_stage, system = outcome_timeseries(outcomes, n_months) if outcomes is not None else ({}, {})
-    for j, rec in enumerate(per_stage):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "scenario": scenario,
-                    "replication": replication,
-                    "month": month,
-                    "t_years": (month + 1) / 12.0,
-                    **rec,
-                    **by_stage.get(j, {}),
-                    "arrived": arrived,
-                    "active": active,
-                    "failed": failed,
-                    "exited": exited,
-                    **system,
-                }
-            )
-        )
-    df = pd.concat(frames, ignore_index=True)
-    df["stage"] = pd.Categorical(df["stage"], categories=list(names))
-    df["scenario"] = pd.Categorical(df["scenario"])
-    df["replication"] = df["replication"].astype(np.int32)
-    return df.sort_values(["month", "stage"], kind="stable").reset_index(drop=True)
+
+    def grid(values: np.ndarray) -> np.ndarray:  # (stage, month) -> rows in (month, stage) order
+        return np.ascontiguousarray(values.T).reshape(-1)
+
+    def each(values: np.ndarray) -> np.ndarray:  # the same value for every stage of a month
+        return np.repeat(values, n_st)
+
+    rows = n_months * n_st
+    data: dict[str, Any] = {
+        "scenario": pd.Categorical.from_codes(np.zeros(rows, dtype=np.int64), categories=[scenario]),
+        "replication": np.full(rows, replication, dtype=np.int32),
+        "month": each(month),
+        "t_years": each((month + 1) / 12.0),
+        "stage": pd.Categorical.from_codes(np.tile(np.arange(n_st), n_months), categories=list(names)),
+        "occupancy": grid(occupancy),
+        "queue": grid(queue),
+        "blocked_events": grid(per[:, Ev.BLOCK]),
+        "entries": grid(per[:, Ev.ADMIT]),
+        "graduations": grid(per[:, Ev.GRADUATE]),
+        "timeouts": grid(per[:, Ev.TIME_OUT]),
+        "failures": grid(per[:, Ev.FAIL]),
+        "reneges": grid(per[:, Ev.RENEGE]),
+        "skips": grid(per[:, Ev.SKIP]),
+        "rejections": grid(per[:, Ev.REJECT]),
+        "capacity": grid(capacity),
+    }
+    for key_ in by_stage.get(0, {}):
+        data[key_] = grid(np.stack([by_stage[j][key_] for j in range(n_st)]))
+    data.update(arrived=each(arrived), active=each(active), failed=each(failed), exited=each(exited))
+    for key_, values in system.items():
+        data[key_] = each(values)
+    return pd.DataFrame(data)
 
 
 def km_survival(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ...]) -> list[float | None]:
