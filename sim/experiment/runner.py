@@ -30,7 +30,7 @@ from ..scenario import Scenario
 from .arms import Arm, make_arms
 from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
-from .tasks import ReplicationOutput, ReplicationTask, run_task
+from .tasks import ReplicationOutput, ReplicationTask, ScenarioNotLoaded, read_checkpoint, run_task
 
 __all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "run_experiment"]
 
@@ -118,7 +118,7 @@ class ExperimentResult:
         stats: pd.DataFrame,
         out: Path | None,
         meta: dict[str, Any],
-        frames: dict[tuple[int, int], pd.DataFrame] | None = None,
+        frames: dict[tuple[int, int], bytes] | None = None,
         store: ExperimentStore | None = None,
     ) -> None:
         self.arms = arms
@@ -137,7 +137,8 @@ class ExperimentResult:
         for a, arm in enumerate(self.arms):
             for r in range(self.reps):
                 if self._frames is not None:
-                    frame = self._frames[(a, r)]
+                    frame = read_checkpoint(self._frames[(a, r)])[1]
+                    assert frame is not None
                 else:
                     assert self._store is not None
                     loaded = self._store.load(a, r)[1]
@@ -199,12 +200,24 @@ def _execute(
     on_result: Callable[[int, int, ReplicationOutput], None],
     bar: Any,
 ) -> tuple[list[ReplicationFailure], float]:
-    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``."""
+    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``.
+
+    The first ``window`` tasks of each arm carry the scenario's text, which reaches every worker that
+    takes one; later tasks carry only its digest. A worker that does not hold it yet (one that joined
+    or restarted later) answers :class:`ScenarioNotLoaded`, and that task goes again with the text.
+    """
     failures: list[ReplicationFailure] = []
     sim_seconds = 0.0
     pending: dict[Future[ReplicationOutput], tuple[int, int]] = {}
     queue = iter(todo)
     broken = False
+    sent_text = [0] * len(arms)
+
+    def submit(a: int, r: int, with_text: bool) -> None:
+        arm = arms[a]
+        text = arm.toml if with_text else None
+        task = ReplicationTask(arm.digest, seed, arm.replication(r), keep_events, text)
+        pending[executor.submit(run_task, task)] = (a, r)
 
     def submit_more() -> None:
         while not broken and len(pending) < window:
@@ -212,8 +225,8 @@ def _execute(
             if item is None:
                 return
             a, r = item
-            task = ReplicationTask(arms[a].toml, seed, arms[a].replication(r), keep_events)
-            pending[executor.submit(run_task, task)] = item
+            submit(a, r, sent_text[a] < window)
+            sent_text[a] += 1
 
     try:
         submit_more()
@@ -223,6 +236,9 @@ def _execute(
                 a, r = pending.pop(fut)
                 try:
                     output = fut.result()
+                except ScenarioNotLoaded:
+                    submit(a, r, True)
+                    continue
                 except BrokenProcessPool as exc:
                     broken = True
                     failures.append(_failure(arms[a], arms[a].replication(r), exc))
@@ -354,7 +370,7 @@ def execute(
     store = None
     done: dict[tuple[int, int], dict[str, Any]] = {}
     damaged: list[str] = []
-    frames: dict[tuple[int, int], pd.DataFrame] | None = None
+    frames: dict[tuple[int, int], bytes] | None = None  # checkpoints of an experiment kept in memory
     if out is not None:
         store = ExperimentStore(Path(out), arms, reps, seed, keep_events, kind)
         store.open(resume=resume, overwrite=overwrite)
@@ -374,7 +390,7 @@ def execute(
             store.save(a, r, output)
         else:
             assert frames is not None
-            frames[(a, r)] = output.timeseries
+            frames[(a, r)] = output.checkpoint
 
     ex: Executor = executor if executor is not None else SerialExecutor()
     with tqdm(
