@@ -83,7 +83,10 @@ def visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[str
     f = cols["firm"][adm]
     order = np.argsort(f, kind="stable")  # by firm, each firm's admissions in log (time) order
     names = out.stage_names
-    labels = [f"{names[s]}@{tt:.3f}" for s, tt in zip(cols["stage"][adm][order].tolist(), cols["time"][adm][order].tolist(), strict=True)]
+    labels = [
+        f"{names[s]}@{tt:.3f}"
+        for s, tt in zip(cols["stage"][adm][order].tolist(), cols["time"][adm][order].tolist(), strict=True)
+    ]
     counts = np.bincount(f, minlength=n).astype(np.int64)[:n]
     ends = np.cumsum(counts).tolist()
     path = [""] * n

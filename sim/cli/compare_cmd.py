@@ -13,12 +13,13 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import compare
+from ..experiment.comparison import NO_VARIATION, compare_size
 from ..experiment.cost_effectiveness import spend_difference
 from ..experiment.instruments import ALL
 from ..scenario import load_scenario
 from ..stats import Estimate
 from .common import add_seed, format_table, positive_int
-from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, notes_text, run_guarded
+from .run_cmd import add_experiment_args, add_report_arg, announce, experiment_executor, notes_text, run_guarded
 
 HEADLINE = ("active_at_horizon", "failed", "exited")
 STAGE_HEADLINE = ("entries", "graduations", "timeouts", "failures", "mean_stay_years", "mean_occupancy")
@@ -31,9 +32,9 @@ def add_parser(sub: Any) -> None:
         help="paired comparison of two scenarios (variant minus baseline)",
         description="Run both scenarios on the same random streams (replication r of each shares its "
         "random numbers), and report for every summary metric the paired difference variant - baseline "
-        "with its 95% confidence interval, and how many times wider the interval would have been with "
-        "independent streams (pairing_ci_ratio; measured by also running the variant on other "
-        "replications). Writes effects.csv, summary.csv, summary_stats.csv, timeseries.csv, "
+        "with its 95% confidence interval (with --independent, also how many times wider the interval would "
+        "have been with independent streams: pairing_ci_ratio, measured by running the variant on other "
+        "replications too). Writes effects.csv, summary.csv, summary_stats.csv, timeseries.csv, "
         "cost_effectiveness.csv (when either scenario has policies: yuan per additional outcome), "
         "instruments.csv (when the variant adds two or more policies: each also runs alone on the baseline, "
         "and is priced), replications/ and meta.json.",
@@ -44,10 +45,12 @@ def add_parser(sub: Any) -> None:
     add_seed(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<baseline>_vs_<variant>)")
     p.add_argument(
-        "--no-independent",
+        "--independent",
         action="store_true",
-        help="skip the independent-streams run that measures pairing_ci_ratio (saves a third of the work)",
+        help="also run the variant on independent streams to measure how much pairing narrows each interval "
+        "(pairing_ci_ratio, the 'CI narrowed' column); --reps more replications",
     )
+    p.add_argument("--no-independent", action="store_true", help=argparse.SUPPRESS)  # the default now
     p.add_argument(
         "--no-per-instrument",
         action="store_true",
@@ -83,14 +86,19 @@ def _headline(metric: str) -> bool:
 def _num(x: float) -> str | None:
     if math.isnan(x):
         return None
-    if math.isinf(x):
-        return "inf"
     ax = abs(x)
     return f"{x:,.0f}" if ax >= 1000 else f"{x:.1f}" if ax >= 10 else f"{x:.3g}"
 
 
-def effects_text(effects: pd.DataFrame, everything: bool = False) -> str:
-    """The effects as a readable table (headline metrics unless ``everything``)."""
+def _narrowed(row: Any) -> str | None:
+    if NO_VARIATION in str(row.note or ""):
+        return "no variation"
+    return _num(row.pairing_ci_ratio)
+
+
+def effects_text(effects: pd.DataFrame, everything: bool = False, narrowed: bool = False) -> str:
+    """The effects as a readable table (headline metrics unless ``everything``; the "CI narrowed x"
+    column when ``narrowed``, i.e. when the independent arm ran)."""
     rows = []
     for row in effects.itertuples(index=False):
         if not (everything or _headline(str(row.metric))):
@@ -103,10 +111,11 @@ def effects_text(effects: pd.DataFrame, everything: bool = False) -> str:
                 _num(row.variant_mean),
                 _num(row.diff_mean),
                 ci,
-                _num(row.pairing_ci_ratio),
+                *([_narrowed(row)] if narrowed else []),
             ]
         )
-    return format_table(["metric", "baseline", "variant", "difference", "95% CI", "CI narrowed x"], rows)
+    headers = ["metric", "baseline", "variant", "difference", "95% CI"]
+    return format_table([*headers, "CI narrowed x"] if narrowed else headers, rows)
 
 
 def cost_text(cost: pd.DataFrame, spend: Estimate) -> str:
@@ -193,15 +202,21 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / f"{_safe(base.name)}_vs_{_safe(variant.name)}"
 
     def body() -> int:
+        options: dict[str, Any] = {
+            "independent": args.independent,
+            "per_instrument": False if args.no_per_instrument else None,
+            "instrument_reps": args.instrument_reps,
+        }
+        size = compare_size(base, variant, args.reps, **options)
         with experiment_executor(args) as ex:
+            timing = announce(f"{variant.name} vs {base.name}", size, args.quiet)
             cmp = compare(
                 base,
                 variant,
                 reps=args.reps,
                 seed=args.seed,
-                independent=not args.no_independent,
-                per_instrument=False if args.no_per_instrument else None,
-                instrument_reps=args.instrument_reps,
+                **options,
+                timing=timing,
                 executor=ex,
                 out=out,
                 resume=args.resume,
@@ -222,11 +237,11 @@ def main(args: argparse.Namespace) -> int:
                 f"{variant.name} (variant) - {base.name} (baseline): {args.reps} paired replications "
                 f"(seed {args.seed}); means, paired differences and 95% confidence intervals\n"
             )
-            print(effects_text(cmp.effects, args.all))
-            if not args.no_independent:
+            print(effects_text(cmp.effects, args.all, narrowed=args.independent))
+            if args.independent:
                 print(
                     "\nCI narrowed x: half-width of the interval from independent streams over the paired one's "
-                    "(common random numbers)."
+                    "(common random numbers); no variation: the paired differences are all equal."
                 )
             if cmp.cost_effectiveness is not None:
                 print("\nBudget: paired spend difference, and cost per additional outcome (delta-method interval)\n")

@@ -13,7 +13,7 @@ import pandas as pd
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import design_points, parse_setting, sweep_arms
 from .common import add_seed, format_table, load_or_default, positive_int
-from .run_cmd import add_experiment_args, experiment_executor, notes_text, pm, run_guarded
+from .run_cmd import add_experiment_args, announce, experiment_executor, notes_text, pm, run_guarded
 
 DEFAULT_METRICS = ("active_at_horizon", "failed", "exited", "survival.all.5y")
 
@@ -73,12 +73,13 @@ def sweep_text(result: ExperimentResult, metrics: list[str]) -> str:
 def main(args: argparse.Namespace) -> int:
     settings = [parse_setting(s) for s in args.settings]
     sc = load_or_default(args.scenario)
-    sweep_arms(sc, design_points(settings, args.zip))  # every point valid before a cluster is contacted
+    points = sweep_arms(sc, design_points(settings, args.zip))  # every point valid before a cluster is contacted
     out = args.out or Path("out") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', sc.name) or 'scenario'}_sweep"
     metrics = args.metrics or list(DEFAULT_METRICS)
 
     def body() -> int:
         with experiment_executor(args) as ex:
+            timing = announce(f"{sc.name} sweep", len(points) * args.reps, args.quiet)
             result = sweep(
                 sc,
                 settings,
@@ -91,6 +92,7 @@ def main(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 keep_events=args.keep_events,
                 progress=False if args.quiet else None,
+                timing=timing,
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)

@@ -32,7 +32,11 @@ from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
 from .tasks import ReplicationOutput, ReplicationTask, ScenarioNotLoaded, read_checkpoint, run_task
 
-__all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "run_experiment"]
+__all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "Timing", "run_experiment"]
+
+Timing = Callable[[float], None]
+"""Called once, when the first replications are in (as many as run at once, at least two), with the wall
+seconds per replication so far: times the replications still to run, an estimate of the time left."""
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +144,8 @@ class ExperimentResult:
                     frame = read_checkpoint(self._frames[(a, r)])[1]
                     assert frame is not None
                 else:
-                    assert self._store is not None
+                    if self._store is None:
+                        raise ValueError("this experiment holds summaries only, no time series")
                     loaded = self._store.load(a, r)[1]
                     assert loaded is not None
                     frame = loaded
@@ -199,6 +204,7 @@ def _execute(
     window: int,
     on_result: Callable[[int, int, ReplicationOutput], None],
     bar: Any,
+    timing: Timing | None = None,
 ) -> tuple[list[ReplicationFailure], float]:
     """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``.
 
@@ -212,6 +218,9 @@ def _execute(
     queue = iter(todo)
     broken = False
     sent_text = [0] * len(arms)
+    started = time.perf_counter()
+    finished = 0
+    first = min(len(todo), max(2, window // 4))
 
     def submit(a: int, r: int, with_text: bool) -> None:
         arm = arms[a]
@@ -249,6 +258,9 @@ def _execute(
                     sim_seconds += output.simulation_seconds
                     on_result(a, r, output)
                     bar.update(1)
+                    finished += 1
+                    if timing is not None and finished == first:
+                        timing((time.perf_counter() - started) / finished)
             submit_more()
     except BaseException:
         for fut in pending:
@@ -277,6 +289,7 @@ def run_experiment(
     keep_events: bool = False,
     progress: bool | None = None,
     level: float = 0.95,
+    timing: Timing | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications of each scenario and gather tidy tables.
 
@@ -305,6 +318,9 @@ def run_experiment(
         Show a progress bar (``None``: when stderr is a terminal). It appears after two seconds.
     level:
         Confidence level of the intervals in :attr:`ExperimentResult.stats`.
+    timing:
+        Called once, when the first replications are in, with the wall seconds per replication so far
+        (:data:`Timing`): what the command line turns into an estimate of the whole before most of it runs.
 
     Returns
     -------
@@ -331,6 +347,7 @@ def run_experiment(
         keep_events=keep_events,
         progress=progress,
         level=level,
+        timing=timing,
     )
 
 
@@ -351,6 +368,7 @@ def execute(
     progress: bool | None = None,
     level: float = 0.95,
     extra_tables: ExtraTables | None = None,
+    timing: Timing | None = None,
 ) -> ExperimentResult:
     """:func:`run_experiment` for prepared arms; ``kind`` (run, compare, sweep) goes to the manifest.
 
@@ -406,7 +424,7 @@ def execute(
         # one at a time when serial, so each replication is saved as soon as it is done.
         workers = parallelism(ex)
         window = 4 * workers if workers > 1 else 1
-        failures, sim_seconds = _execute(arms, todo, seed, keep_events, ex, window, on_result, bar)
+        failures, sim_seconds = _execute(arms, todo, seed, keep_events, ex, window, on_result, bar, timing)
     meta: dict[str, Any] = {
         "kind": kind,
         "seed": seed,

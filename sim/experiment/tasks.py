@@ -55,7 +55,6 @@ class ScenarioNotLoaded(LookupError):
         return (ScenarioNotLoaded, (self.digest,))
 
 
-
 @dataclass(frozen=True)
 class ReplicationTask:
     """What one replication needs: a pure function of these fields.
