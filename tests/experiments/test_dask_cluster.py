@@ -79,10 +79,8 @@ def test_a_cluster_of_separate_processes_survives_a_lost_worker(tmp_path: Path) 
     address = f"tcp://127.0.0.1:{port}"
     started: list[subprocess.Popen[bytes]] = []
     try:
-        scheduler = _start(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], tmp_path / "scheduler.log"
-        )
-        started.append(scheduler)
+        scheduler_args = ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+        started.append(_start([dask, *scheduler_args], tmp_path / "scheduler.log"))
         worker_args = ["worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard"]
         workers = [_start([dask, *worker_args, "--name", f"w{i}"], tmp_path / f"worker{i}.log") for i in range(2)]
         started += workers
