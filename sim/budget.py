@@ -220,7 +220,11 @@ def payments(sc: Scenario, out: SimOutput, cols: dict[str, np.ndarray] | None = 
 
 
 def ledger_table(
-    sc: Scenario, out: SimOutput, replication: int = 0, cols: dict[str, np.ndarray] | None = None
+    sc: Scenario,
+    out: SimOutput,
+    replication: int = 0,
+    cols: dict[str, np.ndarray] | None = None,
+    pays: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every payment of the run's policies (see the module docstring for the columns and rules).
 
@@ -234,13 +238,15 @@ def ledger_table(
         Carried on every row.
     cols:
         The unpacked event log, when the caller has it already.
+    pays:
+        :func:`payments` of this run, when the caller has it already (it is not changed).
 
     Returns
     -------
     pandas.DataFrame
         One row per payment, columns :data:`LEDGER_COLUMNS`; amounts in yuan.
     """
-    frame = payments(sc, out, cols)
+    frame = (payments(sc, out, cols) if pays is None else pays).copy()
     start_year = sc.calendar.start_year
     frame.insert(1, "date", [date_of_decimal_year(start_year + t).isoformat() for t in frame["time_years"]])
     frame.insert(0, "replication", replication)

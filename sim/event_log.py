@@ -122,7 +122,9 @@ def events_frame(
     )
     return pd.DataFrame(
         {
-            "scenario": pd.Categorical([scenario] * n) if n else pd.Categorical([]),
+            "scenario": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[scenario])
+            if n
+            else pd.Categorical([]),
             "replication": np.full(n, replication, dtype=np.int32),
             "time": cols["time"].copy(),
             "firm": cols["firm"].copy(),

@@ -16,14 +16,25 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .event_log import EVENTS, events_frame
 from .results import RunResult
 from .scenario import Scenario
 
-__all__ = ["atomic_write_text", "provenance", "scenario_digest", "write_json", "write_parquet", "write_run"]
+__all__ = [
+    "atomic_write_text",
+    "events_arrow",
+    "parquet_bytes",
+    "provenance",
+    "scenario_digest",
+    "write_json",
+    "write_parquet",
+    "write_run",
+]
 
 _PACKAGES = ("incuchain", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "tqdm")
 
@@ -72,11 +83,63 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False, default=str) + "\n")
 
 
-def write_parquet(path: Path, df: pd.DataFrame) -> None:
-    """A DataFrame as Parquet (no index), written atomically."""
+def _arrow(table: pd.DataFrame | pa.Table) -> pa.Table:
+    return table if isinstance(table, pa.Table) else pa.Table.from_pandas(table, preserve_index=False)
+
+
+def _write_table(table: pa.Table, where: Any) -> None:
+    # Dictionary encoding only where the data is categorical: trying it on every column (the default)
+    # costs about as much as the rest of the write and gains nothing on unique floats and paths.
+    dictionary = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    pq.write_table(table, where, compression="zstd", use_dictionary=dictionary)
+
+
+def parquet_bytes(table: pd.DataFrame | pa.Table) -> bytes:
+    """A table as the bytes of a Parquet file (no index, zstd): the same table, the same bytes."""
+    buf = pa.BufferOutputStream()
+    _write_table(_arrow(table), buf)
+    return bytes(buf.getvalue().to_pybytes())
+
+
+def write_parquet(path: Path, table: pd.DataFrame | pa.Table) -> None:
+    """A DataFrame (no index) or an Arrow table as Parquet, written atomically."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, compression="zstd")
+    _write_table(_arrow(table), tmp)
     os.replace(tmp, path)
+
+
+def events_arrow(res: RunResult) -> pa.Table:
+    """The event log as an Arrow table, straight from its columns: equal (schema, pandas metadata and
+    values) to ``pa.Table.from_pandas(res.events, preserve_index=False)`` without building the DataFrame.
+
+    So ``pandas.read_parquet`` of the file gives :attr:`sim.RunResult.events` back.
+    """
+    cols = res.columns
+    n = len(cols["time"])
+    if n == 0:
+        return _arrow(res.events)
+    # the schema (with the pandas metadata) of a one-row frame of the same kind: categories, dtypes
+    one = {k: v[:1] for k, v in cols.items()}
+    schema = pa.Schema.from_pandas(
+        events_frame(one, res.output.stage_names, res.scenario.name, res.replication), preserve_index=False
+    )
+
+    def coded(name: str, codes: np.ndarray, categories: list[str]) -> pa.Array:
+        kind = schema.field(name).type
+        indices = pa.array(codes.astype(kind.index_type.to_pandas_dtype()), mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(categories, type=kind.value_type))
+
+    arrays = [
+        coded("scenario", np.zeros(n, np.int8), [res.scenario.name]),
+        pa.array(np.full(n, res.replication, dtype=np.int32)),
+        pa.array(cols["time"]),
+        pa.array(cols["firm"]),
+        coded("event", cols["event"], list(EVENTS)),
+        coded("stage", cols["stage"], list(res.output.stage_names)),
+        pa.array(cols["carrier"]),
+        pa.array(cols["info"]),
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path]:
@@ -99,7 +162,7 @@ def write_run(res: RunResult, out: Path, command: str = "run") -> dict[str, Path
         "scenario": out / "scenario.resolved.toml",
         "meta": out / "meta.json",
     }
-    write_parquet(paths["events"], res.events)
+    write_parquet(paths["events"], events_arrow(res))
     write_parquet(paths["firms"], res.firms)
     atomic_write_text(paths["timeseries"], res.timeseries.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(paths["carriers"], res.carriers.to_csv(index=False))

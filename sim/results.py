@@ -121,9 +121,13 @@ class RunResult:
         return carrier_counts_table(self.output, self.scenario.name, self.replication)
 
     @functools.cached_property
+    def _payments(self) -> pd.DataFrame:
+        return payments(self.scenario, self.output, self.columns)
+
+    @functools.cached_property
     def ledger(self) -> pd.DataFrame:
         """One row per policy payment, yuan (see :func:`sim.budget.ledger_table`)."""
-        return ledger_table(self.scenario, self.output, self.replication, self.columns)
+        return ledger_table(self.scenario, self.output, self.replication, pays=self._payments)
 
     @functools.cached_property
     def plot(self) -> RunPlots:
@@ -144,7 +148,7 @@ class RunResult:
         # Straight from the log: no firm table, no dated ledger (tables built on request only)
         body = log_summary(self.output, self.scenario.calendar.warmup_years, self.outcomes, self.columns)
         if self.scenario.policies:
-            budget = budget_summary_of_payments(self.scenario, payments(self.scenario, self.output, self.columns))
+            budget = budget_summary_of_payments(self.scenario, self._payments)
         self._summary = self._assemble(body, budget if self.scenario.policies else None)
         return self._summary
 

@@ -138,7 +138,9 @@ def firm_table(
     stage_cat = pd.Categorical.from_codes(fates["entry"], categories=list(names))
     df = pd.DataFrame(
         {
-            "scenario": pd.Categorical([scenario] * n),
+            "scenario": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[scenario])
+            if n
+            else pd.Categorical([]),
             "replication": np.full(n, replication, dtype=np.int32),
             "firm": np.arange(n, dtype=np.int64),
             "source": pd.Categorical.from_codes(out.firm_source.astype(np.int64), categories=list(out.source_names)),

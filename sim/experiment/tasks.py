@@ -15,7 +15,6 @@ and then travels as Parquet bytes too. The summary comes straight from the event
 
 from __future__ import annotations
 
-import io
 import json
 import tomllib
 from collections import OrderedDict
@@ -27,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..api import run
+from ..output import events_arrow, parquet_bytes
 from ..scenario import Scenario, parse_scenario
 
 __all__ = [
@@ -140,13 +140,6 @@ def read_checkpoint(data: bytes, frame: bool = True) -> tuple[dict[str, Any], pd
     return summary, table
 
 
-def parquet_bytes(df: pd.DataFrame) -> bytes:
-    """A DataFrame as the bytes of a Parquet file (no index, zstd): the same frame, the same bytes."""
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), buf, compression="zstd")
-    return buf.getvalue()
-
-
 _LOADED: OrderedDict[str, Scenario] = OrderedDict()
 """Scenarios this process holds, by digest, most recently used last (at most :data:`_KEEP`)."""
 
@@ -192,7 +185,7 @@ def run_task(task: ReplicationTask) -> ReplicationOutput:
         replication=task.replication,
         summary=summary,
         checkpoint=checkpoint_bytes(summary, res.timeseries),
-        events_parquet=parquet_bytes(res.events) if task.keep_events else None,
+        events_parquet=parquet_bytes(events_arrow(res)) if task.keep_events else None,
         firms_parquet=parquet_bytes(res.firms) if task.keep_events else None,
         simulation_seconds=res.wall_seconds,
     )
