@@ -31,6 +31,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .experiment import Comparison, ExperimentResult
+from .experiment.comparison import NO_VARIATION
 from .output import atomic_write_text, package_versions, scenario_digest
 from .plot import (
     FigureInfo,
@@ -876,7 +877,8 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
             ci,
         ]
         if with_ratio:
-            row.append(_fmt(float(r["pairing_ci_ratio"])))
+            note = str(r.get("note", "") or "")
+            row.append("no variation" if NO_VARIATION in note else _fmt(float(r["pairing_ci_ratio"])))
         row.append(str(r.get("note", "") or ""))
         rows.append(row)
     headers = ["outcome", "baseline", "variant", "difference", "95% CI"]
