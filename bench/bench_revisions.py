@@ -15,10 +15,10 @@ Engine (default): ``sim.engine.simulate(scenario, 1)`` on the reference network
 * ``now, installed``: whatever ``import sim`` gives outside the checkout (compiled after ``pip install .``).
 
 Throughput (``--throughput``): what users wait for around the engine, two ways, both on the installed
-(compiled) engine: ``before`` is the revision's sources with the installed engine's compiled modules
-copied in (allowed only when the revision's ``sim/engine.py`` and ``sim/streams.py`` are this
-checkout's, byte for byte, so the engine is the same and only the code around it differs); ``now`` is
-the installed package. Measured:
+(compiled) engine: ``before`` is the revision's sources and ``now`` a copy of this checkout's, each with
+the installed engine's compiled modules copied in (allowed only when both have the installed
+``sim/engine.py`` and ``sim/streams.py``, byte for byte, so the engine is the same and only the code
+around it differs; no reinstall is needed after changing the rest). Measured:
 
 * ``summary / engine``: on the reference network, (``simulate`` + the run's ``summary()``) over
   ``simulate`` alone (the target: at most 1.15);
@@ -112,8 +112,8 @@ print(value, sim.engine.__file__)
 THROUGHPUT_CASES = ("summary / engine", "files / engine", "task / engine", "2-worker efficiency")
 
 
-def _compiled_engine(old: Path) -> None:
-    """Copy the installed engine's compiled modules into the revision's sources (same engine source only)."""
+def _compiled_engine(tree: Path) -> None:
+    """Copy the installed engine's compiled modules into the sources under ``tree`` (same engine source only)."""
     import sim.engine
     import sim.streams
 
@@ -122,10 +122,9 @@ def _compiled_engine(old: Path) -> None:
         source = built.parent / f"{module.__name__.rpartition('.')[2]}.py"
         if built.suffix == ".py":
             raise SystemExit("--throughput compares on the compiled engine: pip install . first")
-        theirs = old / "sim" / source.name
-        if not filecmp.cmp(ROOT / "sim" / source.name, theirs, shallow=False):
-            raise SystemExit(f"{source.name} differs at the revision: the engines are not the same")
-        shutil.copy2(built, old / "sim" / built.name)
+        if not filecmp.cmp(source, tree / "sim" / source.name, shallow=False):
+            raise SystemExit(f"{tree}: {source.name} differs from the installed one: the engines are not the same")
+        shutil.copy2(built, tree / "sim" / built.name)
 
 
 def main() -> None:
@@ -140,8 +139,11 @@ def main() -> None:
                        check=True, capture_output=True)  # fmt: skip
         try:
             if args.throughput:
-                _compiled_engine(old)
-                ways = {"before": str(old), "now": ""}
+                now = Path(tmp) / "now"
+                shutil.copytree(ROOT / "sim", now / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+                for tree in (old, now):
+                    _compiled_engine(tree)
+                ways = {"before": str(old), "now": str(now)}
                 cases: tuple[str, ...] = THROUGHPUT_CASES
                 script = THROUGHPUT
             else:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .engine import CARRIER_EVENTS, SimOutput
 from .event_log import Ev
@@ -72,30 +74,46 @@ def firm_fates(out: SimOutput, cols: Columns | None = None) -> dict[str, np.ndar
     }
 
 
+def _three_decimals(t: np.ndarray) -> pa.Array:
+    """``f"{x:.3f}"`` of every time (years >= 0), as Arrow strings, vectorised.
+
+    ``x * 1000`` rounded to an integer gives the same digits as the correctly rounded ``%.3f`` unless
+    ``x * 1000`` lies within a hair of a half (where the product's own rounding could tip it); those
+    few are formatted by Python.
+    """
+    y = t * 1000.0
+    k = np.rint(y)
+    exact = np.abs(np.abs(y - k) - 0.5) > 1e-6
+    whole = pc.cast(pa.array(k // 1000, type=pa.float64()).cast(pa.int64()), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(k % 1000).cast(pa.int64()), pa.string()), 3, "0")
+    text = pc.binary_join_element_wise(whole, frac, ".")
+    if not exact.all():
+        fixed = np.array(text.to_pylist(), dtype=object)
+        for i in np.flatnonzero(~exact).tolist():
+            fixed[i] = f"{float(t[i]):.3f}"
+        text = pa.array(fixed.tolist(), type=pa.string())
+    return text
+
+
 def visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[str], np.ndarray]:
     """Each firm's admissions as ``stage@time`` (3 decimals) joined by ``>``, and their number.
 
-    Only the firm table needs these strings, so they are built when it is.
+    Only the firm table needs these strings, so they are built when it is, with Arrow's string kernels.
     """
     cols = out.log.columns() if cols is None else cols
     n = len(out.firm_source)
     adm = np.flatnonzero(cols["event"] == Ev.ADMIT)
     f = cols["firm"][adm]
     order = np.argsort(f, kind="stable")  # by firm, each firm's admissions in log (time) order
-    names = out.stage_names
-    labels = [
-        f"{names[s]}@{tt:.3f}"
-        for s, tt in zip(cols["stage"][adm][order].tolist(), cols["time"][adm][order].tolist(), strict=True)
-    ]
     counts = np.bincount(f, minlength=n).astype(np.int64)[:n]
-    ends = np.cumsum(counts).tolist()
-    path = [""] * n
-    lo = 0
-    for i, hi in enumerate(ends):
-        if hi > lo:
-            path[i] = ">".join(labels[lo:hi])
-            lo = hi
-    return path, counts
+    if len(adm) == 0:
+        return [""] * n, counts
+    names = pa.array(list(out.stage_names), type=pa.string())
+    stage = pc.take(names, pa.array(cols["stage"][adm][order].astype(np.int64)))
+    labels = pc.binary_join_element_wise(stage, _three_decimals(cols["time"][adm][order]), "@")
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    paths = pc.binary_join(pa.ListArray.from_arrays(offsets, labels), ">")
+    return paths.to_pylist(), counts
 
 
 def firm_table(
@@ -308,9 +326,14 @@ def km_survival_fast(durations: np.ndarray, observed: np.ndarray, at: tuple[floa
     """:func:`km_survival` to the last bit, an order of magnitude quicker on large samples.
 
     Evaluates the step function as :func:`scipy.stats.ecdf` does (the value at the last step at or before
-    each time). Falls back to :func:`km_survival` when no observation is censored (scipy's other branch).
+    each time). Falls back to :func:`km_survival` when no observation is censored (scipy's other branch);
+    a sample without deaths (:func:`km_survival` answers it before calling scipy) needs no scipy at all.
     """
-    if len(durations) == 0 or observed.sum() == 0 or observed.all():
+    if len(durations) == 0:
+        return [None] * len(at)
+    if observed.sum() == 0:
+        return [1.0 if x <= durations.max() else None for x in at]
+    if observed.all():
         return km_survival(durations, observed, at)
     steps, sf = _km_sf_right_censored(durations, observed)
     top = durations.max()
