@@ -15,7 +15,7 @@ from enum import IntEnum
 import numpy as np
 import pandas as pd
 
-__all__ = ["EVENTS", "EVENT_INFO", "Ev", "EventLog"]
+__all__ = ["EVENTS", "EVENT_INFO", "Ev", "EventLog", "event_rows"]
 
 
 class Ev(IntEnum):
@@ -134,3 +134,20 @@ def events_frame(
             "info": cols["info"].copy(),
         }
     )
+
+
+def event_rows(cols: dict[str, np.ndarray], kind: int) -> np.ndarray:
+    """Row numbers of the events of one kind, in log order.
+
+    The first call sorts the rows by event once (a stable radix sort of the 1-byte codes) and keeps
+    that index in ``cols`` itself (keys ``_by_event`` and ``_event_start``), so every table derived
+    from the same columns gathers the rows it needs instead of scanning the whole log per event kind.
+    """
+    order = cols.get("_by_event")
+    if order is None:
+        order = np.argsort(cols["event"], kind="stable")
+        cols["_by_event"] = order
+        counts = np.bincount(cols["event"].astype(np.int64), minlength=len(Ev))
+        cols["_event_start"] = np.concatenate([[0], np.cumsum(counts)])
+    start = cols["_event_start"]
+    return order[int(start[kind]) : int(start[kind + 1])]

@@ -39,7 +39,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .engine import SimOutput
-from .event_log import Ev
+from .event_log import Ev, event_rows
 from .policies import AngelFund
 from .scenario import MILESTONES, Scenario
 from .streams import BLOCK, Streams
@@ -53,6 +53,7 @@ __all__ = [
     "outcome_firm_columns",
     "outcome_summary",
     "outcome_timeseries",
+    "rank_in_group",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -149,6 +150,13 @@ def _draws(
     return out
 
 
+def rank_in_group(sorted_keys: IntArray) -> IntArray:
+    """0, 1, 2, ... within each run of equal keys of a sorted array (a firm's k-th event, say)."""
+    n = len(sorted_keys)
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    return np.arange(n, dtype=np.int64) - np.repeat(starts, np.diff(np.r_[starts, n]))
+
+
 def _financed_graduations(
     ev: npt.NDArray[np.int8], firm: IntArray, angel_rows: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
@@ -208,14 +216,13 @@ def derive_outcomes(
     index = out.firm_index.astype(np.int64)
 
     # ------------------------------------------------------------------------------- milestones
-    g = ev == Ev.GRADUATE
+    g = event_rows(cols, Ev.GRADUATE)
     g_time, g_firm = t[g], firm[g].astype(np.int64)
     g_stage, g_dest = stage[g].astype(np.int64), info[g]
     # rank of each graduation within its firm (the log is in time order)
     order = np.argsort(g_firm, kind="stable")
-    sorted_f = g_firm[order]
     rank = np.empty(len(g_firm), dtype=np.int64)
-    rank[order] = np.arange(len(sorted_f)) - np.searchsorted(sorted_f, sorted_f, side="left")
+    rank[order] = rank_in_group(g_firm[order])
     n_grad = np.bincount(g_firm, minlength=n).astype(np.int64)[:n]
     ms_stages = tuple(names.index(s) for s in oc.milestones if s in names)
     cum = np.zeros((len(names), len(MILESTONES)))
@@ -248,11 +255,12 @@ def derive_outcomes(
 
     # ------------------------------------------------------------------------------- life span
     arrival = np.full(n, math.nan)
-    m = ev == Ev.ARRIVE
+    m = event_rows(cols, Ev.ARRIVE)
     arrival[firm[m]] = t[m]
     end = np.full(n, math.inf)
-    m = (ev == Ev.FAIL) | (ev == Ev.EXIT)
-    end[firm[m]] = t[m]
+    for final in (Ev.FAIL, Ev.EXIT):  # a firm has at most one of the two
+        m = event_rows(cols, final)
+        end[firm[m]] = t[m]
 
     # ------------------------------------------------------------------------------- listings
     lst = oc.listing

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .engine import CARRIER_EVENTS, SimOutput
-from .event_log import Ev
-from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
+from .event_log import Ev, event_rows
+from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 
 __all__ = [
     "SURVIVAL_YEARS",
@@ -44,26 +44,27 @@ def firm_fates(out: SimOutput, cols: Columns | None = None) -> dict[str, np.ndar
     2 exited), ``outcome_time`` (years; the horizon if censored), ``last_stage`` (last stage admitted to,
     -1 if none) and ``ever_carrier``. The columns :func:`firm_table` and :func:`log_summary` share."""
     cols = out.log.columns() if cols is None else cols
-    t, firm, ev, stage = cols["time"], cols["firm"], cols["event"], cols["stage"]
+    t, firm, stage = cols["time"], cols["firm"], cols["stage"]
     n = len(out.firm_source)
     arrival = np.full(n, np.nan)
     entry = np.full(n, -1, dtype=np.int64)
-    m = ev == Ev.ARRIVE
+    m = event_rows(cols, Ev.ARRIVE)
     arrival[firm[m]] = t[m]
     entry[firm[m]] = stage[m]
     outcome = np.zeros(n, dtype=np.int64)
     outcome_time = np.full(n, out.horizon)
-    fail = ev == Ev.FAIL
+    fail = event_rows(cols, Ev.FAIL)
     outcome[firm[fail]] = 1
     outcome_time[firm[fail]] = t[fail]
-    ex = ev == Ev.EXIT
+    ex = event_rows(cols, Ev.EXIT)
     outcome[firm[ex]] = 2
     outcome_time[firm[ex]] = t[ex]
-    adm = ev == Ev.ADMIT
+    adm = event_rows(cols, Ev.ADMIT)
+    adm_firm = firm[adm]
     last_stage = np.full(n, -1, dtype=np.int64)
-    last_stage[firm[adm]] = stage[adm]  # later rows overwrite earlier ones: the log is in time order
+    last_stage[adm_firm] = stage[adm]  # later rows overwrite earlier ones: the rows are in log (time) order
     ever_carrier = np.zeros(n, dtype=bool)
-    ever_carrier[firm[adm & (cols["carrier"] >= 0)]] = True
+    ever_carrier[adm_firm[cols["carrier"][adm] >= 0]] = True
     return {
         "arrival": arrival,
         "entry": entry,
@@ -358,8 +359,8 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, An
     key = (stage.astype(np.int64) + 1) * n_ev + ev
     in_window = np.bincount(key[window], minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
     total = np.bincount(key, minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
-    adm_rows = np.flatnonzero(ev == Ev.ADMIT)
-    lv_rows = np.flatnonzero(ev == Ev.LEAVE)
+    adm_rows = event_rows(cols, Ev.ADMIT)
+    lv_rows = event_rows(cols, Ev.LEAVE)
     adm_stage, lv_stage = stage[adm_rows], stage[lv_rows]
     stages: dict[str, Any] = {}
     for j, name in enumerate(out.stage_names):
@@ -398,7 +399,6 @@ def _summary(
     km: Any,
 ) -> dict[str, Any]:
     """The summary from per-firm arrays (``arrival``, ``outcome`` codes, ``survival_years``, ``ever_carrier``)."""
-    ev = cols["event"]
     post = ~(fates["arrival"] < warmup)
     outcome = fates["outcome"][post]
     obs = outcome == 1
@@ -413,15 +413,15 @@ def _summary(
         "never_in_carrier": km(dur[~carrier], obs[~carrier], SURVIVAL_YEARS),
         "ever_in_carrier": km(dur[carrier], obs[carrier], SURVIVAL_YEARS),
     }
-    stock = np.isin(cols["info"], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
-    arrive = ev == Ev.ARRIVE
-    arrivals_window = int(np.count_nonzero((cols["time"] >= warmup) & arrive & ~stock))
+    arrive = event_rows(cols, Ev.ARRIVE)
+    stock = np.isin(cols["info"][arrive], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
+    arrivals_window = int(np.count_nonzero((cols["time"][arrive] >= warmup) & ~stock))
     counts = np.bincount(fates["outcome"], minlength=3)
     return {
         "horizon_years": out.horizon,
         "warmup_years": warmup,
         "arrivals": arrivals_window,
-        "initial_stock": int(np.count_nonzero(arrive & stock)),
+        "initial_stock": int(np.count_nonzero(stock)),
         "firms": len(fates["outcome"]),
         "active_at_horizon": int(counts[0]),
         "failed": int(counts[1]),
@@ -486,13 +486,13 @@ def _completed_stays(
     """Durations admit -> leave, pairing each firm's k-th admission with its k-th leave in this stage."""
     if len(lv_f) == 0:
         return np.empty(0)
-    a_order = np.lexsort((adm_t, adm_f))
-    l_order = np.lexsort((lv_t, lv_f))
+    # by firm, then time: the rows come in log (time) order, so a stable sort by firm is enough
+    a_order = np.argsort(adm_f, kind="stable")
+    l_order = np.argsort(lv_f, kind="stable")
     af, at_ = adm_f[a_order], adm_t[a_order]
     lf, lt = lv_f[l_order], lv_t[l_order]
-    # rank of each event within its firm
-    a_rank = np.arange(len(af)) - np.searchsorted(af, af, side="left")
-    l_rank = np.arange(len(lf)) - np.searchsorted(lf, lf, side="left")
+    a_rank = rank_in_group(af)
+    l_rank = rank_in_group(lf)
     # (firm, rank) as one integer: sorted and unique for the admissions, so a binary search finds each
     # leave's admission
     width = int(max(a_rank.max(), l_rank.max())) + 1
