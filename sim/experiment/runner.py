@@ -30,7 +30,7 @@ from ..scenario import Scenario
 from .arms import Arm, make_arms
 from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
-from .tasks import ReplicationOutput, ReplicationTask, ScenarioNotLoaded, read_checkpoint, run_task
+from .tasks import ReplicationOutput, ReplicationTask, ScenarioNotLoaded, run_task
 
 __all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "Timing", "run_experiment"]
 
@@ -122,7 +122,7 @@ class ExperimentResult:
         stats: pd.DataFrame,
         out: Path | None,
         meta: dict[str, Any],
-        frames: dict[tuple[int, int], bytes] | None = None,
+        frames: dict[tuple[int, int], pd.DataFrame] | None = None,
         store: ExperimentStore | None = None,
     ) -> None:
         self.arms = arms
@@ -141,8 +141,7 @@ class ExperimentResult:
         for a, arm in enumerate(self.arms):
             for r in range(self.reps):
                 if self._frames is not None:
-                    frame = read_checkpoint(self._frames[(a, r)])[1]
-                    assert frame is not None
+                    frame = self._frames[(a, r)]
                 else:
                     if self._store is None:
                         raise ValueError("this experiment holds summaries only, no time series")
@@ -205,8 +204,10 @@ def _execute(
     on_result: Callable[[int, int, ReplicationOutput], None],
     bar: Any,
     timing: Timing | None = None,
+    checkpoint: bool = True,
 ) -> tuple[list[ReplicationFailure], float]:
-    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``.
+    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``; ``checkpoint``:
+    results with checkpoint bytes (an experiment with a folder) or with frames.
 
     The first ``window`` tasks of each arm carry the scenario's text, which reaches every worker that
     takes one; later tasks carry only its digest. A worker that does not hold it yet (one that joined
@@ -225,7 +226,7 @@ def _execute(
     def submit(a: int, r: int, with_text: bool) -> None:
         arm = arms[a]
         text = arm.toml if with_text else None
-        task = ReplicationTask(arm.digest, seed, arm.replication(r), keep_events, text)
+        task = ReplicationTask(arm.digest, seed, arm.replication(r), keep_events, text, checkpoint)
         pending[executor.submit(run_task, task)] = (a, r)
 
     def submit_more() -> None:
@@ -388,7 +389,7 @@ def execute(
     store = None
     done: dict[tuple[int, int], dict[str, Any]] = {}
     damaged: list[str] = []
-    frames: dict[tuple[int, int], bytes] | None = None  # checkpoints of an experiment kept in memory
+    frames: dict[tuple[int, int], pd.DataFrame] | None = None  # time series of an experiment kept in memory
     if out is not None:
         store = ExperimentStore(Path(out), arms, reps, seed, keep_events, kind)
         store.open(resume=resume, overwrite=overwrite)
@@ -408,7 +409,7 @@ def execute(
             store.save(a, r, output)
         else:
             assert frames is not None
-            frames[(a, r)] = output.checkpoint
+            frames[(a, r)] = output.timeseries
 
     ex: Executor = executor if executor is not None else SerialExecutor()
     with tqdm(
@@ -424,7 +425,9 @@ def execute(
         # one at a time when serial, so each replication is saved as soon as it is done.
         workers = parallelism(ex)
         window = 4 * workers if workers > 1 else 1
-        failures, sim_seconds = _execute(arms, todo, seed, keep_events, ex, window, on_result, bar, timing)
+        failures, sim_seconds = _execute(
+            arms, todo, seed, keep_events, ex, window, on_result, bar, timing, checkpoint=store is not None
+        )
     meta: dict[str, Any] = {
         "kind": kind,
         "seed": seed,

@@ -244,6 +244,8 @@ class ExperimentStore:
             if output.events_parquet is None or output.firms_parquet is None:
                 raise ValueError("keep_events is set but the replication returned no events")
             blobs += [output.events_parquet, output.firms_parquet]
+        if output.checkpoint is None:
+            raise ValueError("the replication returned no checkpoint")
         blobs.append(output.checkpoint)
         lines = []
         for path, data in zip(self._files(a, r), blobs, strict=True):

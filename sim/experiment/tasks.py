@@ -6,10 +6,11 @@ it, keyed by its digest, for every later replication of it (:func:`run_task`). A
 seen the scenario (a new or restarted one) answers :class:`ScenarioNotLoaded`, and the runner sends
 that task again with the text.
 
-:func:`run_task` returns the replication's summary and its checkpoint: the monthly time series as
-Parquet bytes with the summary in the footer (:func:`checkpoint_bytes`), a few kilobytes, written to
-disk as they are -- not its event log, which stays on the worker unless the experiment keeps events,
-and then travels as Parquet bytes too. The summary comes straight from the event log
+:func:`run_task` returns the replication's summary and its monthly time series: for an experiment
+with a folder, as its checkpoint, Parquet bytes with the summary in the footer (:func:`checkpoint_bytes`),
+a few kilobytes, encoded on the worker and written to disk as they are; for one kept in memory, as the
+frame itself (cheaper than encoding it). Not its event log, which stays on the worker unless the
+experiment keeps events, and then travels as Parquet bytes too. The summary comes straight from the event log
 (:meth:`sim.RunResult.summary`), without the firm table.
 """
 
@@ -71,6 +72,8 @@ class ReplicationTask:
         Also return the event log and the firm table as Parquet bytes.
     scenario_toml:
         The resolved scenario (:meth:`sim.Scenario.to_toml`), or ``None`` once the workers hold it.
+    checkpoint:
+        Return the time series as checkpoint bytes (an experiment with a folder) rather than a frame.
     """
 
     scenario_digest: str
@@ -78,6 +81,7 @@ class ReplicationTask:
     replication: int
     keep_events: bool = False
     scenario_toml: str | None = None
+    checkpoint: bool = True
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,9 @@ class ReplicationOutput:
         :meth:`sim.RunResult.summary` (JSON-ready).
     checkpoint:
         :attr:`sim.RunResult.timeseries` (per month and stage) with the summary, as Parquet bytes
-        (:func:`checkpoint_bytes`; :attr:`timeseries` reads it).
+        (:func:`checkpoint_bytes`), when the task asked for it; else ``None``.
+    frame:
+        The time series itself, when the task did not ask for the checkpoint; else ``None``.
     events_parquet, firms_parquet:
         The event log and the firm table as Parquet files (only when the task kept events).
     simulation_seconds:
@@ -101,15 +107,16 @@ class ReplicationOutput:
 
     replication: int
     summary: dict[str, Any]
-    checkpoint: bytes
+    checkpoint: bytes | None
+    frame: pd.DataFrame | None
     events_parquet: bytes | None
     firms_parquet: bytes | None
     simulation_seconds: float
 
     @property
     def timeseries(self) -> pd.DataFrame:
-        """The time series, read from :attr:`checkpoint`."""
-        frame = read_checkpoint(self.checkpoint)[1]
+        """The time series (read from :attr:`checkpoint` when it came as one)."""
+        frame = self.frame if self.checkpoint is None else read_checkpoint(self.checkpoint)[1]
         assert frame is not None
         return frame
 
@@ -184,7 +191,8 @@ def run_task(task: ReplicationTask) -> ReplicationOutput:
     return ReplicationOutput(
         replication=task.replication,
         summary=summary,
-        checkpoint=checkpoint_bytes(summary, res.timeseries),
+        checkpoint=checkpoint_bytes(summary, res.timeseries) if task.checkpoint else None,
+        frame=None if task.checkpoint else res.timeseries,
         events_parquet=parquet_bytes(events_arrow(res)) if task.keep_events else None,
         firms_parquet=parquet_bytes(res.firms) if task.keep_events else None,
         simulation_seconds=res.wall_seconds,

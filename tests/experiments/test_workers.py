@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,15 @@ def test_tasks_that_miss_are_sent_again_with_the_text(short: sim.Scenario, tmp_p
     assert (forgetful.calls, forgetful.texts) == (7, 4)
 
 
-def test_results_travel_as_checkpoint_bytes(short: sim.Scenario) -> None:
-    out = run_task(ReplicationTask(scenario_digest(short), 1, 2, scenario_toml=short.to_toml()))
-    assert isinstance(out.checkpoint, bytes) and out.events_parquet is None
+def test_results_travel_as_a_summary_and_checkpoint_bytes_or_a_frame(short: sim.Scenario) -> None:
+    task = ReplicationTask(scenario_digest(short), 1, 2, scenario_toml=short.to_toml())
+    out = run_task(task)  # an experiment with a folder: the checkpoint, encoded on the worker
+    assert isinstance(out.checkpoint, bytes) and out.frame is None and out.events_parquet is None
+    in_memory = run_task(dataclasses.replace(task, checkpoint=False))
+    assert in_memory.checkpoint is None and in_memory.frame is not None
     one = sim.run(short, seed=1, replication=2)
-    assert out.summary == one.summary()
-    assert out.timeseries.equals(one.timeseries)
+    assert out.summary == in_memory.summary == one.summary()
+    assert out.timeseries.equals(one.timeseries) and in_memory.timeseries.equals(one.timeseries)
 
 
 def test_process_workers_without_the_text_give_the_same_bytes(short: sim.Scenario, tmp_path: Path) -> None:
