@@ -351,14 +351,15 @@ def km_survival_fast(durations: np.ndarray, observed: np.ndarray, at: tuple[floa
 def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Any]:
     """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy."""
     t, ev, stage, firm = cols["time"], cols["event"], cols["stage"], cols["firm"]
-    window = t >= warmup
+    # the log is in time order, so the window [warmup, horizon) is its tail
+    first = int(np.searchsorted(t, warmup, side="left"))
     span = out.horizon - warmup
     n_ev = len(Ev)
     n_st = len(out.stage_names)
     # every (stage, event) count at once: stage -1 (no stage) is row 0
     key = (stage.astype(np.int64) + 1) * n_ev + ev
-    in_window = np.bincount(key[window], minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
     total = np.bincount(key, minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
+    in_window = np.bincount(key[first:], minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev) if first else total
     adm_rows = event_rows(cols, Ev.ADMIT)
     lv_rows = event_rows(cols, Ev.LEAVE)
     adm_stage, lv_stage = stage[adm_rows], stage[lv_rows]

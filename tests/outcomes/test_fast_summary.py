@@ -52,6 +52,14 @@ def test_fast_summary_equals_the_table_summary(name: str) -> None:
             _check(scenario, seed)
 
 
+def test_with_a_warm_up() -> None:
+    # flows and stays count from the warm-up on, survival only firms arriving after it
+    for name in ("tutorial", "policy_mix"):
+        scenario = sim.load_scenario(SCENARIOS / f"{name}.toml").with_changes({"calendar.warmup_years": 1.5})
+        for seed in SEEDS:
+            _check(scenario, seed)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SHORTER))
 def test_large_scenarios_at_full_length_with_every_seed(name: str) -> None:
