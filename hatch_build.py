@@ -28,7 +28,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-COMPILED = ("sim/engine.py", "sim/streams.py")
+COMPILED = ("sim/engine.py", "sim/streams.py", "sim/hazard_terms.py")
 
 _SETUP = """
 import sys

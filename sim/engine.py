@@ -81,6 +81,7 @@ from simpy.events import NORMAL, URGENT, EventPriority
 
 from .distributions import Exponential, Piecewise, Weibull, _Duration
 from .event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog, pack
+from .hazard_terms import PostStay, StageTerms, stage_terms
 from .policies import (
     AngelFund,
     ArrivalMultiplier,
@@ -272,8 +273,8 @@ class _Firm:
 
     __slots__ = (
         "angel", "birth", "carrier", "draws", "entry", "gap", "id", "index", "mark", "mult_f", "mult_g", "pending",
-        "qf", "qg", "qg_saved", "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state", "target",
-        "v", "visits",
+        "post", "qf", "qg", "qg_saved", "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state",
+        "target", "v", "visits",
     )  # fmt: skip
 
     id: int
@@ -304,6 +305,7 @@ class _Firm:
         self.visits = 0
         self.target = -1
         self.qg_saved = -1.0  # >= 0 while an angel investment lifts qg for the current stay: qg before it
+        self.post: PostStay | None = None  # hazard terms carried from the last stay that sets any (sim.hazard_terms)
 
 
 @dataclass(frozen=True)
@@ -377,6 +379,7 @@ class _Stage:
         self.screen_sd = 0.0
         self.hazard_policies: list[tuple[int, float, _Match]] = []  # (0 fail / 1 grad, factor, target)
         self.life: Lifecycle | None = None
+        self.terms: StageTerms | None = None  # support, reveal_quality, after_stay (sim.hazard_terms)
         self.carrier_effects = False  # a performance subsidy can change its carriers' service factors
         self.new_caps: list[int] = []  # capacities and specialisms of the carriers it will open, in order
         self.new_specs: list[int] = []
@@ -635,6 +638,7 @@ class _Model:
         self._grad_fn = self._on_graduate
         self._timeout_fn = self._on_timeout
         self._renege_fn = self._renege
+        self._step_fn = self._on_step
 
     # ---------------------------------------------------------------- set-up
     def _build_stages(self) -> None:
@@ -662,6 +666,7 @@ class _Model:
                 st.queue_limit = 0.0
                 st.can_block = adm.on_full == "block"
             st.patience = _hazard(adm.patience)
+            st.terms = stage_terms(spec, sc.firms)
             if adm.screening is not None:
                 st.screen_threshold = adm.screening.threshold
                 st.screen_sd = adm.screening.noise_sd
@@ -1025,11 +1030,14 @@ class _Model:
         self._bt.append(now)
         self._bf.append(firm.id)
         self._bc.append(_LEAVE | st.code | (c.code if c is not None else 0) | (dest + 2) << _INFO_SHIFT)
-        self._release(firm, st, c)
+        self._release(firm, st, c, now)
 
-    def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None) -> None:
+    def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
         """State changes of leaving stage ``st`` and carrier ``c`` (the row is the caller's)."""
         del st.residents[firm.id]
+        terms = st.terms
+        if terms is not None and terms.after:
+            firm.post = PostStay(terms, firm.quality, now, now - firm.entry)
         firm.state = _TRANSIT
         firm.pending = None
         if firm.qg_saved >= 0.0:
@@ -1081,7 +1089,9 @@ class _Model:
             self._match(firm, st, c, now)
         if self.angels and firm.angel > -INF:
             self._invest(firm, st, c, now)
-        if st.hazard_policies or st.carrier_effects:
+        if st.hazard_policies or st.carrier_effects or st.terms is not None or firm.post is not None:
+            if firm.post is not None:
+                firm.post.advance(now)
             self._multipliers(firm, st)
             self._plan(firm, st, now)
             return
@@ -1210,6 +1220,12 @@ class _Model:
         if c is not None and st.carrier_effects:
             mf *= c.mult_f
             mg *= c.mult_g
+        if st.terms is not None:
+            tf, tg = st.terms.during(firm.quality)
+            mf *= tf
+            mg *= tg
+        if firm.post is not None:
+            mf *= firm.post.factor
         firm.mult_f = mf
         firm.mult_g = mg
 
@@ -1239,6 +1255,9 @@ class _Model:
             t, fn = t_g, self._grad_fn
         else:
             t, fn = t_o, self._timeout_fn
+        post = firm.post
+        if post is not None and post.until < t and st.fail is not None:
+            t, fn = post.until, self._step_fn  # the after-stay factor changes first: re-plan then
         if t < self.horizon:
             delay = t - now if t > now else 0.0
             ev = _Due(fn, firm, now + delay)
@@ -1265,6 +1284,17 @@ class _Model:
                 off = firm.birth if st.grad_age else firm.entry
                 firm.spent_g += firm.mult_g * (st.grad.cum_hazard(now - off) - st.grad.cum_hazard(t0 - off))
         firm.mark = now
+
+    def _on_step(self, firm: _Firm, now: float) -> None:
+        """The failure factor a firm carries from an earlier stay changes (``sim.hazard_terms``)."""
+        post = firm.post
+        if post is None:
+            raise AssertionError("a hazard-term step for a firm without after-stay terms")
+        st = self.stages[firm.stage]
+        self._book(firm, st, now)  # with the factor in force until now
+        post.step()
+        self._multipliers(firm, st)
+        self._plan(firm, st, now)
 
     # ---------------------------------------------------------------- residence events
     def _on_fail(self, firm: _Firm, now: float) -> None:
@@ -1298,7 +1328,7 @@ class _Model:
             bt.append(now)
             bf.append(fid)
             bc.append(_EXIT_ROW)
-            self._release(firm, st, c)
+            self._release(firm, st, c, now)
             firm.state = _DONE
         else:
             nxt = self.stages[dest]
@@ -1323,7 +1353,7 @@ class _Model:
             bt.append(now)
             bf.append(fid)
             bc.append(_LEAVE | st.code | ccode | info)
-            self._release(firm, st, c)
+            self._release(firm, st, c, now)
             self._admit(firm, nxt, 0, now)
         if self._freed:
             self._drain(now)
