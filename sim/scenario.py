@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from .calendar import CalendarDate, decimal_year
-from .distributions import DISTRIBUTIONS, Distribution, DurationDistribution, Fixed, Normal, Uniform
+from .distributions import DISTRIBUTIONS, Distribution, DurationDistribution, Fixed, Normal, Real
 from .errors import ScenarioError, format_validation_error
 from .policies import (
     POLICY_TYPES,
@@ -87,13 +87,17 @@ EXIT = "exit"
 Level = Literal["municipal", "provincial", "national"]
 LEVELS: tuple[str, ...] = ("municipal", "provincial", "national")
 
-PositiveInt = Annotated[int, Field(gt=0, strict=True)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_COUNT = 1_000_000_000
+"""Largest count of firms or slots a field may give (larger ones overflow the engine's 64-bit tables)."""
+
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_COUNT, strict=True)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)]
+Share = Annotated[Real, Field(ge=0, le=1)]
+Rate = Annotated[Real, Field(ge=0, allow_inf_nan=False)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _capacity_kind(value: Any) -> str:
@@ -116,8 +120,8 @@ class Calendar(_Frozen):
     """When the scenario starts and how long it runs."""
 
     start: CalendarDate = Field(description="first day simulated: a year, 'YYYY-MM' or 'YYYY-MM-DD'")
-    horizon_years: float = Field(gt=0, le=1_000_000, description="simulated span, years")
-    warmup_years: float = Field(0.0, ge=0, description="years at the start excluded from flows and survival summaries")
+    horizon_years: Real = Field(gt=0, le=1_000_000, description="simulated span, years")
+    warmup_years: Real = Field(0.0, ge=0, description="years at the start excluded from flows and survival summaries")
 
     @property
     def start_year(self) -> float:
@@ -140,8 +144,8 @@ class Firms(_Frozen):
         default_factory=lambda: Normal(mean_=0.0, sd=1.0),
         description="latent quality q of a firm (dimensionless)",
     )
-    quality_on_failure: float = Field(0.0, description="failure hazard is multiplied by exp(-quality_on_failure * q)")
-    quality_on_graduation: float = Field(
+    quality_on_failure: Real = Field(0.0, description="failure hazard is multiplied by exp(-quality_on_failure * q)")
+    quality_on_graduation: Real = Field(
         0.0, description="graduation hazard is multiplied by exp(+quality_on_graduation * q)"
     )
 
@@ -149,8 +153,8 @@ class Firms(_Frozen):
 class Screening(_Frozen):
     """Carriers admit a firm only if ``q + noise_sd * Z >= threshold`` (Z standard normal)."""
 
-    threshold: float
-    noise_sd: float = Field(0.0, ge=0)
+    threshold: Real
+    noise_sd: Real = Field(0.0, ge=0)
 
 
 class Admission(_Frozen):
@@ -161,7 +165,7 @@ class Admission(_Frozen):
         description="no carrier has room: join the waiting list, go to the fallback at once, "
         "or (a firm leaving a carrier) stay in place holding its slot until room opens",
     )
-    queue_limit: Annotated[int, Field(ge=0)] | None = Field(
+    queue_limit: Count | None = Field(
         None, description="most firms on the waiting list (none = unlimited); only with on_full = 'queue'"
     )
     on_queue_full: Literal["skip", "block"] = Field(
@@ -226,9 +230,9 @@ class Evaluation(_Frozen):
     *excellent*, else *qualified*.
     """
 
-    fail_below: float = Field(-0.1, allow_inf_nan=False, description="score below which a carrier is unqualified")
-    excellent_from: float = Field(0.1, allow_inf_nan=False, description="score from which a carrier is excellent")
-    min_tenant_years: float = Field(
+    fail_below: Real = Field(-0.1, allow_inf_nan=False, description="score below which a carrier is unqualified")
+    excellent_from: Real = Field(0.1, allow_inf_nan=False, description="score from which a carrier is excellent")
+    min_tenant_years: Real = Field(
         1.0, ge=0, allow_inf_nan=False, description="fewer tenant-years in the year: unqualified"
     )
 
@@ -253,8 +257,8 @@ class Lifecycle(_Frozen):
 
     opening_rate_per_year: RatePerYear = Field(0.0, description="new carriers a year (number or table by year)")
     new_level: Level = Field("municipal", description="level of a newly opened carrier")
-    recognition_years: float = Field(3.0, gt=0, description="years a recognition holds before renewal")
-    promote_excellent_share: Annotated[float, Field(gt=0, le=1)] = Field(
+    recognition_years: Real = Field(3.0, gt=0, description="years a recognition holds before renewal")
+    promote_excellent_share: Annotated[Real, Field(gt=0, le=1)] = Field(
         0.66,
         description="share of evaluations since recognition rated excellent to move up at renewal (0.66: two in three)",
     )
@@ -283,7 +287,7 @@ class Carriers(_Frozen):
     lifecycle: Lifecycle | None = Field(None, description="none = the carriers of the start stay, unchanged")
 
 
-Route = dict[str, Annotated[float, Field(ge=0, le=1)]]
+Route = dict[str, Annotated[Real, Field(ge=0, le=1)]]
 
 
 class Stage(_Frozen):
@@ -296,7 +300,7 @@ class Stage(_Frozen):
     )
     graduation: DurationDistribution | None = Field(None, description="graduation hazard (none = firms settle here)")
     graduation_clock: Literal["stay", "age"] = "stay"
-    max_stay_years: float | None = Field(None, gt=0, description="stay limit; reaching it is a time-out")
+    max_stay_years: Real | None = Field(None, gt=0, description="stay limit; reaching it is a time-out")
     on_graduation: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
     on_timeout: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
     carriers: Carriers | None = Field(None, description="none = no capacity limit and no carriers (the market)")
@@ -328,7 +332,7 @@ class InitialStock(_Frozen):
     """Firms already in a stage at the start."""
 
     stage: str
-    count: Annotated[int, Field(ge=0, strict=True)]
+    count: Count
     age_years: DurationDistribution = Field(default_factory=lambda: Fixed(value=0.0))
     years_in_stage: DurationDistribution | None = Field(
         None, description="time already spent in the stage (capped at the age); none = 0"
@@ -350,7 +354,7 @@ class Listing(_Frozen):
     """
 
     rate_per_year: Rate = Field(0.0022, description="listings per active graduate and year, at quality 0")
-    quality_effect: float = Field(
+    quality_effect: Real = Field(
         0.3, allow_inf_nan=False, description="the listing rate is multiplied by exp(quality_effect * q)"
     )
     after_graduation_from: tuple[str, ...] | None = Field(
@@ -373,15 +377,15 @@ class Jobs(_Frozen):
     and log-sd ``firm_sd``.
     """
 
-    at_founding: float = Field(4.0, gt=0, allow_inf_nan=False, description="jobs of a firm at age 0 (f = 1)")
-    growth_per_year: float = Field(
+    at_founding: Real = Field(4.0, gt=0, allow_inf_nan=False, description="jobs of a firm at age 0 (f = 1)")
+    growth_per_year: Real = Field(
         1.2, ge=0, allow_inf_nan=False, description="jobs added per year of age, as a multiple of at_founding"
     )
-    growth_until_years: float = Field(
+    growth_until_years: Real = Field(
         8.0, ge=0, allow_inf_nan=False, description="age after which the curve is flat, years"
     )
-    firm_sd: float = Field(1.0, ge=0, allow_inf_nan=False, description="sd of log f, the firm's own factor")
-    milestone_factor: float = Field(
+    firm_sd: Real = Field(1.0, ge=0, allow_inf_nan=False, description="sd of log f, the firm's own factor")
+    milestone_factor: Real = Field(
         1.5, ge=0, allow_inf_nan=False, description="jobs x this from the firm's first success milestone on"
     )
 
@@ -477,7 +481,7 @@ def _check_route(where: str, route: Mapping[str, float], targets: set[str], prob
             problems.append(f"{where}.{dest}: unknown stage (known: {', '.join(sorted(targets))})")
     total = math.fsum(route.values())
     if abs(total - 1.0) > 1e-9:
-        problems.append(f"{where}: probabilities must sum to 1, got {total:g}")
+        problems.append(f"{where}: probabilities must sum to 1, got {total:.10g}")
 
 
 def _check_shares(where: str, shares: Mapping[Any, float], problems: list[str]) -> None:
@@ -485,7 +489,7 @@ def _check_shares(where: str, shares: Mapping[Any, float], problems: list[str]) 
     if not shares:
         problems.append(f"{where}: needs at least one entry")
     elif abs(total - 1.0) > 1e-9:
-        problems.append(f"{where}: shares must sum to 1, got {total:g}")
+        problems.append(f"{where}: shares must sum to 1, got {total:.10g}")
 
 
 def _semantic_problems(sc: Scenario) -> list[str]:
@@ -517,10 +521,6 @@ def _semantic_problems(sc: Scenario) -> list[str]:
             if st.max_stay_years is None:
                 problems.append(f"{where}.on_timeout: set, but the stage has no max_stay_years")
             _check_route(f"{where}.on_timeout", st.on_timeout, targets, problems)
-        for hz in ("failure", "graduation"):
-            dist = getattr(st, hz)
-            if isinstance(dist, Uniform) and dist.low < 0:
-                problems.append(f"{where}.{hz}.low: a duration must be >= 0, got {dist.low:g}")
         adm = st.admission
         fb = sc.fallback_of(name)
         if fb not in targets:
@@ -556,6 +556,8 @@ def _semantic_problems(sc: Scenario) -> list[str]:
     # A firm must be able to leave the carrier system or fail from wherever it is.
     if not problems:
         problems.extend(_trap_problems(sc))
+        problems.extend(_loop_problems(sc))
+    problems.extend(_overflow_problems(sc))
     for i, arr in enumerate(sc.arrivals):
         if arr.stage not in names:
             problems.append(f"arrivals[{i}].stage: unknown stage {arr.stage!r}")
@@ -666,6 +668,124 @@ def _outcome_problems(sc: Scenario) -> list[str]:
             if name not in sc.stages:
                 problems.append(f"outcomes.listing.{field_}: unknown stage {name!r}")
     _check_shares("outcomes.listing.markets", oc.listing.markets, problems)
+    return problems
+
+
+LOOP_LAPS = 1_000_000
+"""A routing loop whose typical lap is shorter than horizon / LOOP_LAPS is refused: firms would circle it
+(nearly) without end, with the simulation clock hardly moving."""
+
+EXP_LIMIT = 500.0
+"""Largest exponent a quality effect may reach (``exp(500)`` is about 1e217: room for policy factors)."""
+
+
+def _graduation_years(st: Stage, horizon_years: float) -> float:
+    """A typical time from entering ``st`` to graduating from it (years): the median graduation time.
+
+    On the firm's age clock the hazard of an old firm counts: the median of what remains at an age past
+    any the run can reach (a distribution with a bounded support, such as ``fixed``, gives 0 there).
+    """
+    dist = st.graduation
+    assert dist is not None
+    if st.graduation_clock == "age":
+        age = horizon_years + 1000.0
+        used = dist.cum_hazard(age)
+        years = 0.0 if math.isinf(used) else dist.inv_cum_hazard(used + math.log(2.0)) - age
+    else:
+        years = dist.inv_cum_hazard(math.log(2.0))
+    return min(years, st.max_stay_years) if st.max_stay_years is not None else years
+
+
+def _loop_problems(sc: Scenario) -> list[str]:
+    """Routing loops a firm goes round in (almost) no time: a hang with growing memory, so refused.
+
+    The routing graph has an edge for every next stage a firm can take, weighted with a typical stay
+    before it: the median graduation time, the stay limit for a time-out, and nothing for being turned
+    away to the fallback of a full stage. A cycle lighter than ``horizon / LOOP_LAPS`` is refused.
+    """
+    names = list(sc.stages)
+    index = {n: i for i, n in enumerate(names)}
+    limit = sc.calendar.horizon_years / LOOP_LAPS
+    edges: dict[tuple[int, int], tuple[float, str]] = {}
+
+    def add(a: str, b: str, years: float, how: str) -> None:
+        key = (index[a], index[b])
+        if years < limit and (key not in edges or years < edges[key][0]):
+            edges[key] = (years, how)
+
+    for name, st in sc.stages.items():
+        if st.graduation is not None and st.on_graduation:
+            years = _graduation_years(st, sc.calendar.horizon_years)
+            for dest, p in st.on_graduation.items():
+                if p > 0 and dest in index:
+                    add(name, dest, years, "on_graduation")
+        if st.max_stay_years is not None:
+            for dest, p in (st.on_timeout or {}).items():
+                if p > 0 and dest in index:
+                    add(name, dest, st.max_stay_years, "on_timeout")
+        if st.carriers is not None and sc.fallback_of(name) in index:
+            add(name, sc.fallback_of(name), 0.0, "admission.fallback")
+    if not edges:
+        return []
+    import numpy as np  # scipy's graph routines: only when some route is fast enough to matter
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components, dijkstra
+
+    rows, cols = zip(*edges, strict=True)
+    # csgraph reads a stored 0 as 'no edge': a zero-time edge weighs the smallest positive float.
+    weights = [max(edges[k][0], 5e-324) for k in edges]
+    graph = csr_matrix((weights, (rows, cols)), shape=(len(names), len(names)))
+    _, component = connected_components(graph, directed=True, connection="strong")
+    sizes = np.bincount(component)
+    problems: list[str] = []
+    seen: set[int] = set()
+    for v in range(len(names)):
+        if v in seen or not (sizes[component[v]] > 1 or (v, v) in edges):
+            continue
+        dist, pred = dijkstra(graph, indices=v, return_predecessors=True, limit=limit)
+        closing = [(dist[u] + edges[(u, v)][0], u) for u in range(len(names)) if (u, v) in edges and dist[u] < limit]
+        lap, last = min(closing, default=(math.inf, -1))
+        if lap >= limit:
+            continue
+        path = [last]
+        while path[-1] != v:
+            path.append(int(pred[path[-1]]))
+        path.reverse()
+        seen.update(path)
+        loop = " -> ".join(names[i] for i in (*path, v))
+        problems.append(
+            f"stages.{names[last]}.{edges[(last, v)][1]}: routing loop {loop} takes "
+            + ("no time" if lap < 1e-12 else f"{lap:.3g} years")
+            + f" a lap (under horizon / {LOOP_LAPS:,}): firms would circle it without end; give a stay on it more time"
+        )
+        if len(problems) >= 5:
+            break
+    return problems
+
+
+def _overflow_problems(sc: Scenario) -> list[str]:
+    """Parameters each valid alone whose combination overflows: quality effects, capacity draws."""
+    problems: list[str] = []
+    sources = [sc.firms.quality, *(a.quality for a in sc.arrivals), *(s.quality for s in sc.initial_stock)]
+    sources += [p.quality for p in sc.policies if isinstance(p, Competition)]
+    q = max(max(abs(lo), abs(hi)) for lo, hi in (d.practical_range() for d in sources if d is not None))
+    for where, coef in (
+        ("firms.quality_on_failure", sc.firms.quality_on_failure),
+        ("firms.quality_on_graduation", sc.firms.quality_on_graduation),
+        ("outcomes.listing.quality_effect", sc.outcomes.listing.quality_effect),
+    ):
+        if abs(coef) * q > EXP_LIMIT:
+            problems.append(
+                f"{where}: exp({coef:g} x quality) overflows for quality up to {q:.3g} "
+                f"(keep |{where.rsplit('.', 1)[1]}| x |quality| below {EXP_LIMIT:g}: at most {EXP_LIMIT / q:.3g} here)"
+            )
+    for name, st in sc.stages.items():
+        cap = st.carriers.capacity if st.carriers is not None else None
+        if cap is not None and not isinstance(cap, int | tuple) and cap.practical_range()[1] > MAX_COUNT:
+            problems.append(
+                f"stages.{name}.carriers.capacity: draws reach {cap.practical_range()[1]:.3g} slots, "
+                f"more than {MAX_COUNT:,}"
+            )
     return problems
 
 
