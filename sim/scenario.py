@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -847,25 +849,69 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    if path.resolve() in chain:
-        raise ScenarioError([f"{path}: extends: circular ({' -> '.join(p.name for p in (*chain, path))})"])
+MAX_FILE_BYTES = 10_000_000
+"""Largest scenario file read (10 MB; the shipped ones are a few kB)."""
+
+MAX_EXTENDS = 32
+"""Longest chain of ``extends``."""
+
+
+def read_text_file(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; :class:`ScenarioError` otherwise.
+
+    Opened without blocking and checked before reading, so a FIFO, a device (``/dev/zero``) or a
+    directory is refused at once instead of hanging or filling the memory.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise ScenarioError([f"{path}: file not found"]) from None
     except OSError as exc:
         raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise ScenarioError([f"{path}: cannot read ({kind})"])
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+    if len(data) > limit:
+        raise ScenarioError([f"{path}: larger than {limit:,} bytes; not read"])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError([f"{path}: is UTF-16 text; save it as UTF-8"])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            [f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8"]
+        ) from None
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symbolic-link loop
+        raise ScenarioError([f"{path}: cannot read (symbolic-link loop)"]) from None
+    if resolved in chain:
+        raise ScenarioError([f"{path}: extends: circular ({' -> '.join(p.name for p in (*chain, path))})"])
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError([f"{path}: extends: chain longer than {MAX_EXTENDS} files"])
+    text = read_text_file(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{path}: not valid TOML: arrays or tables nested too deeply"]) from None
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ScenarioError([f"{path}: extends: must be a file name, got {parent!r}"])
-    base = _read_toml(path.parent / parent, (*chain, path.resolve()))
+    base = _read_toml(path.parent / parent, (*chain, resolved))
     return _deep_merge(base, data)
 
 
