@@ -79,7 +79,9 @@ def provenance(**extra: Any) -> dict[str, Any]:
     }
 
 
-_USER_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST, errno.ENOTDIR, errno.EISDIR})
+_USER_ERRNOS = frozenset(
+    {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST, errno.ENOTDIR, errno.EISDIR}
+)
 """Errors caused by the place the user chose (exit code 2); others (a full disk) are the machine's (1)."""
 
 

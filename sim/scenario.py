@@ -868,11 +868,11 @@ def read_text_file(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise ScenarioError([f"{path}: file not found"]) from None
     except OSError as exc:
         raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ScenarioError([f"{path}: cannot read ({'a directory' if stat.S_ISDIR(mode) else 'not a regular file'})"])
     with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise ScenarioError([f"{path}: cannot read ({kind})"])
         try:
             data = fh.read(limit + 1)
         except OSError as exc:

@@ -36,7 +36,10 @@ def tutorial_changed(tmp_path: Path, changes: list[tuple[str, str]], name: str =
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """``incuchain ARGV...`` in this process: (exit code, stdout, stderr)."""
-    code = main(list(argv))
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's usage errors
+        code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -208,7 +208,8 @@ def test_a_slow_loop_is_allowed(tmp_path: Path, capsys: pytest.CaptureFixture[st
     path = tutorial_with(
         tmp_path,
         MAKER_GRADUATION,
-        'graduation = { dist = "fixed", value = 0.5 }\nmax_stay_years = 2\non_graduation = { maker_space = 0.5, incubator = 0.5 }',
+        'graduation = { dist = "fixed", value = 0.5 }\nmax_stay_years = 2\n'
+        "on_graduation = { maker_space = 0.5, incubator = 0.5 }",
     )
     code, _, err = cli(capsys, "run", str(path), "--out", str(tmp_path / "out"), "--quiet")
     assert code == 0, err
