@@ -77,6 +77,7 @@ def _message(err: Any) -> str:
         "tuple_type": "must be a list",
         "dict_type": "must be a table",
         "model_type": "must be a table",
+        "model_attributes_type": "must be a table",
         "finite_number": "must be a finite number",
     }
     if kind in simple:
