@@ -259,7 +259,9 @@ class Lifecycle(_Frozen):
 
     opening_rate_per_year: RatePerYear = Field(0.0, description="new carriers a year (number or table by year)")
     new_level: Level = Field("municipal", description="level of a newly opened carrier")
-    recognition_years: Real = Field(3.0, gt=0, description="years a recognition holds before renewal")
+    recognition_years: Real = Field(
+        3.0, ge=0.1, description="years a recognition holds before renewal (at least 0.1: renewals are events)"
+    )
     promote_excellent_share: Annotated[Real, Field(gt=0, le=1)] = Field(
         0.66,
         description="share of evaluations since recognition rated excellent to move up at renewal (0.66: two in three)",
@@ -379,16 +381,16 @@ class Jobs(_Frozen):
     and log-sd ``firm_sd``.
     """
 
-    at_founding: Real = Field(4.0, gt=0, allow_inf_nan=False, description="jobs of a firm at age 0 (f = 1)")
+    at_founding: Real = Field(4.0, gt=0, le=1e6, description="jobs of a firm at age 0 (f = 1)")
     growth_per_year: Real = Field(
-        1.2, ge=0, allow_inf_nan=False, description="jobs added per year of age, as a multiple of at_founding"
+        1.2, ge=0, le=1000, description="jobs added per year of age, as a multiple of at_founding"
     )
     growth_until_years: Real = Field(
-        8.0, ge=0, allow_inf_nan=False, description="age after which the curve is flat, years"
+        8.0, ge=0, le=1000, description="age after which the curve is flat, years"
     )
-    firm_sd: Real = Field(1.0, ge=0, allow_inf_nan=False, description="sd of log f, the firm's own factor")
+    firm_sd: Real = Field(1.0, ge=0, le=10, description="sd of log f, the firm's own factor")
     milestone_factor: Real = Field(
-        1.5, ge=0, allow_inf_nan=False, description="jobs x this from the firm's first success milestone on"
+        1.5, ge=0, le=1000, description="jobs x this from the firm's first success milestone on"
     )
 
 
