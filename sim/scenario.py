@@ -385,9 +385,7 @@ class Jobs(_Frozen):
     growth_per_year: Real = Field(
         1.2, ge=0, le=1000, description="jobs added per year of age, as a multiple of at_founding"
     )
-    growth_until_years: Real = Field(
-        8.0, ge=0, le=1000, description="age after which the curve is flat, years"
-    )
+    growth_until_years: Real = Field(8.0, ge=0, le=1000, description="age after which the curve is flat, years")
     firm_sd: Real = Field(1.0, ge=0, le=10, description="sd of log f, the firm's own factor")
     milestone_factor: Real = Field(
         1.5, ge=0, le=1000, description="jobs x this from the firm's first success milestone on"
