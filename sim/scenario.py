@@ -681,18 +681,17 @@ EXP_LIMIT = 500.0
 """Largest exponent a quality effect may reach (``exp(500)`` is about 1e217: room for policy factors)."""
 
 
-def _graduation_years(st: Stage, horizon_years: float) -> float:
+def _graduation_years(st: Stage, oldest_years: float) -> float:
     """A typical time from entering ``st`` to graduating from it (years): the median graduation time.
 
-    On the firm's age clock the hazard of an old firm counts: the median of what remains at an age past
-    any the run can reach (a distribution with a bounded support, such as ``fixed``, gives 0 there).
+    On the firm's age clock, that of the oldest firm the run can hold (``oldest_years``): a distribution
+    with a bounded support, such as ``fixed``, gives 0 once the firm is past it.
     """
     dist = st.graduation
     assert dist is not None
     if st.graduation_clock == "age":
-        age = horizon_years + 1000.0
-        used = dist.cum_hazard(age)
-        years = 0.0 if math.isinf(used) else dist.inv_cum_hazard(used + math.log(2.0)) - age
+        used = dist.cum_hazard(oldest_years)
+        years = 0.0 if math.isinf(used) else dist.inv_cum_hazard(used + math.log(2.0)) - oldest_years
     else:
         years = dist.inv_cum_hazard(math.log(2.0))
     return min(years, st.max_stay_years) if st.max_stay_years is not None else years
@@ -715,9 +714,12 @@ def _loop_problems(sc: Scenario) -> list[str]:
         if years < limit and (key not in edges or years < edges[key][0]):
             edges[key] = (years, how)
 
+    ages = [a.age_years for a in sc.arrivals] + [s.age_years for s in sc.initial_stock]
+    ages += [p.age_years for p in sc.policies if isinstance(p, Competition)]
+    oldest = sc.calendar.horizon_years + max((a.practical_range()[1] for a in ages), default=0.0)
     for name, st in sc.stages.items():
         if st.graduation is not None and st.on_graduation:
-            years = _graduation_years(st, sc.calendar.horizon_years)
+            years = _graduation_years(st, oldest)
             for dest, p in st.on_graduation.items():
                 if p > 0 and dest in index:
                     add(name, dest, years, "on_graduation")
