@@ -40,11 +40,12 @@ Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 LARGEST = 1e300
 """Largest magnitude a draw may reach: beyond it sums and products of draws overflow."""
 
-TAIL_BUDGET = 700.0
-"""A unit-exponential clock budget above this has probability ``exp(-700)``, about 1e-304: never drawn."""
+TAIL_BUDGET = 70.0
+"""A unit-exponential clock budget above this has probability ``exp(-70)``, about 4e-31: never drawn
+(a billion firms in each of a million replications make 1e15 draws)."""
 
-TAIL_Z = 38.5
-"""A standard normal draw beyond +-38.5 has probability below 1e-300: never drawn."""
+TAIL_Z = 11.5
+"""A standard normal draw beyond +-11.5 has probability about 1e-30: never drawn."""
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -73,7 +74,7 @@ class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def practical_range(self) -> tuple[float, float]:  # pragma: no cover - abstract
-        """``(low, high)`` outside which a draw falls with probability below 1e-300 (``inf``: overflow)."""
+        """``(low, high)`` outside which a draw falls with probability below about 1e-30 (``inf``: overflow)."""
         raise NotImplementedError
 
     @model_validator(mode="after")
