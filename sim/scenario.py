@@ -57,12 +57,14 @@ __all__ = [
     "LEVELS",
     "MILESTONES",
     "Admission",
+    "AfterStay",
     "Arrival",
     "ArrivalMultiplier",
     "Calendar",
     "CapacityChange",
     "Carriers",
     "Evaluation",
+    "FactorCurve",
     "Firms",
     "HazardMultiplier",
     "InitialStock",
@@ -72,10 +74,12 @@ __all__ = [
     "Outcomes",
     "Policy",
     "RentRelief",
+    "RevealQuality",
     "Scenario",
     "Screening",
     "Shock",
     "Stage",
+    "Support",
     "Target",
     "default_scenario",
     "load_scenario",
@@ -291,6 +295,56 @@ class Carriers(_Frozen):
     lifecycle: Lifecycle | None = Field(None, description="none = the carriers of the start stay, unchanged")
 
 
+class FactorCurve(_Frozen):
+    """A piecewise-constant hazard factor of years: ``factors[i]`` on ``[breaks[i-1], breaks[i])``.
+
+    ``factors`` has one entry more than ``breaks``; the first holds from 0, the last after the last break.
+    """
+
+    breaks: tuple[Annotated[Real, Field(gt=0, allow_inf_nan=False)], ...] = Field(
+        (), description="years, strictly increasing"
+    )
+    factors: tuple[Annotated[Real, Field(ge=0, allow_inf_nan=False)], ...] = Field(
+        description="hazard factors, one per interval (len(breaks) + 1)"
+    )
+
+
+class Support(_Frozen):
+    """What a stay in the stage does to a tenant's hazards, beyond any policy (off: all 1).
+
+    During the stay the failure hazard is multiplied by ``failure_factor``, the graduation hazard by
+    ``graduation_factor`` (fixed support), and the firm's quality terms (``firms.quality_on_failure
+    * q`` and ``quality_on_graduation * q``) by ``quality_scale`` (support that works through quality:
+    above 1 it helps good firms more and weak ones less, or not at all).
+    """
+
+    failure_factor: Rate = Field(1.0, description="failure hazard x this during the stay")
+    graduation_factor: Rate = Field(1.0, description="graduation hazard x this during the stay")
+    quality_scale: Rate = Field(1.0, description="the quality terms x this during the stay (1: unchanged)")
+
+
+class RevealQuality(_Frozen):
+    """A stay that reveals quality: the failure hazard x ``exp(-strength * q)`` during it and ``years_after``."""
+
+    strength: Real = Field(ge=0, allow_inf_nan=False, description="per sd of quality (0: off)")
+    years_after: Real = Field(
+        0.0, ge=0, allow_inf_nan=False, description="years after leaving during which the term still applies"
+    )
+
+
+class AfterStay(_Frozen):
+    """Failure-hazard factors that follow a firm out of the stage (wherever it goes next).
+
+    They last until the firm leaves another stage that sets terms of its own (``after_stay`` or
+    ``reveal_quality``).
+    """
+
+    since_leaving: FactorCurve | None = Field(None, description="factor by years since leaving the stage")
+    by_stay_years: FactorCurve | None = Field(
+        None, description="factor by the length of the completed stay, years (for the rest of the firm's life)"
+    )
+
+
 Route = dict[str, Annotated[Real, Field(ge=0, le=1)]]
 
 
@@ -309,6 +363,9 @@ class Stage(_Frozen):
     on_timeout: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
     carriers: Carriers | None = Field(None, description="none = no capacity limit and no carriers (the market)")
     admission: Admission = Field(default_factory=Admission)
+    support: Support | None = Field(None, description="hazard factors during a stay (none = no support effect)")
+    reveal_quality: RevealQuality | None = Field(None, description="a stay that reveals quality (none = off)")
+    after_stay: AfterStay | None = Field(None, description="hazard factors after leaving (none = off)")
 
 
 class Arrival(_Frozen):
@@ -555,6 +612,7 @@ def _semantic_problems(sc: Scenario) -> list[str]:
                 )
         if st.failure is None and st.graduation is None and st.max_stay_years is None:
             problems.append(f"{where}: no way out (needs failure, graduation or max_stay_years)")
+        _term_problems(where, st, problems)
     # A firm must be able to leave the carrier system or fail from wherever it is.
     if not problems:
         problems.extend(_trap_problems(sc))
@@ -652,6 +710,25 @@ def _semantic_problems(sc: Scenario) -> list[str]:
                     )
     problems.extend(_outcome_problems(sc))
     return problems
+
+
+def _term_problems(where: str, st: Stage, problems: list[str]) -> None:
+    """Checks of a stage's hazard terms (``support``, ``reveal_quality``, ``after_stay``)."""
+    for field_ in ("support", "reveal_quality", "after_stay"):
+        if getattr(st, field_) is not None and st.carriers is None:
+            problems.append(f"{where}.{field_}: only for a stage with carriers (a stay in a carrier)")
+    after = st.after_stay
+    for name in ("since_leaving", "by_stay_years"):
+        curve = getattr(after, name) if after is not None else None
+        if curve is None:
+            continue
+        if len(curve.factors) != len(curve.breaks) + 1:
+            problems.append(
+                f"{where}.after_stay.{name}.factors: needs len(breaks) + 1 = {len(curve.breaks) + 1} entries, "
+                f"got {len(curve.factors)}"
+            )
+        if any(b <= a for a, b in zip(curve.breaks, curve.breaks[1:], strict=False)):
+            problems.append(f"{where}.after_stay.{name}.breaks: must be strictly increasing")
 
 
 def _outcome_problems(sc: Scenario) -> list[str]:
@@ -773,15 +850,24 @@ def _overflow_problems(sc: Scenario) -> list[str]:
     sources = [sc.firms.quality, *(a.quality for a in sc.arrivals), *(s.quality for s in sc.initial_stock)]
     sources += [p.quality for p in sc.policies if isinstance(p, Competition)]
     q = max(max(abs(lo), abs(hi)) for lo, hi in (d.practical_range() for d in sources if d is not None))
-    for where, coef in (
+    terms = [
         ("firms.quality_on_failure", sc.firms.quality_on_failure),
         ("firms.quality_on_graduation", sc.firms.quality_on_graduation),
         ("outcomes.listing.quality_effect", sc.outcomes.listing.quality_effect),
-    ):
-        if abs(coef) * q > EXP_LIMIT:
+    ]
+    for name, st in sc.stages.items():  # a stay's own terms add to the firm's, or scale them
+        scale = st.support.quality_scale if st.support is not None else 1.0
+        reveal = st.reveal_quality.strength if st.reveal_quality is not None else 0.0
+        if scale != 1.0:
+            terms.append((f"stages.{name}.support.quality_scale", scale * abs(sc.firms.quality_on_failure) + reveal))
+            terms.append((f"stages.{name}.support.quality_scale", scale * abs(sc.firms.quality_on_graduation)))
+        if reveal:
+            terms.append((f"stages.{name}.reveal_quality.strength", abs(sc.firms.quality_on_failure) + reveal))
+    for where, coef in dict.fromkeys(terms):
+        if abs(coef) * q > EXP_LIMIT and not any(p.startswith(where) for p in problems):
             problems.append(
                 f"{where}: exp({coef:g} x quality) overflows for quality up to {q:.3g} "
-                f"(keep |{where.rsplit('.', 1)[1]}| x |quality| below {EXP_LIMIT:g}: at most {EXP_LIMIT / q:.3g} here)"
+                f"(the exponent must stay below {EXP_LIMIT:g}: a coefficient of at most {EXP_LIMIT / q:.3g} here)"
             )
     for name, st in sc.stages.items():
         cap = st.carriers.capacity if st.carriers is not None else None

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from ..errors import OutputError, ScenarioError
+from ..version import __version__
 from . import analytic_cmd, compare_cmd, run_cmd, schema_cmd, sweep_cmd, validate_cmd
 
 __all__ = ["main"]
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the full traceback of an unexpected error (for bug reports)"
     )
+    parser.add_argument("--version", action="version", version=f"incuchain {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for mod in COMMANDS:
         mod.add_parser(sub)
