@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .budget import budget_summary, budget_summary_of_payments, ledger_table, payments
-from .engine import CarrierInfo, SimOutput
-from .event_log import events_frame
+from .event_log import CarrierInfo, SimOutput, events_frame
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario

@@ -1,6 +1,6 @@
 """Tables derived from the event log: firms, the monthly stage time series, and the run summary.
 
-Nothing here reaches into the engine: every measure is computed from :class:`sim.engine.SimOutput`
+Nothing here reaches into the engine: every measure is computed from :class:`sim.event_log.SimOutput`
 (the log plus the static facts needed to read it), so a new measure never needs new instrumentation.
 """
 
@@ -14,8 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .engine import CARRIER_EVENTS, SimOutput
-from .event_log import Ev, event_rows
+from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 
 __all__ = [
@@ -175,8 +174,8 @@ def firm_table(
             "ever_in_carrier": fates["ever_carrier"],
         }
     )
-    for i, name in enumerate(names):
-        df[f"years_in_{name}"] = years_in[:, i]
+    # one block for all stages: a column at a time fragments the frame (a warning per stage past 100)
+    df = pd.concat([df, pd.DataFrame(years_in, columns=[f"years_in_{name}" for name in names])], axis=1)
     df["outcome"] = pd.Categorical.from_codes(outcome, categories=list(_OUTCOMES))
     df["outcome_time"] = outcome_time
     df["outcome_stage"] = pd.Categorical.from_codes(fates["last_stage"], categories=list(names))
@@ -363,6 +362,9 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, An
     adm_rows = event_rows(cols, Ev.ADMIT)
     lv_rows = event_rows(cols, Ev.LEAVE)
     adm_stage, lv_stage = stage[adm_rows], stage[lv_rows]
+    blocks = event_rows(cols, Ev.BLOCK)
+    aimed = cols["info"][blocks[blocks >= first]].astype(np.int64)
+    blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
     stages: dict[str, Any] = {}
     for j, name in enumerate(out.stage_names):
         a = adm_rows[adm_stage == j]
@@ -383,6 +385,8 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, An
             "reneges": int(c[Ev.RENEGE]),
             "skips": int(c[Ev.SKIP]),
             "rejections": int(c[Ev.REJECT]),
+            # applications that found no room: waits and skips here, and blocks aimed here (info = target)
+            "found_full": int(c[Ev.WAIT]) + int(c[Ev.SKIP]) + int(blocked_for[j]),
             "mean_stay_years": float(np.mean(stays)) if len(stays) else None,
             "completed_stays": len(stays),
             "mean_occupancy": occ_area / span if span > 0 else None,
