@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..capacity import never_full_lines, stage_found_full
 from ..experiment import compare
+from ..experiment.comparison import NO_VARIATION, compare_size
 from ..experiment.cost_effectiveness import spend_difference
 from ..experiment.instruments import ALL
 from ..output import folder_lock
@@ -22,6 +23,7 @@ from .common import add_seed, format_table, positive_int, reject, safe_name
 from .run_cmd import (
     add_experiment_args,
     add_report_arg,
+    announce,
     experiment_executor,
     guard_resources,
     notes_text,
@@ -39,9 +41,9 @@ def add_parser(sub: Any) -> None:
         help="paired comparison of two scenarios (variant minus baseline)",
         description="Run both scenarios on the same random streams (replication r of each shares its "
         "random numbers), and report for every summary metric the paired difference variant - baseline "
-        "with its 95% confidence interval, and how many times wider the interval would have been with "
-        "independent streams (pairing_ci_ratio; measured by also running the variant on other "
-        "replications). Writes effects.csv, summary.csv, summary_stats.csv, timeseries.csv, "
+        "with its 95% confidence interval (with --independent, also how many times wider the interval would "
+        "have been with independent streams: pairing_ci_ratio, measured by running the variant on other "
+        "replications too). Writes effects.csv, summary.csv, summary_stats.csv, timeseries.csv, "
         "cost_effectiveness.csv (when either scenario has policies: yuan per additional outcome), "
         "instruments.csv (when the variant adds two or more policies: each also runs alone on the baseline, "
         "and is priced), replications/ and meta.json.",
@@ -52,10 +54,12 @@ def add_parser(sub: Any) -> None:
     add_seed(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<baseline>_vs_<variant>)")
     p.add_argument(
-        "--no-independent",
+        "--independent",
         action="store_true",
-        help="skip the independent-streams run that measures pairing_ci_ratio (saves a third of the work)",
+        help="also run the variant on independent streams to measure how much pairing narrows each interval "
+        "(pairing_ci_ratio, the 'CI narrowed' column); --reps more replications",
     )
+    p.add_argument("--no-independent", action="store_true", help=argparse.SUPPRESS)  # the default now
     p.add_argument(
         "--no-per-instrument",
         action="store_true",
@@ -87,14 +91,19 @@ def _headline(metric: str) -> bool:
 def _num(x: float) -> str | None:
     if math.isnan(x):
         return None
-    if math.isinf(x):
-        return "inf"
     ax = abs(x)
     return f"{x:,.0f}" if ax >= 1000 else f"{x:.1f}" if ax >= 10 else f"{x:.3g}"
 
 
-def effects_text(effects: pd.DataFrame, everything: bool = False) -> str:
-    """The effects as a readable table (headline metrics unless ``everything``)."""
+def _narrowed(row: Any) -> str | None:
+    if NO_VARIATION in str(row.note or ""):
+        return "no variation"
+    return _num(row.pairing_ci_ratio)
+
+
+def effects_text(effects: pd.DataFrame, everything: bool = False, narrowed: bool = False) -> str:
+    """The effects as a readable table (headline metrics unless ``everything``; the "CI narrowed x"
+    column when ``narrowed``, i.e. when the independent arm ran)."""
     rows = []
     for row in effects.itertuples(index=False):
         if not (everything or _headline(str(row.metric))):
@@ -107,10 +116,11 @@ def effects_text(effects: pd.DataFrame, everything: bool = False) -> str:
                 _num(row.variant_mean),
                 _num(row.diff_mean),
                 ci,
-                _num(row.pairing_ci_ratio),
+                *([_narrowed(row)] if narrowed else []),
             ]
         )
-    return format_table(["metric", "baseline", "variant", "difference", "95% CI", "CI narrowed x"], rows)
+    headers = ["metric", "baseline", "variant", "difference", "95% CI"]
+    return format_table([*headers, "CI narrowed x"] if narrowed else headers, rows)
 
 
 def cost_text(cost: pd.DataFrame, spend: Estimate) -> str:
@@ -197,21 +207,25 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / f"{safe_name(base.name)}_vs_{safe_name(variant.name)}"
     if args.instrument_reps is not None and not 1 <= args.instrument_reps <= args.reps:
         reject(f"--instrument-reps: must be between 1 and --reps ({args.reps}), got {args.instrument_reps}")
-    arms = 2 + (not args.no_independent)
-    tasks = args.reps * arms + (0 if args.no_per_instrument else min(args.reps, 20) * (len(variant.policies) + 2))
+    options: dict[str, Any] = {
+        "independent": args.independent,
+        "per_instrument": False if args.no_per_instrument else None,
+        "instrument_reps": args.instrument_reps,
+    }
+    tasks = compare_size(base, variant, args.reps, **options)
     guard_resources(args, [base, variant], tasks)
 
     def body() -> int:
         with folder_lock(out):
             with experiment_executor(args, tasks) as ex:
+                timing = announce(f"{variant.name} vs {base.name}", tasks, args.quiet)
                 cmp = compare(
                     base,
                     variant,
                     reps=args.reps,
                     seed=args.seed,
-                    independent=not args.no_independent,
-                    per_instrument=False if args.no_per_instrument else None,
-                    instrument_reps=args.instrument_reps,
+                    **options,
+                    timing=timing,
                     executor=ex,
                     out=out,
                     resume=args.resume,
@@ -232,14 +246,14 @@ def main(args: argparse.Namespace) -> int:
                 f"{variant.name} (variant) - {base.name} (baseline): {args.reps} paired replications "
                 f"(seed {args.seed}); means, paired differences and 95% confidence intervals\n"
             )
-            print(effects_text(cmp.effects, args.all))
+            print(effects_text(cmp.effects, args.all, narrowed=args.independent))
             stats = cmp.experiment.stats
             for line in never_full_lines(base, stage_found_full([stats[stats["arm"].isin(["baseline", "variant"])]])):
                 print(line)
-            if not args.no_independent:
+            if args.independent:
                 print(
                     "\nCI narrowed x: half-width of the interval from independent streams over the paired one's "
-                    "(common random numbers)."
+                    "(common random numbers); no variation: the paired differences are all equal."
                 )
             if cmp.cost_effectiveness is not None:
                 print("\nBudget: paired spend difference, and cost per additional outcome (delta-method interval)\n")

@@ -123,6 +123,37 @@ def experiment_executor(args: argparse.Namespace, tasks: int) -> Iterator[Execut
         yield ex
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def announce(what: str, simulations: int, quiet: bool) -> Callable[[float], None] | None:
+    """Say how many simulations a command runs, before it starts; return the callback that adds an
+    estimate of how long once the first replications are timed (``None`` when ``quiet``).
+
+    Both lines go to stderr, so the tables on stdout stay the same. The estimate counts every
+    replication, including those a resume finds on disk.
+    """
+    if quiet:
+        return None
+    print(f"{what}: {simulations:,} simulations", file=sys.stderr, flush=True)
+
+    def estimate(seconds_per_replication: float) -> None:
+        total = seconds_per_replication * simulations
+        print(
+            f"{what}: first replications took {seconds_per_replication:.2f} s each (wall, all workers): "
+            f"about {_duration(total)} for the {simulations:,}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return estimate
+
+
 def run_guarded(body: Callable[[], int]) -> int:
     """Run an experiment command: failed replications exit 1, an unavailable executor exits 2."""
     try:
@@ -329,6 +360,7 @@ def _experiment(args: argparse.Namespace) -> int:
     guard_resources(args, [sc], args.reps)
     with folder_lock(out):
         with experiment_executor(args, args.reps) as ex:
+            timing = announce(sc.name, args.reps, args.quiet)
             result = run_experiment(
                 sc,
                 reps=args.reps,
@@ -339,6 +371,7 @@ def _experiment(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 keep_events=args.keep_events,
                 progress=False if args.quiet else None,
+                timing=timing,
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)

@@ -14,7 +14,7 @@ from ..experiment.design import design_points, parse_setting, sweep_arms
 from ..output import folder_lock
 from ..stats import paired_difference
 from .common import add_seed, format_table, load_or_default, positive_int, safe_name
-from .run_cmd import add_experiment_args, experiment_executor, guard_resources, notes_text, pm, run_guarded
+from .run_cmd import add_experiment_args, announce, experiment_executor, guard_resources, notes_text, pm, run_guarded
 
 DEFAULT_METRICS = ("active_at_horizon", "failed", "exited", "survival.all.5y")
 
@@ -98,6 +98,7 @@ def main(args: argparse.Namespace) -> int:
 
     def body() -> int:
         with folder_lock(out), experiment_executor(args, args.reps * len(arms)) as ex:
+            timing = announce(f"{sc.name} sweep", len(arms) * args.reps, args.quiet)
             result = sweep(
                 sc,
                 settings,
@@ -110,6 +111,7 @@ def main(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 keep_events=args.keep_events,
                 progress=False if args.quiet else None,
+                timing=timing,
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)

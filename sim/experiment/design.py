@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from ..errors import ScenarioError
 from ..scenario import Scenario
 from .arms import Arm
-from .runner import ExperimentResult, execute
+from .runner import ExperimentResult, Timing, execute
 
 __all__ = ["check_path", "design_points", "parse_setting", "parse_value", "sweep", "sweep_arms"]
 
@@ -179,6 +179,7 @@ def sweep(
     keep_events: bool = False,
     progress: bool | None = None,
     level: float = 0.95,
+    timing: Timing | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications at every point of a design over scenario fields.
 
@@ -190,7 +191,7 @@ def sweep(
         ``{dotted path: values}`` (or pairs), e.g. ``{"stages.incubator.carriers.capacity": [50, 100]}``.
     zipped:
         Pair the i-th values of the settings instead of crossing them.
-    reps, seed, executor, out, resume, overwrite, keep_events, progress, level:
+    reps, seed, executor, out, resume, overwrite, keep_events, progress, level, timing:
         As for :func:`sim.run_experiment`. Every point uses the same replications (common random
         numbers), so differences between points are paired.
 
@@ -213,4 +214,5 @@ def sweep(
         keep_events=keep_events,
         progress=progress,
         level=level,
+        timing=timing,
     )

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..capacity import never_full_lines, stage_found_full
+from ..experiment.comparison import NO_VARIATION
 from ..output import package_versions, scenario_digest
 from ..plot import (
     FigureInfo,
@@ -360,7 +361,8 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
             ci,
         ]
         if with_ratio:
-            row.append(_fmt(float(r["pairing_ci_ratio"])))
+            note = str(r.get("note", "") or "")
+            row.append("no variation" if NO_VARIATION in note else _fmt(float(r["pairing_ci_ratio"])))
         row.append(str(r.get("note", "") or ""))
         rows.append(row)
     headers = ["outcome", "baseline", "variant", "difference", "95% CI"]
