@@ -15,7 +15,7 @@ import pandas as pd
 from .event_log import CARRIER_EVENTS, Ev, SimOutput
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
-__all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries"]
+__all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries", "survival_by_source"]
 
 SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
 
@@ -283,12 +283,7 @@ def run_summary(
                 np.count_nonzero(s & (ev == Ev.ADMIT)) - np.count_nonzero(s & (ev == Ev.LEAVE))
             ),
         }
-    post = firms[~firms["in_warmup"].to_numpy()]
-    obs = (post["outcome"] == "failed").to_numpy()
-    # A firm that left the system (exit) did not fail: it counts as not failed up to the horizon, so the
-    # curves estimate P(not failed by t) rather than a survival with exits treated as lost to follow-up.
-    exited = (post["outcome"] == "exited").to_numpy()
-    dur = np.where(exited, out.horizon - post["arrival_time"].to_numpy(), post["survival_years"].to_numpy())
+    post, dur, obs = _survival_data(firms, out.horizon)
     carrier = post["ever_in_carrier"].to_numpy()
     survival = {
         "years": list(SURVIVAL_YEARS),
@@ -312,6 +307,43 @@ def run_summary(
         "survival": survival,
         **(outcome_summary(outcomes, warmup) if outcomes is not None else {}),
     }
+
+
+def _survival_data(firms: pd.DataFrame, horizon: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Firms arriving after the warm-up, their years to failure or censoring, and whether they failed.
+
+    A firm that left the system (exit) did not fail: it counts as not failed up to the horizon, so the
+    curves estimate P(not failed by t) rather than a survival with exits treated as lost to follow-up.
+    """
+    post = firms[~firms["in_warmup"].to_numpy()]
+    obs = (post["outcome"] == "failed").to_numpy()
+    exited = (post["outcome"] == "exited").to_numpy()
+    dur = np.where(exited, horizon - post["arrival_time"].to_numpy(), post["survival_years"].to_numpy())
+    return post, dur, obs
+
+
+def survival_by_source(firms: pd.DataFrame, horizon: float, warmup: float = 0.0) -> pd.DataFrame:
+    """Kaplan-Meier P(not failed by t years after arrival), per source stream and carrier use.
+
+    One row per source (arrival stream, initial stock entry, competition) and group (``ever in a
+    carrier``, ``never in a carrier``) with firms: ``source``, ``group``, ``firms`` and one column per
+    year of :data:`SURVIVAL_YEARS` within the horizon (None where it cannot be estimated). The split
+    is an association, not an effect: who enters a carrier is selected (screening, quality, surviving
+    long enough to enter), and the streams differ in age and quality at arrival.
+    """
+    post, dur, obs = _survival_data(firms, horizon)
+    years = tuple(y for y in SURVIVAL_YEARS if y <= horizon - warmup)
+    carrier = post["ever_in_carrier"].to_numpy()
+    source = post["source"].astype(str).to_numpy()
+    rows: list[dict[str, Any]] = []
+    for name in dict.fromkeys(source):
+        mine = source == name
+        for label, mask in (("ever in a carrier", mine & carrier), ("never in a carrier", mine & ~carrier)):
+            if mask.any():
+                surv = km_survival(dur[mask], obs[mask], years)
+                cells = {f"{y:g}y": v for y, v in zip(years, surv, strict=True)}
+                rows.append({"source": name, "group": label, "firms": int(mask.sum()), **cells})
+    return pd.DataFrame(rows)
 
 
 def _completed_stays(
