@@ -12,7 +12,7 @@ from .event_log import CarrierInfo, SimOutput, events_frame
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario
-from .tables import firm_table, run_summary, stage_timeseries
+from .tables import firm_table, graduates_by_year, run_summary, stage_timeseries
 
 if TYPE_CHECKING:
     from .plot import RunPlots
@@ -73,7 +73,18 @@ class RunResult:
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
         """Per month and stage (see :func:`sim.tables.stage_timeseries`)."""
-        return stage_timeseries(self.output, self.scenario.name, self.replication, outcomes=self.outcomes)
+        return stage_timeseries(
+            self.output, self.scenario.name, self.replication, outcomes=self.outcomes, graduates_before=self._before
+        )
+
+    @property
+    def _before(self) -> dict[str, int]:
+        """Graduates before the start, per stage with carriers and a graduation hazard (cumulative counts)."""
+        return {
+            n: st.carriers.graduates_before_start
+            for n, st in self.scenario.stages.items()
+            if st.carriers is not None and st.graduation is not None
+        }
 
     @functools.cached_property
     def carriers(self) -> pd.DataFrame:
@@ -128,6 +139,7 @@ class RunResult:
         if self._summary is not None:  # kept on the result itself: a cache outside it would keep every result alive
             return self._summary
         body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years, self.outcomes)
+        body.update(graduates_by_year(self.output, self._before, self.scenario.calendar.start_year))
         living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
         if living:
             body.update(lifecycle_summary(self.output, living))

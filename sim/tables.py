@@ -7,6 +7,7 @@ Nothing here reaches into the engine: every measure is computed from :class:`sim
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,15 @@ import pandas as pd
 from .event_log import CARRIER_EVENTS, Ev, SimOutput
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
-__all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries", "survival_by_source"]
+__all__ = [
+    "SURVIVAL_YEARS",
+    "firm_table",
+    "graduates_by_year",
+    "km_survival",
+    "run_summary",
+    "stage_timeseries",
+    "survival_by_source",
+]
 
 SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
 
@@ -121,6 +130,7 @@ def stage_timeseries(
     replication: int,
     capacities: list[int] | None = None,
     outcomes: FirmOutcomes | None = None,
+    graduates_before: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Per month and stage: occupancy, waiting list, blocked firms, entries and exits by kind.
 
@@ -130,7 +140,8 @@ def stage_timeseries(
     stock included), ``active`` (in a stage or on a waiting list), ``failed`` and ``exited``
     (cumulative), with ``arrived == active + failed + exited`` in every row. With ``outcomes``, also
     ``milestone_<test>`` per stage and the system columns ``listed`` and ``jobs``
-    (:func:`sim.outcomes.outcome_timeseries`).
+    (:func:`sim.outcomes.outcome_timeseries`). ``graduates_cumulative``: the stage's graduates before
+    the start (``graduates_before``, by stage name) plus its graduations up to the end of the month.
     """
     cols = out.log.columns()
     t, ev, stage, info = cols["time"], cols["event"], cols["stage"], cols["info"]
@@ -163,6 +174,7 @@ def stage_timeseries(
         wait = counts(s & (ev == Ev.WAIT))
         off_queue = counts(s & (((ev == Ev.ADMIT) & (info == 1)) | (ev == Ev.RENEGE)))
         blk = counts(s & (ev == Ev.BLOCK))
+        grads = counts(s & (ev == Ev.GRADUATE))
         # a blocked firm is released by the 'leave' of its stage; count releases by the blocked firm's stage
         occupancy = np.cumsum(adm - lv)
         queue = np.cumsum(wait - off_queue)
@@ -173,7 +185,8 @@ def stage_timeseries(
                 "queue": queue,
                 "blocked_events": blk,
                 "entries": adm,
-                "graduations": counts(s & (ev == Ev.GRADUATE)),
+                "graduations": grads,
+                "graduates_cumulative": (graduates_before or {}).get(name, 0) + np.cumsum(grads),
                 "timeouts": counts(s & (ev == Ev.TIME_OUT)),
                 "failures": counts(s & (ev == Ev.FAIL)),
                 "reneges": counts(s & (ev == Ev.RENEGE)),
@@ -344,6 +357,28 @@ def survival_by_source(firms: pd.DataFrame, horizon: float, warmup: float = 0.0)
                 cells = {f"{y:g}y": v for y, v in zip(years, surv, strict=True)}
                 rows.append({"source": name, "group": label, "firms": int(mask.sum()), **cells})
     return pd.DataFrame(rows)
+
+
+def graduates_by_year(out: SimOutput, graduates_before: Mapping[str, int], start_year: float) -> dict[str, int]:
+    """Cumulative graduates at the end of each calendar year the run covers, per stage of ``graduates_before``.
+
+    Keys ``graduates_cumulative.<stage>.<year>``: the stage's graduates before the start plus its
+    graduations from the start to the end of that year (whole run, warm-up included), as Torch statistics
+    count them. Years whose end is after the horizon are left out.
+    """
+    cols = out.log.columns()
+    t, ev, stage = cols["time"], cols["event"], cols["stage"]
+    first = int(math.floor(start_year + 1e-9))
+    years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
+    keys: dict[str, int] = {}
+    for j, name in enumerate(out.stage_names):
+        if name not in graduates_before:
+            continue
+        times = np.sort(t[(stage == j) & (ev == Ev.GRADUATE)])
+        for y in years:
+            done = int(np.searchsorted(times, y + 1 - start_year, side="right"))
+            keys[f"graduates_cumulative.{name}.{y}"] = graduates_before[name] + done
+    return keys
 
 
 def _completed_stays(

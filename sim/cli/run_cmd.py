@@ -256,6 +256,15 @@ def summary_text(
             ],
             crows,
         )
+    cumulative: dict[str, list[str]] = {}
+    for key, value in summary.items():
+        if key.startswith("graduates_cumulative."):
+            _, stage, year = key.split(".")
+            cumulative.setdefault(stage, []).append(f"{year} {value:,}")
+    if cumulative:
+        text += "\n\ncumulative graduates (before the start included), at the end of each year:"
+        for stage, cells in cumulative.items():
+            text += f"\n  {labels.get(stage) or stage}: " + "; ".join(cells)
     if "jobs.at_horizon" in summary:
         text += (
             f"\n\noutcomes: {summary['jobs.at_horizon']:,.0f} jobs in active firms at the horizon "
