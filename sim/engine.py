@@ -349,7 +349,7 @@ class _Model:
         self._release(firm, st, c, now)
 
     def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
-        """State changes of leaving stage ``st`` and carrier ``c`` (the row is the caller's)."""
+        """State changes of leaving stage ``st`` and carrier ``c`` at ``now`` (the row is the caller's)."""
         del st.residents[firm.id]
         terms = st.terms
         if terms is not None and terms.after:
@@ -396,10 +396,9 @@ class _Model:
             self.policies.match_manager(firm, st, c, now)
         if self.angels and firm.angel > -INF:
             self.policies.invest(firm, st, c, now)
-        post = firm.post
-        if st.hazard_policies or st.carrier_effects or st.terms is not None or post is not None or not self.fast:
-            if post is not None:
-                post.advance(now)
+        if st.hazard_policies or st.carrier_effects or st.terms is not None or firm.post is not None or not self.fast:
+            if firm.post is not None:
+                firm.post.advance(now)
             self._multipliers(firm, st)
             self._plan(firm, st, now)
             return
@@ -530,17 +529,6 @@ class _Model:
         else:
             firm.pending = None
 
-    def _on_step(self, firm: _Firm, now: float) -> None:
-        """The failure factor a firm carries from an earlier stay changes (``sim.hazard_terms``)."""
-        post = firm.post
-        if post is None:
-            raise AssertionError("a hazard-term step for a firm without after-stay terms")
-        st = self.stages[firm.stage]
-        self._book(firm, st, now)  # with the factor in force until now
-        post.step()
-        self._multipliers(firm, st)
-        self._plan(firm, st, now)
-
     def _book(self, firm: _Firm, st: _Stage, now: float) -> None:
         """Book the hazard spent since the firm's mark (before a multiplier changes)."""
         t0 = firm.mark
@@ -559,6 +547,17 @@ class _Model:
                 off = firm.birth if st.grad_age else firm.entry
                 firm.spent_g += firm.mult_g * (st.grad.cum_hazard(now - off) - st.grad.cum_hazard(t0 - off))
         firm.mark = now
+
+    def _on_step(self, firm: _Firm, now: float) -> None:
+        """The failure factor a firm carries from an earlier stay changes (``sim.hazard_terms``)."""
+        post = firm.post
+        if post is None:
+            raise AssertionError("a hazard-term step for a firm without after-stay terms")
+        st = self.stages[firm.stage]
+        self._book(firm, st, now)  # with the factor in force until now
+        post.step()
+        self._multipliers(firm, st)
+        self._plan(firm, st, now)
 
     # ---------------------------------------------------------------- residence events
     def _on_fail(self, firm: _Firm, now: float) -> None:

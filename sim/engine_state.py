@@ -24,6 +24,7 @@ from .streams import VISIT_STREAMS, SourceDraws, VisitColumns
 if TYPE_CHECKING:
     from .engine_hazards import _Hazard
     from .engine_policies import _Match
+    from .hazard_terms import PostStay, StageTerms
 
 # Constants are Final literals (not names imported or computed at import time) so that the compiled
 # engine inlines them instead of looking them up; _check_constants ties them to their sources.
