@@ -13,7 +13,7 @@ from .event_log import CarrierInfo, SimOutput, events_frame
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario
-from .tables import firm_table, log_summary, run_summary, stage_timeseries
+from .tables import firm_table, graduates_by_year, log_summary, run_summary, stage_timeseries
 
 if TYPE_CHECKING:
     from .plot import RunPlots
@@ -85,8 +85,22 @@ class RunResult:
     def timeseries(self) -> pd.DataFrame:
         """Per month and stage (see :func:`sim.tables.stage_timeseries`)."""
         return stage_timeseries(
-            self.output, self.scenario.name, self.replication, outcomes=self.outcomes, cols=self.columns
+            self.output,
+            self.scenario.name,
+            self.replication,
+            outcomes=self.outcomes,
+            cols=self.columns,
+            graduates_before=self._before,
         )
+
+    @property
+    def _before(self) -> dict[str, int]:
+        """Graduates before the start, per stage with carriers and a graduation hazard (cumulative counts)."""
+        return {
+            n: st.carriers.graduates_before_start
+            for n, st in self.scenario.stages.items()
+            if st.carriers is not None and st.graduation is not None
+        }
 
     @functools.cached_property
     def carriers(self) -> pd.DataFrame:
@@ -161,6 +175,7 @@ class RunResult:
         return self._assemble(body, budget_summary(self.scenario, self.ledger) if self.scenario.policies else None)
 
     def _assemble(self, body: dict[str, Any], budget: dict[str, float] | None) -> dict[str, Any]:
+        body.update(graduates_by_year(self.output, self._before, self.scenario.calendar.start_year))
         living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
         if living:
             body.update(lifecycle_summary(self.output, living))

@@ -7,6 +7,7 @@ Nothing here reaches into the engine: every measure is computed from :class:`sim
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,11 +22,13 @@ __all__ = [
     "SURVIVAL_YEARS",
     "firm_fates",
     "firm_table",
+    "graduates_by_year",
     "km_survival",
     "km_survival_fast",
     "log_summary",
     "run_summary",
     "stage_timeseries",
+    "survival_by_source",
     "visited_paths",
 ]
 
@@ -199,6 +202,7 @@ def stage_timeseries(
     capacities: list[int] | None = None,
     outcomes: FirmOutcomes | None = None,
     cols: Columns | None = None,
+    graduates_before: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Per month and stage: occupancy, waiting list, blocked firms, entries and exits by kind.
 
@@ -208,7 +212,9 @@ def stage_timeseries(
     stock included), ``active`` (in a stage or on a waiting list), ``failed`` and ``exited``
     (cumulative), with ``arrived == active + failed + exited`` in every row. With ``outcomes``, also
     ``milestone_<test>`` per stage and the system columns ``listed`` and ``jobs``
-    (:func:`sim.outcomes.outcome_timeseries`). ``cols``: the unpacked log, when the caller has it already.
+    (:func:`sim.outcomes.outcome_timeseries`). ``graduates_cumulative``: the stage's graduates before
+    the start (``graduates_before``, by stage name) plus its graduations up to the end of the month.
+    ``cols``: the unpacked log, when the caller has it already.
     """
     cols = out.log.columns() if cols is None else cols
     t, ev, stage, info = cols["time"], cols["event"], cols["stage"], cols["info"]
@@ -246,6 +252,7 @@ def stage_timeseries(
     # a blocked firm is released by the 'leave' of its stage; count releases by the blocked firm's stage
     queue = np.cumsum(per[:, Ev.WAIT] - (from_list[1:] + per[:, Ev.RENEGE]), axis=1)
     active = (occupancy + queue).sum(axis=0)
+    before = np.array([(graduates_before or {}).get(name, 0) for name in names], dtype=np.int64)
     by_stage, system = outcome_timeseries(outcomes, n_months) if outcomes is not None else ({}, {})
 
     def grid(values: np.ndarray) -> np.ndarray:  # (stage, month) -> rows in (month, stage) order
@@ -266,6 +273,7 @@ def stage_timeseries(
         "blocked_events": grid(per[:, Ev.BLOCK]),
         "entries": grid(per[:, Ev.ADMIT]),
         "graduations": grid(per[:, Ev.GRADUATE]),
+        "graduates_cumulative": grid(before[:, None] + np.cumsum(per[:, Ev.GRADUATE], axis=1)),
         "timeouts": grid(per[:, Ev.TIME_OUT]),
         "failures": grid(per[:, Ev.FAIL]),
         "reneges": grid(per[:, Ev.RENEGE]),
@@ -483,6 +491,65 @@ def run_summary(
 
 for _f in (log_summary, run_summary):
     _f.__doc__ = f"{_f.__doc__}\n\n    {_SUMMARY_DOC}\n    "
+
+
+def _survival_data(firms: pd.DataFrame, horizon: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Firms arriving after the warm-up, their years to failure or censoring, and whether they failed.
+
+    A firm that left the system (exit) did not fail: it counts as not failed up to the horizon, so the
+    curves estimate P(not failed by t) rather than a survival with exits treated as lost to follow-up.
+    """
+    post = firms[~firms["in_warmup"].to_numpy()]
+    obs = (post["outcome"] == "failed").to_numpy()
+    exited = (post["outcome"] == "exited").to_numpy()
+    dur = np.where(exited, horizon - post["arrival_time"].to_numpy(), post["survival_years"].to_numpy())
+    return post, dur, obs
+
+
+def survival_by_source(firms: pd.DataFrame, horizon: float, warmup: float = 0.0) -> pd.DataFrame:
+    """Kaplan-Meier P(not failed by t years after arrival), per source stream and carrier use.
+
+    One row per source (arrival stream, initial stock entry, competition) and group (``ever in a
+    carrier``, ``never in a carrier``) with firms: ``source``, ``group``, ``firms`` and one column per
+    year of :data:`SURVIVAL_YEARS` within the horizon (None where it cannot be estimated). The split
+    is an association, not an effect: who enters a carrier is selected (screening, quality, surviving
+    long enough to enter), and the streams differ in age and quality at arrival.
+    """
+    post, dur, obs = _survival_data(firms, horizon)
+    years = tuple(y for y in SURVIVAL_YEARS if y <= horizon - warmup)
+    carrier = post["ever_in_carrier"].to_numpy()
+    source = post["source"].astype(str).to_numpy()
+    rows: list[dict[str, Any]] = []
+    for name in dict.fromkeys(source):
+        mine = source == name
+        for label, mask in (("ever in a carrier", mine & carrier), ("never in a carrier", mine & ~carrier)):
+            if mask.any():
+                surv = km_survival(dur[mask], obs[mask], years)
+                cells = {f"{y:g}y": v for y, v in zip(years, surv, strict=True)}
+                rows.append({"source": name, "group": label, "firms": int(mask.sum()), **cells})
+    return pd.DataFrame(rows)
+
+
+def graduates_by_year(out: SimOutput, graduates_before: Mapping[str, int], start_year: float) -> dict[str, int]:
+    """Cumulative graduates at the end of each calendar year the run covers, per stage of ``graduates_before``.
+
+    Keys ``graduates_cumulative.<stage>.<year>``: the stage's graduates before the start plus its
+    graduations from the start to the end of that year (whole run, warm-up included), as Torch statistics
+    count them. Years whose end is after the horizon are left out.
+    """
+    cols = out.log.columns()
+    t, ev, stage = cols["time"], cols["event"], cols["stage"]
+    first = int(math.floor(start_year + 1e-9))
+    years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
+    keys: dict[str, int] = {}
+    for j, name in enumerate(out.stage_names):
+        if name not in graduates_before:
+            continue
+        times = np.sort(t[(stage == j) & (ev == Ev.GRADUATE)])
+        for y in years:
+            done = int(np.searchsorted(times, y + 1 - start_year, side="right"))
+            keys[f"graduates_cumulative.{name}.{y}"] = graduates_before[name] + done
+    return keys
 
 
 def _completed_stays(

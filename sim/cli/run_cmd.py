@@ -28,6 +28,7 @@ from ..experiment import ExperimentError, ExperimentResult, run_experiment
 from ..guards import check_resources, parse_bytes
 from ..output import claim_folder, folder_lock, write_run
 from ..scenario import Scenario
+from ..tables import survival_by_source
 from .common import add_seed, format_table, load_or_default, positive_int, replication_index, safe_name
 
 
@@ -237,8 +238,10 @@ def default_out(name: str) -> Path:
     return Path("out") / safe_name(name)
 
 
-def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = None) -> str:
-    """A short readable summary of one replication."""
+def summary_text(
+    summary: dict[str, Any], stage_labels: dict[str, str] | None = None, by_source: pd.DataFrame | None = None
+) -> str:
+    """A short readable summary of one replication (``by_source``: :func:`sim.tables.survival_by_source`)."""
     labels = stage_labels or {}
     rows = []
     for name, s in summary["stages"].items():
@@ -272,11 +275,25 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
     ]
     # survival past the horizon cannot be estimated: leave those columns out
     keep = [i for i, y in enumerate(surv["years"]) if y <= summary["horizon_years"] - summary["warmup_years"]]
+    rows_pct = [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows]
+    if by_source is not None:
+        for r in by_source.itertuples(index=False):
+            cells = [getattr(r, f"_{3 + k}") for k in range(len(keep))]
+            rows_pct.append(
+                [
+                    f"  {r.source}, {r.group} ({r.firms:,})",
+                    *(None if c is None or c != c else f"{100 * c:.1f}%" for c in cells),
+                ]
+            )
     stable = format_table(
-        ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)],
-        [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows],
+        ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)], rows_pct
     )
-    text = f"{head}\n\n{table}\n\n{stable}"
+    text = (
+        f"{head}\n\n{table}\n\n{stable}\n"
+        "ever vs never in a carrier is an association, not an effect of carriers: it mixes selection (screening,\n"
+        "quality, surviving long enough to enter), the initial stock and the source streams (shown by stream\n"
+        "above); `incuchain compare` measures effects on common random numbers."
+    )
     living = [n for n in summary["stages"] if f"carriers.{n}.open" in summary]
     if living:
         crows = [
@@ -301,6 +318,15 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
             ],
             crows,
         )
+    cumulative: dict[str, list[str]] = {}
+    for key, value in summary.items():
+        if key.startswith("graduates_cumulative."):
+            _, stage, year = key.split(".")
+            cumulative.setdefault(stage, []).append(f"{year} {value:,}")
+    if cumulative:
+        text += "\n\ncumulative graduates (before the start included), at the end of each year:"
+        for stage, cells in cumulative.items():
+            text += f"\n  {labels.get(stage) or stage}: " + "; ".join(cells)
     if "jobs.at_horizon" in summary:
         text += (
             f"\n\noutcomes: {summary['jobs.at_horizon']:,.0f} jobs in active firms at the horizon "
@@ -342,7 +368,8 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
         summary = res.summary()
-        print(summary_text(summary, labels))
+        by_source = survival_by_source(res.firms, sc.calendar.horizon_years, sc.calendar.warmup_years)
+        print(summary_text(summary, labels, by_source))
         for line in never_full_lines(sc, stage_found_full([summary])):
             print(line)
         print(f"\nwrote {out}/ (events.parquet, firms.parquet, timeseries.csv, summary.json, ...)")

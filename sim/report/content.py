@@ -456,7 +456,8 @@ def _notes(with_reference: bool, comparison: bool = False) -> str:
     ]
     if not comparison:
         items.append(
-            "Survival of firms ever versus never in a carrier conditions on the future (a firm must survive to "
+            "Survival of firms ever versus never in a carrier is an association, not an effect: it conditions "
+            "on the future (a firm must survive to "
             "enter one): the gap mixes selection and time at risk with any effect of support. Use a paired "
             "comparison (<code>incuchain compare</code>) to measure effects."
         )

@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, int]] = [
     ("sim.engine_*", 2),
     ("sim.api", 3),
     ("sim.tables", 3),
+    ("sim.capacity", 3),
     ("sim.outcomes", 3),
     ("sim.budget", 3),
     ("sim.lifecycle", 3),
