@@ -11,12 +11,12 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
-from ..experiment.design import design_points, parse_setting, sweep_arms
+from ..experiment.design import SWEEP_METRICS, design_points, parse_setting, sweep_arms
 from ..stats import paired_difference
 from .common import add_seed, format_table, load_or_default, positive_int
-from .run_cmd import add_experiment_args, experiment_executor, notes_text, pm, run_guarded
+from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, notes_text, pm, run_guarded
 
-DEFAULT_METRICS = ("active_at_horizon", "failed", "exited", "survival.all.5y")
+DEFAULT_METRICS = SWEEP_METRICS
 
 
 def add_parser(sub: Any) -> None:
@@ -50,6 +50,7 @@ def add_parser(sub: Any) -> None:
         help=f"metric to print (repeatable; default: {', '.join(DEFAULT_METRICS)}); all go to the files",
     )
     add_experiment_args(p)
+    add_report_arg(p)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
 
@@ -112,6 +113,12 @@ def main(args: argparse.Namespace) -> int:
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)
+        if args.report:
+            from ..report import write_sweep_report  # matplotlib only when a report is asked for
+
+            write_sweep_report(out, result, metrics=[m for m in metrics if m in result.metrics])
+            if not args.quiet:
+                print(f"report: {out / 'report.html'}")
         if not args.quiet:
             unknown = [m for m in metrics if m not in result.metrics]
             if unknown:
