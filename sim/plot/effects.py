@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .style import TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, pretty_name, style_context
+from ..metric_names import metric_label, metric_unit
+from .style import TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, style_context
 
 __all__ = ["HEADLINE_METRICS", "effects_figure", "headline_metrics", "metric_label", "metric_unit"]
 
@@ -23,53 +24,6 @@ HEADLINE_METRICS: tuple[str, ...] = ("active_at_horizon", "failed", "exited")
 """System-wide outcomes shown first."""
 
 _STAGE_HEADLINE = ("entries", "graduations", "failures", "timeouts")
-
-_MEASURE_TEXT = {
-    "entries": "entries",
-    "graduations": "graduations",
-    "failures": "failures",
-    "timeouts": "time-outs",
-    "reneges": "gave up waiting",
-    "skips": "turned away (full)",
-    "rejections": "rejected at screening",
-    "mean_stay_years": "mean stay",
-    "completed_stays": "completed stays",
-    "mean_occupancy": "mean occupancy",
-    "occupancy_at_horizon": "occupancy at the horizon",
-}
-
-_OVERALL_TEXT = {
-    "arrivals": "New firms (after the warm-up)",
-    "initial_stock": "Firms at the start",
-    "firms": "Firms in all",
-    "active_at_horizon": "Firms active at the horizon",
-    "failed": "Firms failed",
-    "exited": "Firms exited",
-}
-
-_GROUP_TEXT = {"all": "all firms", "never_in_carrier": "never in a carrier", "ever_in_carrier": "ever in a carrier"}
-
-
-def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name) -> str:
-    """A reader's name for a summary metric (``stages.incubator.failures`` -> ``Incubator: failures``)."""
-    if metric in _OVERALL_TEXT:
-        return _OVERALL_TEXT[metric]
-    m = re.match(r"^survival\.([a-z_]+)\.([0-9.]+)y$", metric)
-    if m:
-        return f"Not failed after {m.group(2)} y, {_GROUP_TEXT.get(m.group(1), m.group(1))}"
-    parts = metric.split(".")
-    if len(parts) == 3 and parts[0] == "stages":
-        return f"{stage_label(parts[1])}: {_MEASURE_TEXT.get(parts[2], parts[2].replace('_', ' '))}"
-    return pretty_name(metric)
-
-
-def metric_unit(metric: str) -> str:
-    """The unit of a summary metric: ``firms``, ``years`` or ``share``."""
-    if metric.startswith("survival."):
-        return "share"
-    if metric.endswith("_years"):
-        return "years"
-    return "firms"
 
 
 def headline_metrics(metrics: Sequence[str]) -> list[str]:
