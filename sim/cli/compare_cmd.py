@@ -87,30 +87,37 @@ def _headline(metric: str) -> bool:
 
 
 def effects_text(effects: pd.DataFrame, everything: bool = False, labels: dict[str, str] | None = None) -> str:
-    """The effects as a readable table (headline metrics unless ``everything``), n.s. marked."""
+    """The effects as a readable table (headline metrics unless ``everything``), n.s. marked.
+
+    Left out: outcomes without values, outcomes the variant left unchanged in every replication (a
+    zero difference with a zero-width interval), and spend by year and by policy (in ``effects.csv``).
+    """
     rows = []
     for row in effects.itertuples(index=False):
         m = str(row.metric)
-        if not (everything or _headline(m)):
+        if not (everything or _headline(m)) or _unchanged(row) or math.isnan(row.diff_mean):
             continue
-        if everything and _unchanged(row):
+        if m.startswith("budget.") and m != SPEND:
             continue
         share = is_share(m)
+        fmt = yuan_text if m == SPEND else None
+        base, var = (0.0 if math.isnan(x) and m == SPEND else x for x in (row.baseline_mean, row.variant_mean))
+        ratio = float(row.pairing_ci_ratio)
         rows.append(
             [
                 label(m, labels),
-                level_text(row.baseline_mean, share=share),
-                level_text(row.variant_mean, share=share),
-                difference_text(row.diff_mean, row.ci_low, row.ci_high, share=share),
-                number(row.pairing_ci_ratio),
+                fmt(base) if fmt else level_text(base, share=share),
+                fmt(var) if fmt else level_text(var, share=share),
+                difference_text(row.diff_mean, row.ci_low, row.ci_high, share=share, fmt=fmt),
+                number(ratio) if math.isfinite(ratio) else "-",
             ]
         )
     return format_table(["outcome", "baseline", "variant", "difference [95% CI]", "CI narrowed x"], rows)
 
 
 def _unchanged(row: Any) -> bool:
-    """Zero in both scenarios in every replication: nothing to read."""
-    return bool(row.baseline_mean == 0 and row.variant_mean == 0 and row.diff_mean == 0)
+    """The same in both scenarios in every replication: nothing to read (rounding noise aside)."""
+    return all(abs(float(x)) < 1e-12 for x in (row.diff_mean, row.ci_low, row.ci_high))
 
 
 def cost_text(cost: pd.DataFrame, spend: Estimate, years: str) -> str:
@@ -163,7 +170,8 @@ def lead_text(cmp: Comparison, labels: dict[str, str] | None = None) -> str:
         )
     if cmp.cost_effectiveness is not None:
         spend = spend_difference(exp, "baseline", "variant", cmp.level)
-        means = [float(eff.loc[SPEND, c]) if SPEND in eff.index else math.nan for c in ("baseline_mean", "variant_mean")]
+        cols = ("baseline_mean", "variant_mean")
+        means = [float(eff.loc[SPEND, c]) if SPEND in eff.index else math.nan for c in cols]
         rows.append(
             [
                 f"Spend {spend_years(eff.index)}, yuan",
@@ -265,7 +273,7 @@ def main(args: argparse.Namespace) -> int:
                 print(line)
             print(f"\n{NS}: the interval contains 0 (no effect cannot be ruled out).")
             if args.all:
-                print("\nEvery effect (outcomes zero in both scenarios left out):\n")
+                print("\nEvery effect (outcomes the variant left unchanged in every replication left out):\n")
                 print(effects_text(cmp.effects, everything=True, labels=labels))
                 if not args.no_independent:
                     print(

@@ -91,7 +91,7 @@ def difference_text(
             return f"+{text}" if x > 0 and math.isfinite(x) else text
         return f"{100 * x:+.1f} pp" if share else _signed(x)
 
-    if math.isnan(low) or math.isnan(high):
+    if math.isnan(low) or math.isnan(high) or low == high == diff:  # no interval, or no variation at all
         return signed(diff)
     text = f"{signed(diff)} [{signed(low)}, {signed(high)}]"
     return text if significant(low, high) else f"{text} {NS}"
