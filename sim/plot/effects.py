@@ -43,7 +43,7 @@ def _num(x: float, unit: str, sign: bool = True) -> str:
     if math.isnan(x):
         return "-"
     if math.isinf(x):
-        return "inf"
+        return "no bound"
     plus = "+" if sign else ""
     if unit == "share":
         text = (f"{100 * x:{plus}.1f} pp" if x else "0 pp") if sign else f"{100 * x:.1f}%"
@@ -117,19 +117,29 @@ def effects_figure(
             base = float(r["baseline_mean"])
             unit = metric_unit(m)
             d, lo, hi = float(r["diff_mean"]), float(r["ci_low"]), float(r["ci_high"])
+            excludes_zero = math.isfinite(lo) and (lo > 0 or hi < 0)
+            ns = math.isfinite(lo) and not excludes_zero and not (lo == hi == d)
+            colour = TEXT_GREY if ns else "black"
             if base != 0 and math.isfinite(base):
                 rel = 100 * np.array([d, lo, hi]) / abs(base)
-                excludes_zero = math.isfinite(lo) and (lo > 0 or hi < 0)
                 if np.isfinite(rel[1:]).all():
-                    ax.plot(rel[1:], [yi, yi], color="black", linewidth=1.6, solid_capstyle="butt", gid=f"effect:{m}")
+                    ax.plot(
+                        rel[1:],
+                        [yi, yi],
+                        color=colour,
+                        linewidth=1.6,
+                        linestyle="--" if ns else "-",
+                        solid_capstyle="butt",
+                        gid=f"effect:{m}",
+                    )
                     xs_all += [float(rel[1]), float(rel[2])]
                 ax.plot(
                     [rel[0]],
                     [yi],
                     marker="o",
                     markersize=6.5,
-                    color="black",
-                    markerfacecolor="black" if excludes_zero else "white",
+                    color=colour,
+                    markerfacecolor=colour if excludes_zero else "white",
                     markeredgewidth=1.4,
                     linestyle="none",
                     gid=f"effect-mean:{m}",
@@ -155,11 +165,12 @@ def effects_figure(
             ax.text(
                 1.13,
                 yi,
-                f"{_num(d, unit)}{unit_text}{ci}",
+                f"{_num(d, unit)}{unit_text}{ci}{'  n.s.' if ns else ''}",
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="center",
                 fontsize=8,
+                color=colour,
                 gid=f"effect-text:{m}",
             )
         ax.axvline(0, color=TEXT_GREY, linewidth=1.0, zorder=1)
@@ -197,7 +208,8 @@ def effects_figure(
         n = int(effects["n"].max()) if len(effects) else 0
         caption = (
             f"Paired differences over {n} replications sharing their random numbers; lines: {level:.0%} "
-            "t-based confidence intervals; filled markers: the interval excludes 0. "
+            "t-based confidence intervals; filled markers: the interval excludes 0; grey, dashed, hollow and "
+            "marked n.s.: the interval contains 0 (not significant). "
             "pp = percentage points."
         )
         if drop_zero and zero:

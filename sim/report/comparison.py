@@ -13,17 +13,18 @@ from ..output import scenario_digest
 from ..plot import (
     FigureInfo,
     bls_reference,
+    calibrated_to_bls,
     effects_figure,
     occupancy_difference_figure,
     occupancy_figure,
     survival_at_figure,
-    uses_age_clock,
 )
 from ..scenario import Scenario, load_scenario
 from .content import (
     _budget_figures,
     _calendar_rows,
     _capacity_html,
+    _cost_section,
     _effects_table,
     _instruments_table,
     _notes,
@@ -180,7 +181,7 @@ def write_comparison_report(
             )
         )
     if stats is not None and "arm" in stats.columns:
-        reference = bls_reference() if main is not None and uses_age_clock(main) else None
+        reference = bls_reference() if main is not None and calibrated_to_bls(main) else None
         figures.append(
             _Figure(
                 "survival",
@@ -211,7 +212,9 @@ def write_comparison_report(
         reproduce = _code(
             f"incuchain compare scenarios/baseline.toml scenarios/variant.toml --reps {reps} --seed {seed}"
         )
+    has_cost = cost_effectiveness is not None and len(cost_effectiveness) > 0
     body = [
+        *([_section("Spend and cost-effectiveness", _cost_section(cost_effectiveness, effects))] if has_cost else []),
         _section("What was compared", _kv_table(rows) + diff + reproduce),
         _section(
             "Headline effects",

@@ -12,6 +12,7 @@ from ..experiment import ExperimentResult
 from ..plot import (
     FigureInfo,
     bls_reference,
+    calibrated_to_bls,
     carrier_counts,
     carriers_figure,
     chain_flows,
@@ -19,7 +20,6 @@ from ..plot import (
     occupancy_figure,
     survival_at_figure,
     survival_figure,
-    uses_age_clock,
 )
 from ..results import RunResult
 from ..scenario import Scenario, load_scenario
@@ -183,7 +183,7 @@ def write_report(
                 occupancy_figure(timeseries, info),
             )
         )
-    reference = bls_reference() if scenario is not None and uses_age_clock(scenario) else None
+    reference = bls_reference() if scenario is not None and calibrated_to_bls(scenario) else None
     if firms is not None and len(firms):
         figures.append(
             _Figure(
