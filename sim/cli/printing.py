@@ -21,6 +21,7 @@ from ..metric_names import metric_label, metric_unit, pretty_name
 __all__ = [
     "NS",
     "difference_text",
+    "field_label",
     "is_share",
     "label",
     "level_text",
@@ -38,6 +39,12 @@ def label(metric: str, stage_labels: Mapping[str, str] | None = None) -> str:
     """A reader's name for a metric, with the scenario's stage labels."""
     labels = stage_labels or {}
     return metric_label(metric, lambda s: labels.get(s) or pretty_name(s))
+
+
+def field_label(path: str) -> str:
+    """A scenario field's path for a table header: ``stages.incubator.carriers.capacity`` -> ``incubator
+    carriers capacity`` (the path itself is in the files and in the command that was typed)."""
+    return path.removeprefix("stages.").replace(".", " ").replace("_", " ")
 
 
 def number(x: float) -> str:

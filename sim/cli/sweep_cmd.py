@@ -13,7 +13,7 @@ import pandas as pd
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import SWEEP_METRICS, design_points, parse_setting, sweep_arms, sweep_differences
 from .common import add_seed, format_table, load_or_default, positive_int
-from .printing import NS, difference_text, is_share, label, level_text
+from .printing import NS, difference_text, field_label, is_share, label, level_text
 from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, notes_text, run_guarded
 
 DEFAULT_METRICS = SWEEP_METRICS
@@ -72,7 +72,7 @@ def sweep_text(result: ExperimentResult, metrics: list[str], labels: dict[str, s
             else:
                 cells.append(level_text(float(r.mean), float(r.ci_low), float(r.ci_high), share=is_share(m)))
         rows.append([arm.label, *(arm.params.get(k) for k in keys), *cells])
-    return format_table(["point", *keys, *(label(m, labels) for m in metrics)], rows)
+    return format_table(["point", *(field_label(k) for k in keys), *(label(m, labels) for m in metrics)], rows)
 
 
 def paired_text(result: ExperimentResult, metrics: list[str], labels: dict[str, str] | None = None) -> str:

@@ -538,7 +538,7 @@ def _cost_section(cost: pd.DataFrame, effects: pd.DataFrame) -> str:
         effect += "" if math.isnan(lo) else f" [{_signed(lo, False)}, {_signed(hi, False)}]"
         effect += _ns(float(r["outcome_diff_mean"]), lo, hi)
         rows.append([f"per additional {outcome_unit(str(r['metric']))}", effect, value, interval])
-    table = _table(["yuan", "additional outcomes [95% CI]", "yuan per unit", "95% CI"], rows, numeric=(1, 2, 3))
+    table = _table(["cost", "additional outcomes [95% CI]", "yuan per unit", "95% CI"], rows, numeric=(1, 2, 3))
     return (
         head
         + table

@@ -92,7 +92,7 @@ def test_compare_prints_effects_and_writes_effects_csv(
     out = tmp_path / "cmp"
     assert cli(["compare", str(one_year), str(variant), "--reps", "3", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "difference" in printed and "CI narrowed x" in printed and "stages.incubator.failures" in printed
+    assert "difference" in printed and "Firms active at the horizon" in printed and "stages." not in printed
     effects = pd.read_csv(out / "effects.csv")
     assert list(effects.columns[:9]) == [
         "metric",
