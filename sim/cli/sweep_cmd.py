@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,10 @@ import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import SWEEP_METRICS, design_points, parse_setting, sweep_arms, sweep_differences
-from .common import add_seed, format_table, load_or_default, positive_int
+from ..output import folder_lock
+from .common import add_seed, format_table, load_or_default, positive_int, safe_name
 from .printing import NS, difference_text, field_label, is_share, label, level_text
-from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, notes_text, run_guarded
+from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, guard_resources, notes_text, run_guarded
 
 DEFAULT_METRICS = SWEEP_METRICS
 
@@ -95,12 +95,13 @@ def paired_text(result: ExperimentResult, metrics: list[str], labels: dict[str, 
 def main(args: argparse.Namespace) -> int:
     settings = [parse_setting(s) for s in args.settings]
     sc = load_or_default(args.scenario)
-    sweep_arms(sc, design_points(settings, args.zip))  # every point valid before a cluster is contacted
-    out = args.out or Path("out") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', sc.name) or 'scenario'}_sweep"
+    arms = sweep_arms(sc, design_points(settings, args.zip))  # every point valid before a cluster is contacted
+    out = args.out or Path("out") / f"{safe_name(sc.name)}_sweep"
+    guard_resources(args, [a.scenario for a in arms], args.reps * len(arms))
     metrics = args.metrics or list(DEFAULT_METRICS)
 
     def body() -> int:
-        with experiment_executor(args) as ex:
+        with folder_lock(out), experiment_executor(args, args.reps * len(arms)) as ex:
             result = sweep(
                 sc,
                 settings,
