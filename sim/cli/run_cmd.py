@@ -9,7 +9,6 @@ by one, then ``summary.csv``, ``summary_stats.csv`` and ``timeseries.csv`` (see
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
@@ -30,6 +29,7 @@ from ..output import claim_folder, folder_lock, write_run
 from ..scenario import Scenario
 from ..tables import survival_by_source
 from .common import add_seed, format_table, load_or_default, positive_int, replication_index, safe_name
+from .printing import is_share, label, level_text, spend_years
 
 
 def add_parser(sub: Any) -> None:
@@ -168,25 +168,6 @@ def run_guarded(body: Callable[[], int]) -> int:
         return 1
 
 
-def pm(mean: float, low: float, high: float) -> str:
-    """``mean ± half-width`` (the mean alone when there is no interval)."""
-    if math.isnan(mean):
-        return "-"
-    num = _num(mean)
-    if math.isnan(low) or math.isnan(high):
-        return num
-    return f"{num} ± {_num((high - low) / 2)}"
-
-
-def _num(x: float) -> str:
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 10:
-        return f"{x:.1f}"
-    return f"{x:.3g}"
-
-
 def notes_text(result: ExperimentResult) -> list[str]:
     """Lines about how the experiment ran: checkpoints reused, damaged ones recomputed."""
     meta = result.meta
@@ -200,21 +181,23 @@ def notes_text(result: ExperimentResult) -> list[str]:
 
 
 def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
-    """Means with confidence intervals: system-wide metrics, then stages side by side."""
+    """Means with confidence intervals: system-wide metrics and survival, then stages side by side."""
     by = {m: row for m, row in zip(stats["metric"], stats.itertuples(index=False), strict=True)}
 
     def cell(metric: str) -> str:
         row = by.get(metric)
-        return "-" if row is None else pm(float(row.mean), float(row.ci_low), float(row.ci_high))
+        if row is None or int(row.n) == 0:
+            return "-"
+        return level_text(float(row.mean), float(row.ci_low), float(row.ci_high), share=is_share(metric))
 
     overall = ["arrivals", "initial_stock", "active_at_horizon", "failed", "exited"]
-    rows = [[m, cell(m), _sd(by.get(m)), int(by[m].n) if m in by else 0] for m in overall]
+    rows = [[label(m, labels), cell(m), int(by[m].n) if m in by else 0] for m in overall]
     for group in ("all", "never_in_carrier", "ever_in_carrier"):
         for t in ("1", "3", "5", "10"):
             m = f"survival.{group}.{t}y"
             if m in by and int(by[m].n) > 0:
-                rows.append([m, cell(m), _sd(by[m]), int(by[m].n)])
-    top = format_table(["metric", "mean ± 95% CI half-width", "sd", "n"], rows)
+                rows.append([label(m, labels), cell(m), int(by[m].n)])
+    top = format_table(["outcome", "mean ± 95% CI half-width", "replications"], rows)
     stages = list(dict.fromkeys(m.split(".")[1] for m in by if m.startswith("stages.")))
     measures = [
         ("entries", "entries"),
@@ -227,10 +210,6 @@ def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
     srows = [[labels.get(s) or s, *(cell(f"stages.{s}.{m}") for m, _ in measures)] for s in stages]
     table = format_table(["stage", *(h for _, h in measures)], srows)
     return f"{top}\n\n{table}"
-
-
-def _sd(row: Any) -> Any:
-    return None if row is None else float(row.sd)
 
 
 def default_out(name: str) -> Path:
@@ -345,7 +324,7 @@ def summary_text(
             for k in summary
             if k.startswith("budget.policy.") and summary[k] and not re.search(r"\.\d{4}$", k)  # not by year
         ]
-        text += f"\n\npublic spend: {summary['budget.total_yuan'] / 1e6:,.1f} million yuan" + (
+        text += f"\n\npublic spend {spend_years(summary)}: {summary['budget.total_yuan'] / 1e6:,.1f} million yuan" + (
             f" ({'; '.join(spend)})" if spend else ""
         )
     return text

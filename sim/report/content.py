@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,9 @@ import pandas as pd
 
 from ..capacity import never_full_lines, stage_found_full
 from ..experiment.comparison import NO_VARIATION
+from ..experiment.cost_effectiveness import SPEND, cost_bounds
+from ..experiment.instruments import as_cost_row
+from ..metric_names import metric_unit, outcome_unit
 from ..output import package_versions, scenario_digest
 from ..plot import (
     FigureInfo,
@@ -21,7 +25,6 @@ from ..plot import (
     metric_label,
     spend_figure,
 )
-from ..plot.effects import metric_unit
 from ..scenario import Scenario
 from .page import _code, _Figure, _table
 
@@ -353,6 +356,7 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
 
         lo, hi = float(r["ci_low"]), float(r["ci_high"])
         ci = "-" if math.isnan(lo) else f"[{_signed(lo, share)}, {_signed(hi, share)}]"
+        ci += _ns(float(r["diff_mean"]), lo, hi)
         row = [
             metric_label(m, info.label),
             num(r["baseline_mean"]),
@@ -376,7 +380,7 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
     dropped = "" if not headline else " Outcomes without values, or zero in both scenarios, are left out here."
     return table + (
         "<p class='small'>Differences are variant − baseline, paired replication by replication; survival in "
-        f"percentage points (pp).{ratio_note}{dropped}</p>"
+        f"percentage points (pp). {NS}: the interval contains 0 (not significant).{ratio_note}{dropped}</p>"
     )
 
 
@@ -399,12 +403,10 @@ def _instruments_table(table: pd.DataFrame) -> str:
         last = (r.instrument, r.arm)
         # the full variant's rows are those of its own arm (a policy may be called "all")
         name = "all (the full variant)" if r.arm == "variant" else f"{r.instrument} ({r.type})"
-        effect_ci = (
-            "-"
-            if math.isnan(float(r.effect_ci_low))
-            else f"[{_signed(float(r.effect_ci_low), False)}, {_signed(float(r.effect_ci_high), False)}]"
-        )
-        cost_ci = "-" if math.isnan(float(r.cost_ci_low)) else f"[{_yuan(r.cost_ci_low)}, {_yuan(r.cost_ci_high)}]"
+        lo, hi = float(r.effect_ci_low), float(r.effect_ci_high)
+        effect_ci = "-" if math.isnan(lo) else f"[{_signed(lo, False)}, {_signed(hi, False)}]"
+        effect_ci += _ns(float(r.effect_mean), lo, hi)
+        cost, cost_ci = _cost_cells(as_cost_row(r._asdict()))
         rows.append(
             [
                 name if first else "",
@@ -413,7 +415,7 @@ def _instruments_table(table: pd.DataFrame) -> str:
                 str(r.outcome).replace("_", " "),
                 _signed(float(r.effect_mean), False),
                 effect_ci,
-                _yuan(r.cost_per_unit),
+                cost,
                 cost_ci,
                 "" if pd.isna(r.note) else str(r.note),
             ]
@@ -434,8 +436,10 @@ def _instruments_table(table: pd.DataFrame) -> str:
         "baseline (common random numbers): effects are paired differences against the baseline. <em>Spend "
         "alone</em> is the instrument's own ledger in that run, <em>spend in variant</em> its ledger in the "
         "full variant (mean per replication). The cost per additional unit is the paired spend difference "
-        "over the paired outcome difference, with a delta-method interval; it is unreliable when the "
-        "effect's interval contains 0. Effects of instruments need not add up to the full variant's: "
+        "over the paired outcome difference, with a delta-method interval (its lower end never below 0). When "
+        f"the effect's interval contains 0 ({NS}) the effect may be nil and the cost has no upper bound: the "
+        "interval is open, from the spend over the largest effect the interval allows. "
+        "Effects of instruments need not add up to the full variant's: "
         "instruments interact.</p>"
     )
 
@@ -486,3 +490,65 @@ def _reproduce(seed: int | None, replications: Sequence[int], single: bool, scen
 
 def _subtitle(sc: Scenario | None) -> str:
     return sc.description if sc is not None and sc.description else ""
+
+
+NS = "n.s."
+"""Marks an effect whose confidence interval contains 0 (not significant), in every table."""
+
+
+def _ns(diff: float, low: float, high: float) -> str:
+    """`` n.s.`` after an interval that contains 0 (nothing for a missing or zero-width interval)."""
+    if math.isnan(low) or math.isnan(high) or low == high == diff:
+        return ""
+    return "" if (low > 0 or high < 0) else f" {NS}"
+
+
+def _cost_cells(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The cost per additional unit and its interval, as :func:`cost_bounds` reads them (never negative)."""
+    est, low, high, significant = cost_bounds(row)
+    if math.isnan(est):
+        return "-", "-"
+    if significant:
+        return _yuan(est), "-" if math.isnan(low) else f"[{_yuan(low)}, {_yuan(high)}]"
+    floor = "" if math.isnan(low) else f"at least {_yuan(low)}, "
+    return f"{_yuan(est)} {NS}", f"[{floor}no upper bound]"
+
+
+def _spend_years(metrics: Iterable[str]) -> str:
+    """``2019-2026`` from the ``budget.year.<YYYY>`` metrics ("the horizon" without them)."""
+    years = sorted(int(m.rsplit(".", 1)[1]) for m in metrics if re.fullmatch(r"budget\.year\.\d{4}", str(m)))
+    if not years:
+        return "over the horizon"
+    return f"in {years[0]}" if len(years) == 1 else f"over {years[0]}-{years[-1]} ({len(years)} years)"
+
+
+def _cost_section(cost: pd.DataFrame, effects: pd.DataFrame) -> str:
+    """Spend and yuan per additional outcome, first thing on a comparison's page."""
+    eff = effects.set_index("metric")
+    spend = float(cost["spend_diff_mean"].dropna().iloc[0]) if cost["spend_diff_mean"].notna().any() else math.nan
+    ci = ""
+    if SPEND in eff.index and not math.isnan(float(eff.loc[SPEND, "ci_low"])):
+        ci = f" (95% CI {_yuan(eff.loc[SPEND, 'ci_low'])} to {_yuan(eff.loc[SPEND, 'ci_high'])})"
+    head = (
+        f"<p>The variant spends {_yuan(spend)} yuan more than the baseline {_spend_years(eff.index)}{ci}, "
+        "mean per replication.</p>"
+    )
+    rows = []
+    for r in cost.to_dict("records"):
+        value, interval = _cost_cells(r)
+        lo, hi = float(r["outcome_ci_low"]), float(r["outcome_ci_high"])
+        effect = _signed(float(r["outcome_diff_mean"]), False)
+        effect += "" if math.isnan(lo) else f" [{_signed(lo, False)}, {_signed(hi, False)}]"
+        effect += _ns(float(r["outcome_diff_mean"]), lo, hi)
+        rows.append([f"per additional {outcome_unit(str(r['metric']))}", effect, value, interval])
+    table = _table(["cost", "additional outcomes [95% CI]", "yuan per unit", "95% CI"], rows, numeric=(1, 2, 3))
+    return (
+        head
+        + table
+        + (
+            "<p class='small'>Cost per unit: the paired spend difference over the paired outcome difference, with a "
+            f"delta-method interval whose lower end is never below 0. {NS}: the outcome's interval contains 0, so "
+            "the effect may be nil and the cost has no upper bound (the interval is open, from the spend over the "
+            "largest effect the interval allows). A dash: no additional outcome on average.</p>"
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from ..experiment import ExperimentResult
 from ..plot import (
     FigureInfo,
     bls_reference,
+    calibrated_to_bls,
     carrier_counts,
     carriers_figure,
     chain_flows,
@@ -19,7 +21,6 @@ from ..plot import (
     occupancy_figure,
     survival_at_figure,
     survival_figure,
-    uses_age_clock,
 )
 from ..results import RunResult
 from ..scenario import Scenario, load_scenario
@@ -33,7 +34,16 @@ from .content import (
     _stats_headline,
     _subtitle,
 )
-from .loading import _budget, _folder_meta, _kept, _read_json, _read_table, _replications
+from .loading import (
+    FLOW_REPLICATIONS,
+    _budget,
+    _folder_meta,
+    _kept,
+    _read_json,
+    _read_table,
+    _replications,
+    _rerun_events,
+)
 from .page import _Figure, _figures_html, _kv_table, _section, _write
 
 
@@ -164,16 +174,21 @@ def write_report(
         counts = carrier_counts(carriers, horizon)  # carriers fixed over the run
 
     figures: list[_Figure] = []
+    what = "Where firms go: from their first stage through the chain to their status at the horizon."
+    flow_info = info
+    if (events is None or not len(events)) and summary is None:
+        events = _rerun_events(scenario, seed, replications)
+        if events is not None:
+            flow_info = replace(info, replications=tuple(replications[:FLOW_REPLICATIONS]))
+            n = min(len(replications), FLOW_REPLICATIONS)
+            what += (
+                f" Mean flows per replication over the first {n} replications, simulated again from the seed "
+                "for this figure (a replication depends only on the scenario, the seed and its index, so they "
+                "are the experiment's own)."
+            )
     if events is not None and len(events):
         flows = chain_flows(events)
-        figures.append(
-            _Figure(
-                "chain_flow",
-                "Chain flow",
-                "Where firms go: from their first stage through the chain to their status at the horizon.",
-                flow_figure(flows, info, horizon_years=horizon),
-            )
-        )
+        figures.append(_Figure("chain_flow", "Chain flow", what, flow_figure(flows, flow_info, horizon_years=horizon)))
     if timeseries is not None and len(timeseries):
         figures.append(
             _Figure(
@@ -183,7 +198,7 @@ def write_report(
                 occupancy_figure(timeseries, info),
             )
         )
-    reference = bls_reference() if scenario is not None and uses_age_clock(scenario) else None
+    reference = bls_reference() if scenario is not None and calibrated_to_bls(scenario) else None
     if firms is not None and len(firms):
         figures.append(
             _Figure(

@@ -92,10 +92,13 @@ def test_compare_prints_effects_and_writes_effects_csv(
         'target = { stages = ["incubator"] }\n'
     )
     out = tmp_path / "cmp"
-    assert cli(["compare", str(one_year), str(variant), "--reps", "3", "--independent", "--out", str(out)]) == 0
+    assert (
+        cli(["compare", str(one_year), str(variant), "--reps", "3", "--independent", "--all", "--out", str(out)]) == 0
+    )
     captured = capsys.readouterr()
     printed = captured.out
-    assert "difference" in printed and "CI narrowed x" in printed and "stages.incubator.failures" in printed
+    assert "difference" in printed and "Firms active at the horizon" in printed and "CI narrowed x" in printed
+    assert "stages." not in printed, "machine names in the printout"
     assert "inf" not in printed.split(), "a metric without variation reads 'no variation', never inf"
     assert "support vs tutorial: 9 simulations" in captured.err, captured.err  # 3 arms x 3, said before the run
     assert "first replications took" in captured.err

@@ -213,7 +213,11 @@ def test_cli_prints_the_per_instrument_block(
     files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cmp"
-    assert cli(["compare", *map(str, files), "--reps", "2", "--no-independent", "--out", str(out)]) == 0
+    argv = ["compare", *map(str, files), "--reps", "2", "--no-independent", "--out", str(out)]
+    assert cli(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Per instrument" not in printed and "instruments.csv" in printed, "the lead says where the rest is"
+    assert cli([*argv, "--resume", "--all"]) == 0
     printed = capsys.readouterr().out
     assert "Per instrument" in printed and "all (variant)" in printed and "instruments.csv" in printed
     overall = printed.index("Budget:")
