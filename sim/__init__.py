@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from .api import run
+from .decompose import Decomposition, decompose
 from .errors import ScenarioError
 from .experiment import Arm, Comparison, ExperimentError, ExperimentResult, compare, run_experiment, sweep
 from .results import RunResult
@@ -31,9 +32,11 @@ __all__ = [
     "ExperimentResult",
     "RunResult",
     "Scenario",
+    "Decomposition",
     "ScenarioError",
     "__version__",
     "compare",
+    "decompose",
     "default_scenario",
     "load_scenario",
     "parse_scenario",

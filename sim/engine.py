@@ -411,7 +411,7 @@ def _pick(cum: list[float], dest: list[int], u: float) -> int:
 class _Window:
     """A policy in force on ``[start, end)`` years (``index``: its place in the scenario's policies)."""
 
-    __slots__ = ("end", "entry", "index", "match", "policy", "start")
+    __slots__ = ("aims_at_tenants", "end", "entry", "index", "match", "policy", "start")
 
     def __init__(self, start: float, end: float, policy: Any, index: int = -1) -> None:
         self.start = start
@@ -419,6 +419,9 @@ class _Window:
         self.policy = policy
         self.index = index
         self.match: _Match | None = None  # the policy's target, if it has one (set by _Model._build_policies)
+        # Whether the policy is aimed at carriers' tenants (names a stage or carrier) rather than firms
+        # anywhere (a shock, a sector): such effects are part of a stage's treatment (_Model._untreat).
+        self.aims_at_tenants = False
         # A hazard multiplier's entry in its stages' hazard_policies while in force
         self.entry: tuple[int, float, _Match] | None = None
 
@@ -571,7 +574,7 @@ def _time_to(dist: _Hazard, clock0: float, budget_left: float, mult: float) -> f
 
 
 class _Model:
-    def __init__(self, sc: Scenario, seed: int, replication: int) -> None:
+    def __init__(self, sc: Scenario, seed: int, replication: int, untreated: str | None = None) -> None:
         self.sc = sc
         self.env = simpy.Environment()
         self.streams = Streams(seed, replication)
@@ -618,8 +621,11 @@ class _Model:
         self.carrier_events: list[tuple[float, int, int, int, int]] = []
         self._eval_row = 0  # first log row of the current evaluation year
         self._occ_start: list[int] = []  # carriers' occupancy at the last evaluation (by id)
+        self.untreated = -1  # a stage whose tenants get no treatment (see _untreat)
         self._build_stages()
         self._build_policies()
+        if untreated is not None:
+            self._untreat(untreated)
         # SimPy's own queue, filled as Environment.schedule fills it (the same tuple, the same sequence
         # numbers) without a Python call per event; Environment.schedule itself if SimPy's internals differ.
         env = self.env
@@ -805,8 +811,31 @@ class _Model:
             aim = getattr(w.policy, "target", None)
             if isinstance(aim, Target):
                 w.match = _Match(aim, self.sectors)
+                where = (aim.stages, aim.levels, aim.specialised, aim.specialism_match)
+                w.aims_at_tenants = any(x is not None for x in where)
             if isinstance(w.policy, HazardMultiplier) and w.match is not None:
                 w.entry = (0 if w.policy.hazard == "failure" else 1, w.policy.factor, w.match)
+
+    def _untreat(self, name: str) -> None:
+        """Switch off the treatment of stage ``name`` ("programme off, same admissions"; :mod:`sim.decompose`).
+
+        Admission, screening, waiting, the stay's graduation hazard, stay limit and routing are unchanged;
+        its tenants face the failure hazard of the stage's fallback (where a turned-away firm goes) on that
+        stage's clock, and no effect of a policy aimed at tenants (a target naming a stage, a level or a
+        specialism) while in it: hazard multipliers, rent relief, specialisation, carriers' paid services,
+        a manager match's or an investment's factors (their rows are still written). Set up before the run
+        starts, so a run without it is untouched.
+        """
+        if name not in self.stage_index:
+            raise ValueError(f"untreated: no stage {name!r}")
+        st = self.stages[self.stage_index[name]]
+        if st.fallback == _EXIT:
+            raise ValueError(f"untreated: stage {name!r} turns firms away to exit, so it has no untreated hazard")
+        out = self.stages[st.fallback]
+        st.fail, st.fail_rate, st.fail_age = out.fail, out.fail_rate, out.fail_age
+        st.exp_only = (st.fail is None or st.fail_rate > 0.0) and (st.grad is None or st.grad_rate > 0.0)
+        st.carrier_effects = False
+        self.untreated = st.idx
 
     # ---------------------------------------------------------------- sources
     def _arrival_steps(
@@ -1118,8 +1147,9 @@ class _Model:
             pol = w.policy
             if firm.gap < pol.share_lacking and _matches(w, st.name, c, firm.sector):
                 self._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
-                firm.qf *= pol.failure_factor
-                firm.qg *= pol.graduation_factor
+                if st.idx != self.untreated:
+                    firm.qf *= pol.failure_factor
+                    firm.qg *= pol.graduation_factor
                 firm.gap = 2.0
                 return
 
@@ -1138,8 +1168,9 @@ class _Model:
                     continue
                 self.angel_spent[key] = spent + pol.amount_per_firm_yuan
             self._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
-            firm.qg_saved = firm.qg
-            firm.qg *= pol.graduation_factor
+            if st.idx != self.untreated:
+                firm.qg_saved = firm.qg
+                firm.qg *= pol.graduation_factor
             firm.angel = -INF
             return
 
@@ -1399,6 +1430,8 @@ class _Model:
                 raise AssertionError("a hazard multiplier's window has no entry")
             for st in self.stages:
                 if pol.target.stages is not None and st.name not in pol.target.stages:
+                    continue
+                if st.idx == self.untreated and w.aims_at_tenants:
                     continue
                 if on:
                     st.hazard_policies.append(entry)
@@ -1875,8 +1908,11 @@ class _FirmFactory:
         return sector[index], quality[index]
 
 
-def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimOutput:
+def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, untreated: str | None = None) -> SimOutput:
     """Run one replication of ``scenario`` and return its event log and static facts.
+
+    ``untreated`` names a stage whose tenants get no treatment (the counterfactual of
+    :func:`sim.decompose`; see :meth:`_Model._untreat`); by default nothing is switched off.
 
     Python's cyclic garbage collector is paused while the model runs (and restored after): the
     engine's per-firm objects form no reference cycles, so reference counting frees them, and the
@@ -1886,7 +1922,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimOutp
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Model(scenario, seed, replication).run()
+        return _Model(scenario, seed, replication, untreated).run()
     finally:
         if enabled:
             gc.enable()
