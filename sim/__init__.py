@@ -28,11 +28,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Arm",
     "Comparison",
+    "Decomposition",
     "ExperimentError",
     "ExperimentResult",
     "RunResult",
     "Scenario",
-    "Decomposition",
     "ScenarioError",
     "__version__",
     "compare",

@@ -33,14 +33,24 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from .engine import simulate
+from .engine import Untreated, simulate
 from .event_log import Ev
 from .results import RunResult
 from .scenario import EXIT, Scenario
 from .stats import mean_ci
 from .streams import Streams
 
-__all__ = ["LABELS", "MEASURES", "OUTCOMES", "PARTS", "Decomposition", "decompose", "decompose_replication", "programme_error"]
+__all__ = [
+    "LABELS",
+    "MEASURES",
+    "OUTCOMES",
+    "PARTS",
+    "Decomposition",
+    "decompose",
+    "decompose_replication",
+    "factual_stays",
+    "programme_error",
+]
 
 OUTCOMES: tuple[str, ...] = (
     "survival_1y",
@@ -160,6 +170,35 @@ def _admitted(res: RunResult, stage: int) -> tuple[np.ndarray, np.ndarray]:
     return admitted, visit
 
 
+def factual_stays(res: RunResult, stage: str) -> dict[tuple[int, int, int], float]:
+    """When each stay in ``stage`` ended: ``(source, number, n)`` (the firm's ``n``-th admission there) -> years.
+
+    A stay ends with the firm's next ``leave`` row in the stage; ``inf`` if none came before the horizon.
+    """
+    cols = res.output.log.columns()
+    j = res.scenario.stage_names.index(stage)
+    ev, st, firm, t = cols["event"], cols["stage"], cols["firm"], cols["time"]
+    here = st == j
+    adm = np.flatnonzero(here & (ev == Ev.ADMIT))
+    lv = np.flatnonzero(here & (ev == Ev.LEAVE))
+    # The n-th admission of a firm pairs with its n-th leave (rows are in time order, and a firm leaves a
+    # stage before it is admitted to it again).
+    a_firm, l_firm = firm[adm], firm[lv]
+    a_order = np.argsort(a_firm, kind="stable")
+    l_order = np.argsort(l_firm, kind="stable")
+    a_sorted, l_sorted = a_firm[a_order], l_firm[l_order]
+    a_rank = np.empty(len(adm), dtype=np.int64)
+    a_rank[a_order] = np.arange(len(adm)) - np.searchsorted(a_sorted, a_sorted, side="left")
+    l_rank = np.empty(len(lv), dtype=np.int64)
+    l_rank[l_order] = np.arange(len(lv)) - np.searchsorted(l_sorted, l_sorted, side="left")
+    ends = dict(zip(zip(l_firm.tolist(), l_rank.tolist(), strict=True), t[lv].tolist(), strict=True))
+    source, index = res.output.firm_source, res.output.firm_index
+    return {
+        (int(source[f]), int(index[f]), n): ends.get((f, n), np.inf)
+        for f, n in zip(a_firm.tolist(), a_rank.tolist(), strict=True)
+    }
+
+
 def _screen_scores(res: RunResult, programme: str, visit: np.ndarray) -> np.ndarray:
     """The screening signal ``q + noise_sd * Z`` of each firm's first application to the stage (NaN if none)."""
     screen = res.scenario.stages[programme].admission.screening
@@ -222,7 +261,8 @@ def decompose_replication(
     t0 = time.perf_counter()
     fact = RunResult(scenario, seed, replication, simulate(scenario, seed, replication), 0.0)
     t1 = time.perf_counter()
-    cf = RunResult(scenario, seed, replication, simulate(scenario, seed, replication, untreated=programme), t1 - t0)
+    switch = Untreated(programme, factual_stays(fact, programme))
+    cf = RunResult(scenario, seed, replication, simulate(scenario, seed, replication, switch), t1 - t0)
     j = scenario.stage_names.index(programme)
     ff = fact.firms
     keep = ~ff["source"].astype(str).str.startswith("stock:").to_numpy()  # firms arriving during the run
@@ -291,9 +331,7 @@ def decompose_replication(
     return pd.DataFrame(rows), firms
 
 
-def decompose(
-    scenario: Scenario, programme: str, reps: int = 10, seed: int = 0, level: float = 0.95
-) -> Decomposition:
+def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0, level: float = 0.95) -> Decomposition:
     """Split the participants-versus-others gap of a programme into treatment and selection.
 
     Parameters
@@ -333,10 +371,8 @@ def decompose(
         sub = per_rep[per_rep["outcome"] == o]
         for m in MEASURES:
             e = mean_ci(sub[m].to_numpy(dtype=float), level)
-            table.append(
-                {"outcome": o, "measure": m, "n": e.n, "mean": e.mean, "ci_low": e.ci_low, "ci_high": e.ci_high,
-                 "note": e.note}  # fmt: skip
-            )
+            est = {"n": e.n, "mean": e.mean, "ci_low": e.ci_low, "ci_high": e.ci_high, "note": e.note}
+            table.append({"outcome": o, "measure": m, **est})
     return Decomposition(
         scenario=scenario.name,
         programme=programme,

@@ -100,7 +100,7 @@ from .policies import (
 from .scenario import EXIT, LEVELS, Lifecycle, Scenario, rate_steps
 from .streams import BLOCK, VISIT_STREAMS, SourceDraws, Streams, VisitColumns
 
-__all__ = ["CARRIER_EVENTS", "COMPILED", "RATINGS", "CarrierInfo", "SimOutput", "simulate"]
+__all__ = ["CARRIER_EVENTS", "COMPILED", "RATINGS", "CarrierInfo", "SimOutput", "Untreated", "simulate"]
 
 COMPILED: bool = not __file__.endswith(".py")
 """True when this module is the mypyc-compiled extension (a wheel install; see hatch_build.py)."""
@@ -411,7 +411,7 @@ def _pick(cum: list[float], dest: list[int], u: float) -> int:
 class _Window:
     """A policy in force on ``[start, end)`` years (``index``: its place in the scenario's policies)."""
 
-    __slots__ = ("aims_at_tenants", "end", "entry", "index", "match", "policy", "start")
+    __slots__ = ("end", "entry", "index", "match", "policy", "start")
 
     def __init__(self, start: float, end: float, policy: Any, index: int = -1) -> None:
         self.start = start
@@ -419,9 +419,6 @@ class _Window:
         self.policy = policy
         self.index = index
         self.match: _Match | None = None  # the policy's target, if it has one (set by _Model._build_policies)
-        # Whether the policy is aimed at carriers' tenants (names a stage or carrier) rather than firms
-        # anywhere (a shock, a sector): such effects are part of a stage's treatment (_Model._untreat).
-        self.aims_at_tenants = False
         # A hazard multiplier's entry in its stages' hazard_policies while in force
         self.entry: tuple[int, float, _Match] | None = None
 
@@ -573,8 +570,28 @@ def _time_to(dist: _Hazard, clock0: float, budget_left: float, mult: float) -> f
     return dist.inv_cum_hazard(dist.cum_hazard(clock0) + budget_left / mult) - clock0
 
 
+class Untreated:
+    """The programme switched off for the same admissions (the counterfactual of :mod:`sim.decompose`).
+
+    ``stage`` names the programme stage; ``stays`` maps ``(source, number, n)`` -- a firm's ``n``-th
+    admission there, counted from 0 -- to the time (years) that stay ended in the factual world (``inf``
+    if it had not ended by the horizon). A firm admitted to the stage is admitted exactly as before (the
+    same rows, the same slot), then leaves it at once for the stage's fallback, as a turned-away firm
+    would: it gets nothing of the programme (its hazards, graduation, onward route, or any policy aimed
+    at its tenants). Its slot stays taken until the factual stay's end, so the stage's slots free at the
+    same times and the same firms get in. A firm admitted without a factual stay (admissions can differ
+    where the outside option feeds back into the stage) frees its slot at once; ``unmatched`` counts them.
+    """
+
+    def __init__(self, stage: str, stays: dict[tuple[int, int, int], float]) -> None:
+        self.stage = stage
+        self.stays = stays
+        self.admissions: dict[int, int] = {}  # firm id -> admissions to the stage so far
+        self.unmatched = 0
+
+
 class _Model:
-    def __init__(self, sc: Scenario, seed: int, replication: int, untreated: str | None = None) -> None:
+    def __init__(self, sc: Scenario, seed: int, replication: int, untreated: Untreated | None = None) -> None:
         self.sc = sc
         self.env = simpy.Environment()
         self.streams = Streams(seed, replication)
@@ -621,11 +638,10 @@ class _Model:
         self.carrier_events: list[tuple[float, int, int, int, int]] = []
         self._eval_row = 0  # first log row of the current evaluation year
         self._occ_start: list[int] = []  # carriers' occupancy at the last evaluation (by id)
-        self.untreated = -1  # a stage whose tenants get no treatment (see _untreat)
+        self.untreated = untreated
+        self.untreated_stage = -1 if untreated is None else self.stage_index[untreated.stage]
         self._build_stages()
         self._build_policies()
-        if untreated is not None:
-            self._untreat(untreated)
         # SimPy's own queue, filled as Environment.schedule fills it (the same tuple, the same sequence
         # numbers) without a Python call per event; Environment.schedule itself if SimPy's internals differ.
         env = self.env
@@ -811,31 +827,8 @@ class _Model:
             aim = getattr(w.policy, "target", None)
             if isinstance(aim, Target):
                 w.match = _Match(aim, self.sectors)
-                where = (aim.stages, aim.levels, aim.specialised, aim.specialism_match)
-                w.aims_at_tenants = any(x is not None for x in where)
             if isinstance(w.policy, HazardMultiplier) and w.match is not None:
                 w.entry = (0 if w.policy.hazard == "failure" else 1, w.policy.factor, w.match)
-
-    def _untreat(self, name: str) -> None:
-        """Switch off the treatment of stage ``name`` ("programme off, same admissions"; :mod:`sim.decompose`).
-
-        Admission, screening, waiting, the stay's graduation hazard, stay limit and routing are unchanged;
-        its tenants face the failure hazard of the stage's fallback (where a turned-away firm goes) on that
-        stage's clock, and no effect of a policy aimed at tenants (a target naming a stage, a level or a
-        specialism) while in it: hazard multipliers, rent relief, specialisation, carriers' paid services,
-        a manager match's or an investment's factors (their rows are still written). Set up before the run
-        starts, so a run without it is untouched.
-        """
-        if name not in self.stage_index:
-            raise ValueError(f"untreated: no stage {name!r}")
-        st = self.stages[self.stage_index[name]]
-        if st.fallback == _EXIT:
-            raise ValueError(f"untreated: stage {name!r} turns firms away to exit, so it has no untreated hazard")
-        out = self.stages[st.fallback]
-        st.fail, st.fail_rate, st.fail_age = out.fail, out.fail_rate, out.fail_age
-        st.exp_only = (st.fail is None or st.fail_rate > 0.0) and (st.grad is None or st.grad_rate > 0.0)
-        st.carrier_effects = False
-        self.untreated = st.idx
 
     # ---------------------------------------------------------------- sources
     def _arrival_steps(
@@ -1106,6 +1099,9 @@ class _Model:
         self._bt.append(now)
         self._bf.append(firm.id)
         self._bc.append(_ADMIT | st.code | ccode | (_I_1 if from_queue else _I_0))
+        if st.idx == self.untreated_stage:
+            self._untreated_stay(firm, st, c, now)
+            return
         if self.matching and firm.gap < self.gap_share:
             self._match(firm, st, c, now)
         if self.angels and firm.angel > -INF:
@@ -1141,15 +1137,44 @@ class _Model:
         else:
             firm.pending = None
 
+    def _untreated_stay(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
+        """An admitted firm leaves for the fallback at once; its slot stays held as in the factual world.
+
+        See :class:`Untreated`.
+        """
+        u = self.untreated
+        assert u is not None
+        n = u.admissions.get(firm.id, 0)
+        u.admissions[firm.id] = n + 1
+        end = u.stays.get((firm.source, firm.index, n))
+        if end is None:
+            u.unmatched += 1
+            end = now
+        self._row(now, firm.id, _LEAVE | st.code | (c.code if c is not None else 0) | _info(st.fallback))
+        del st.residents[firm.id]
+        firm.state = _TRANSIT
+        firm.carrier = None
+        if c is not None and end < self.horizon:
+            self._schedule(end, functools.partial(self._free_slot, st, c), now)
+        self._to_fallback(firm, st, now)
+
+    def _free_slot(self, st: _Stage, c: _Carrier, event: _Call) -> None:
+        """A slot held for an untreated firm's factual stay frees (:class:`Untreated`)."""
+        c.occupancy -= 1
+        if c.free_pos < 0 and c.occupancy < c.capacity:
+            c.free_pos = len(st.free)
+            st.free.append(c)
+        self._freed.append(st)
+        self._drain(event.t)
+
     def _match(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
         """gm_matching: a lacking firm entering a targeted stage gets a manager (before its events are planned)."""
         for w in self.matching:
             pol = w.policy
             if firm.gap < pol.share_lacking and _matches(w, st.name, c, firm.sector):
                 self._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
-                if st.idx != self.untreated:
-                    firm.qf *= pol.failure_factor
-                    firm.qg *= pol.graduation_factor
+                firm.qf *= pol.failure_factor
+                firm.qg *= pol.graduation_factor
                 firm.gap = 2.0
                 return
 
@@ -1168,9 +1193,8 @@ class _Model:
                     continue
                 self.angel_spent[key] = spent + pol.amount_per_firm_yuan
             self._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
-            if st.idx != self.untreated:
-                firm.qg_saved = firm.qg
-                firm.qg *= pol.graduation_factor
+            firm.qg_saved = firm.qg
+            firm.qg *= pol.graduation_factor
             firm.angel = -INF
             return
 
@@ -1430,8 +1454,6 @@ class _Model:
                 raise AssertionError("a hazard multiplier's window has no entry")
             for st in self.stages:
                 if pol.target.stages is not None and st.name not in pol.target.stages:
-                    continue
-                if st.idx == self.untreated and w.aims_at_tenants:
                     continue
                 if on:
                     st.hazard_policies.append(entry)
@@ -1718,6 +1740,7 @@ class _Model:
             ),
             horizon=self.horizon,
             carrier_events=self.carrier_events,
+            extras={} if self.untreated is None else {"untreated_unmatched": self.untreated.unmatched},
         )
 
 
@@ -1908,11 +1931,11 @@ class _FirmFactory:
         return sector[index], quality[index]
 
 
-def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, untreated: str | None = None) -> SimOutput:
+def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, untreated: Untreated | None = None) -> SimOutput:
     """Run one replication of ``scenario`` and return its event log and static facts.
 
-    ``untreated`` names a stage whose tenants get no treatment (the counterfactual of
-    :func:`sim.decompose`; see :meth:`_Model._untreat`); by default nothing is switched off.
+    ``untreated`` switches a programme stage's treatment off for the same admissions (:class:`Untreated`,
+    used by :func:`sim.decompose`); by default nothing is switched off and nothing changes.
 
     Python's cyclic garbage collector is paused while the model runs (and restored after): the
     engine's per-firm objects form no reference cycles, so reference counting frees them, and the
