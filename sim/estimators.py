@@ -94,18 +94,21 @@ def _complete(firms: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def _design_matrix(firms: pd.DataFrame, covariates: Sequence[str]) -> np.ndarray:
     """A constant, numeric covariates as they are, categorical ones as dummies (first level dropped).
 
-    Columns without variation are dropped (a single sector, a single stream).
+    Columns that add nothing (no variation, or a combination of earlier ones, e.g. a sector that
+    coincides with a stream) are dropped, in the order given, so the fits are identified.
     """
-    parts = [np.ones((len(firms), 1))]
+    cols = [np.ones(len(firms))]
     for c in covariates:
         col = firms[c]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
             x = col.to_numpy(dtype=float)[:, None]
         else:
             x = pd.get_dummies(col.astype(str), drop_first=True, dtype=float).to_numpy()
-        keep = x.std(axis=0) > 0
-        parts.append(x[:, keep])
-    return np.column_stack(parts)
+        for k in range(x.shape[1]):
+            trial = np.column_stack([*cols, x[:, k]])
+            if np.linalg.matrix_rank(trial) == trial.shape[1]:
+                cols.append(x[:, k])
+    return np.column_stack(cols)
 
 
 def true_att(firms: pd.DataFrame, outcome: str, treated: str = "participant") -> float:
@@ -156,30 +159,36 @@ def ipw(
 def matching(
     firms: pd.DataFrame, outcome: str, treated: str = "participant", covariates: Sequence[str] = OBSERVABLES
 ) -> EffectEstimate:
-    """Effect on the treated by one-to-one nearest-neighbour matching on the logit propensity score.
+    """Effect on the treated by nearest-neighbour matching on the logit propensity score, with replacement.
 
-    Each treated firm is matched, with replacement, to the untreated firm with the closest linear
-    predictor of a logit of treatment on ``covariates`` (ties: the first). Standard error: the treated
-    firms' matched differences plus, for controls used ``K`` times, ``K (K - 1)`` times the controls'
-    outcome variance (Abadie and Imbens 2006, with one pooled conditional variance).
+    Each treated firm is matched to the untreated firms whose linear predictor (of a logit of treatment
+    on ``covariates``) is closest; exact ties (discrete covariates) are all used, equally weighted.
+    Standard error: the spread of the treated firms' matched differences plus, for each control, its
+    total weight squared times the controls' outcome variance (in the spirit of Abadie and Imbens 2006,
+    with one pooled variance; slightly conservative).
     """
-    from scipy.spatial import cKDTree
-
     sm = _sm()
     d = _complete(firms, [outcome, *covariates])
     x = _design_matrix(d, covariates)
     t = d[treated].to_numpy(dtype=bool)
     y = d[outcome].to_numpy(dtype=float)
-    score = sm.Logit(t.astype(float), x).fit(disp=0).fittedvalues  # linear predictor
-    score = np.asarray(score, dtype=float)
-    _, idx = cKDTree(score[~t][:, None]).query(score[t][:, None], k=1)
-    y_c = y[~t]
-    diff = y[t] - y_c[idx]
+    score = np.round(np.asarray(sm.Logit(t.astype(float), x).fit(disp=0).fittedvalues, dtype=float), 9)
+    s_c, y_c = score[~t], y[~t]
+    levels, group = np.unique(s_c, return_inverse=True)  # control scores, and each control's level
+    size = np.bincount(group).astype(float)
+    mean_at = np.bincount(group, weights=y_c) / size
+    pos = np.clip(np.searchsorted(levels, score[t]), 1, len(levels) - 1) if len(levels) > 1 else None
+    if pos is None:
+        nearest = np.zeros(int(t.sum()), dtype=np.int64)
+    else:
+        left, right = levels[pos - 1], levels[pos]
+        nearest = np.where(np.abs(score[t] - left) <= np.abs(score[t] - right), pos - 1, pos)
+    diff = y[t] - mean_at[nearest]
     att = float(diff.mean())
-    n_t = int(t.sum())
-    uses = np.bincount(idx, minlength=len(y_c)).astype(float)
-    var = (np.sum((diff - att) ** 2) + np.sum(uses * (uses - 1)) * float(np.var(y_c, ddof=1))) / n_t**2
-    return EffectEstimate("propensity-score matching (1-NN)", att, float(np.sqrt(var)), len(d))
+    n_t = len(diff)
+    weight = (np.bincount(nearest, minlength=len(levels)) / size)[group]  # each control's total weight
+    var = (np.sum((diff - att) ** 2) + np.sum(weight**2) * float(np.var(y_c, ddof=1))) / n_t**2
+    return EffectEstimate("propensity-score matching (nearest neighbour)", att, float(np.sqrt(var)), len(d))
 
 
 def regression_discontinuity(
