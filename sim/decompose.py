@@ -62,8 +62,8 @@ OUTCOMES: tuple[str, ...] = (
     "jobs",
 )
 """Outcomes of a firm: not failed within 1/3/5 years of arrival (firms that exit count as not failed;
-only firms arriving at least that long before the horizon), graduated at least once, met the
-``financing`` success test, listed, and jobs just before its failure, exit or the horizon -- the last four
+only firms arriving at least that long before the horizon), graduated from a stage whose graduation is a
+success test (``[outcomes.milestones]``; none in a scenario without them), met the ``financing`` test, listed, and jobs just before its failure, exit or the horizon -- the last four
 by the horizon."""
 
 SURVIVAL_YEARS = {"survival_1y": 1.0, "survival_3y": 3.0, "survival_5y": 5.0}
@@ -130,7 +130,7 @@ LABELS = {
     "survival_1y": "not failed at 1 y",
     "survival_3y": "not failed at 3 y",
     "survival_5y": "not failed at 5 y",
-    "graduated": "graduated",
+    "graduated": "graduated (success test)",
     "financed": "financing test met",
     "listed": "listed",
     "jobs": "jobs",
@@ -149,7 +149,7 @@ def _outcomes(res: RunResult) -> pd.DataFrame:
         y = (fail_at - arrival > years).astype(float)
         y[arrival > horizon - years] = np.nan
         cols[name] = y
-    cols["graduated"] = (f["n_graduations"].to_numpy() > 0).astype(float)
+    cols["graduated"] = f["milestone"].notna().to_numpy().astype(float)
     cols["financed"] = (f["milestone"] == "financing").to_numpy().astype(float)
     cols["listed"] = f["listed"].to_numpy().astype(float)
     cols["jobs"] = f["jobs"].to_numpy(dtype=float)
@@ -372,7 +372,7 @@ def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0,
         for m in MEASURES:
             e = mean_ci(sub[m].to_numpy(dtype=float), level)
             est = {"n": e.n, "mean": e.mean, "ci_low": e.ci_low, "ci_high": e.ci_high, "note": e.note}
-            table.append({"outcome": o, "measure": m, **est})
+            table.append({"programme": programme, "outcome": o, "measure": m, **est})
     return Decomposition(
         scenario=scenario.name,
         programme=programme,

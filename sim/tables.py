@@ -16,9 +16,22 @@ from .engine import CARRIER_EVENTS, SimOutput
 from .event_log import Ev
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
-__all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries"]
+__all__ = [
+    "EVER_LABEL",
+    "NEVER_LABEL",
+    "SURVIVAL_YEARS",
+    "firm_table",
+    "km_survival",
+    "run_summary",
+    "stage_timeseries",
+]
 
 SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
+
+NEVER_LABEL = "never in a carrier (association)"
+EVER_LABEL = "ever in a carrier (association)"
+"""Labels of the summary's survival groups: a comparison of them is an association, not an effect
+(:func:`sim.decompose` splits a programme's gap into treatment and selection)."""
 
 _OUTCOMES = ("active", "failed", "exited")
 

@@ -14,7 +14,13 @@ from . import analytic_cmd, compare_cmd, decompose_cmd, run_cmd, schema_cmd, swe
 __all__ = ["main"]
 
 COMMANDS: tuple[ModuleType, ...] = (
-    run_cmd, compare_cmd, decompose_cmd, sweep_cmd, validate_cmd, schema_cmd, analytic_cmd
+    run_cmd,
+    compare_cmd,
+    decompose_cmd,
+    sweep_cmd,
+    validate_cmd,
+    schema_cmd,
+    analytic_cmd,
 )
 """Command modules, in the order ``--help`` lists them."""
 

@@ -24,7 +24,8 @@ from ..api import run
 from ..executors import ExecutorUnavailable, open_executor
 from ..experiment import ExperimentError, ExperimentResult, run_experiment
 from ..output import write_run
-from .common import add_seed, format_table, load_or_default, nonneg_int, positive_int
+from ..tables import EVER_LABEL, NEVER_LABEL
+from .common import add_seed, format_table, load_or_default, nonneg_int, positive_int, reject
 
 
 def add_parser(sub: Any) -> None:
@@ -44,6 +45,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario name>)")
     add_experiment_args(p)
     add_report_arg(p)
+    p.add_argument(
+        "--decompose",
+        metavar="STAGE",
+        default=None,
+        help="also split the gap between the stage's participants and other firms into treatment and selection "
+        "(incuchain decompose; --reps replications, at least 2) and write decomposition.csv",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
 
@@ -203,8 +211,8 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
     )
     surv = summary["survival"]
     srows = [
-        ["never in a carrier", *surv["never_in_carrier"]],
-        ["ever in a carrier", *surv["ever_in_carrier"]],
+        [NEVER_LABEL, *surv["never_in_carrier"]],
+        [EVER_LABEL, *surv["ever_in_carrier"]],
         ["all firms", *surv["all"]],
     ]
     # survival past the horizon cannot be estimated: leave those columns out
@@ -213,7 +221,7 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
         ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)],
         [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows],
     )
-    text = f"{head}\n\n{table}\n\n{stable}"
+    text = f"{head}\n\n{table}\n\n{stable}\n{ASSOCIATION_NOTE}"
     living = [n for n in summary["stages"] if f"carriers.{n}.open" in summary]
     if living:
         crows = [
@@ -262,6 +270,28 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
     return text
 
 
+ASSOCIATION_NOTE = (
+    "(ever vs never in a carrier is an association, not an effect: it mixes who got in with what support did; "
+    "--decompose STAGE splits it)"
+)
+
+
+def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
+    """With ``--decompose STAGE``: run the decomposition, write decomposition.csv, return its text."""
+    if args.decompose is None:
+        return None
+    from ..decompose import decompose, programme_error
+    from .decompose_cmd import decomposition_text
+
+    problem = programme_error(sc, args.decompose)
+    if problem:
+        reject(f"--decompose: {problem}")
+    d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    d.table.to_csv(out / "decomposition.csv", index=False)
+    return decomposition_text(d)
+
+
 def main(args: argparse.Namespace) -> int:
     if is_experiment(args):
         return run_guarded(lambda: _experiment(args))
@@ -269,6 +299,7 @@ def main(args: argparse.Namespace) -> int:
     res = run(sc, seed=args.seed, replication=args.replication)
     out = args.out or default_out(sc.name)
     write_run(res, out)
+    split = _decompose(args, sc, out)
     if args.report:
         from ..report import write_report  # imported here: matplotlib only when a report is asked for
 
@@ -276,6 +307,8 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
         print(summary_text(res.summary(), labels))
+        if split:
+            print(f"\n{split}")
         print(f"\nwrote {out}/ (events.parquet, firms.parquet, timeseries.csv, summary.json, ...)")
         if args.report:
             print(f"report: {out / 'report.html'}")
@@ -302,6 +335,7 @@ def _experiment(args: argparse.Namespace) -> int:
         )
     for line in notes_text(result):
         print(line, file=sys.stderr)
+    split = _decompose(args, sc, out)
     if args.report:
         from ..report import write_report
 
@@ -315,5 +349,6 @@ def _experiment(args: argparse.Namespace) -> int:
             "means with 95% confidence intervals\n"
         )
         print(stats_text(result.stats, labels))
+        print(ASSOCIATION_NOTE if split is None else f"\n{split}")
         print(f"\nwrote {out}/ (summary.csv, summary_stats.csv, timeseries.csv, replications/, meta.json, ...)")
     return 0

@@ -54,7 +54,7 @@ def test_random_admission_gives_naive_equal_to_att() -> None:
     """A lottery (screening noise swamping quality) makes participants and others exchangeable."""
     sc = programme_world(screening={"threshold": 0.0, "noise_sd": 1e6}, multiplier=0.5, quality_on_failure=0.5)
     d = sim.decompose(sc, "programme", reps=6, seed=4)
-    for outcome in ("survival_1y", "survival_3y", "graduated"):
+    for outcome in ("survival_1y", "survival_3y"):
         att = d.estimate(outcome, "att")[0]
         sel, lo, hi = d.estimate(outcome, "selection")
         assert att > 0.05, f"{outcome}: the programme should help, ATT {att:.3f}"
