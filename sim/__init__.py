@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 from .api import run
-from .decompose import Decomposition, decompose
+from .decomposition import Decomposition, decompose
 from .errors import ScenarioError
 from .experiment import Arm, Comparison, ExperimentError, ExperimentResult, compare, run_experiment, sweep
 from .results import RunResult

@@ -571,7 +571,7 @@ def _time_to(dist: _Hazard, clock0: float, budget_left: float, mult: float) -> f
 
 
 class Untreated:
-    """The programme switched off for the same admissions (the counterfactual of :mod:`sim.decompose`).
+    """The programme switched off for the same admissions (the counterfactual of :mod:`sim.decomposition`).
 
     ``stage`` names the programme stage; ``stays`` maps ``(source, number, n)`` -- a firm's ``n``-th
     admission there, counted from 0 -- to the time (years) that stay ended in the factual world (``inf``

@@ -968,7 +968,7 @@ def _instruments_table(table: pd.DataFrame) -> str:
 
 def _decomposition_html(table: pd.DataFrame) -> str:
     """The selection-versus-treatment split of :func:`sim.decompose` (its ``table``, or decomposition.csv)."""
-    from .decompose import LABELS, OUTCOMES
+    from .decomposition import LABELS, OUTCOMES
 
     by = {(str(r.outcome), str(r.measure)): r for r in table.itertuples(index=False)}
 

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..decompose import LABELS, MEASURES, OUTCOMES, PARTS, Decomposition, decompose, programme_error
+from ..decomposition import LABELS, MEASURES, OUTCOMES, PARTS, Decomposition, decompose, programme_error
 from .common import add_seed, format_table, load_or_default, positive_int, reject
 from .run_cmd import default_out
 

@@ -280,7 +280,7 @@ def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
     """With ``--decompose STAGE``: run the decomposition, write decomposition.csv, return its text."""
     if args.decompose is None:
         return None
-    from ..decompose import decompose, programme_error
+    from ..decomposition import decompose, programme_error
     from .decompose_cmd import decomposition_text
 
     problem = programme_error(sc, args.decompose)

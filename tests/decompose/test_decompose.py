@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.decompose import factual_stays
+from sim.decomposition import factual_stays
 from sim.engine import Untreated, simulate
 from sim.event_log import Ev
 from tests.decompose.helpers import programme_world

@@ -62,9 +62,10 @@ OUTCOMES: tuple[str, ...] = (
     "jobs",
 )
 """Outcomes of a firm: not failed within 1/3/5 years of arrival (firms that exit count as not failed;
-only firms arriving at least that long before the horizon), graduated from a stage whose graduation is a
-success test (``[outcomes.milestones]``; none in a scenario without them), met the ``financing`` test, listed, and jobs just before its failure, exit or the horizon -- the last four
-by the horizon."""
+only firms arriving at least that long before the horizon), graduated from a stage whose graduation is
+a success test (``[outcomes.milestones]``; none in a scenario without them), met the ``financing``
+test, listed, and jobs at the horizon (0 for a firm that failed or exited) -- the last four by the
+horizon."""
 
 SURVIVAL_YEARS = {"survival_1y": 1.0, "survival_3y": 3.0, "survival_5y": 5.0}
 
@@ -133,7 +134,7 @@ LABELS = {
     "graduated": "graduated (success test)",
     "financed": "financing test met",
     "listed": "listed",
-    "jobs": "jobs",
+    "jobs": "jobs at the horizon",
 }
 
 
@@ -152,7 +153,7 @@ def _outcomes(res: RunResult) -> pd.DataFrame:
     cols["graduated"] = f["milestone"].notna().to_numpy().astype(float)
     cols["financed"] = (f["milestone"] == "financing").to_numpy().astype(float)
     cols["listed"] = f["listed"].to_numpy().astype(float)
-    cols["jobs"] = f["jobs"].to_numpy(dtype=float)
+    cols["jobs"] = f["jobs_at_horizon"].to_numpy(dtype=float)
     return pd.DataFrame(cols)
 
 
