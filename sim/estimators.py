@@ -150,7 +150,7 @@ def ipw(
     x = _design_matrix(d, covariates)
     t = d[treated].to_numpy(dtype=float)
     y = d[outcome].to_numpy(dtype=float)
-    select = sm.Logit(t, x).fit(disp=0)
+    select = sm.Logit(t, x).fit(disp=0, maxiter=200)
     res = TreatmentEffect(sm.OLS(y, x), t, results_select=select).ipw(effect_group=1)
     row = res.summary_frame().loc["ATE"]
     return EffectEstimate("inverse-probability weighting", float(row["coef"]), float(row["std err"]), len(d))
@@ -172,7 +172,7 @@ def matching(
     x = _design_matrix(d, covariates)
     t = d[treated].to_numpy(dtype=bool)
     y = d[outcome].to_numpy(dtype=float)
-    score = np.round(np.asarray(sm.Logit(t.astype(float), x).fit(disp=0).fittedvalues, dtype=float), 9)
+    score = np.round(np.asarray(sm.Logit(t.astype(float), x).fit(disp=0, maxiter=200).fittedvalues, dtype=float), 9)
     s_c, y_c = score[~t], y[~t]
     levels, group = np.unique(s_c, return_inverse=True)  # control scores, and each control's level
     size = np.bincount(group).astype(float)
