@@ -29,6 +29,7 @@
 # on the accepted, and can say how much of the accepted-minus-rejected gap is selection.
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

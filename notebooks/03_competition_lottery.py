@@ -29,6 +29,7 @@
 # judges' error is what the study measured, indirectly). The prize's size is assumed too, not calibrated.
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats

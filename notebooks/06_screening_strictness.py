@@ -29,6 +29,7 @@
 # no place carry on in the market. Quality lowers the failure hazard and raises the graduation hazard.
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

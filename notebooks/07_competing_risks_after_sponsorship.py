@@ -28,6 +28,7 @@
 # out with statsmodels' `CumIncidenceRight` (Aalen-Johansen), with its standard errors.
 
 # %%
+# %matplotlib inline
 import warnings
 
 import matplotlib.pyplot as plt

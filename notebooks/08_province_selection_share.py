@@ -29,6 +29,7 @@
 # look alike). `incuchain decompose` runs the full-size province (about 1.5 minutes a replication).
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
