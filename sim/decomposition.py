@@ -82,8 +82,8 @@ def programme_error(scenario: Scenario, programme: str) -> str | None:
         return f"programme: {programme!r} is not a stage of {scenario.name!r} (stages: {', '.join(stages)})"
     if scenario.fallback_of(programme) == EXIT:
         return (
-            f"programme: stage {programme!r} sends turned-away firms to exit, so there is no untreated "
-            "hazard to give its tenants (set its admission.fallback to a stage)"
+            f"programme: stage {programme!r} sends turned-away firms to exit, so without the programme its "
+            "participants would leave the model (set its admission.fallback to a stage)"
         )
     return None
 
@@ -341,8 +341,9 @@ def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0,
         A validated scenario.
     programme:
         A stage (a carrier stage such as ``"incubator"``): its tenants are the participants; in the
-        counterfactual world they are admitted exactly as before but get no treatment (the failure
-        hazard of the stage's fallback, and no policy effect aimed at tenants; ``docs/decompose.md``).
+        counterfactual world they are admitted exactly as before, then carry on in the stage's fallback
+        as a turned-away firm would, while their slots stay taken for the factual stays
+        (:class:`sim.engine.Untreated`; ``docs/decompose.md``).
     reps:
         Replications (>= 1); replication ``r`` of both worlds shares its random numbers.
     seed:
