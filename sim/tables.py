@@ -1,6 +1,6 @@
 """Tables derived from the event log: firms, the monthly stage time series, and the run summary.
 
-Nothing here reaches into the engine: every measure is computed from :class:`sim.engine.SimOutput`
+Nothing here reaches into the engine: every measure is computed from :class:`sim.event_log.SimOutput`
 (the log plus the static facts needed to read it), so a new measure never needs new instrumentation.
 """
 
@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import CARRIER_EVENTS, SimOutput
-from .event_log import Ev
+from .event_log import CARRIER_EVENTS, Ev, SimOutput
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
 __all__ = [

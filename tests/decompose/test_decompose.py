@@ -8,12 +8,12 @@ import pytest
 import sim
 from sim.decomposition import factual_stays
 from sim.engine import Untreated, simulate
-from sim.event_log import Ev
+from sim.event_log import Ev, SimOutput
 from tests.decompose.helpers import programme_world
 from tests.helpers import SCENARIOS
 
 
-def _admissions(out: sim.engine.SimOutput, stage: int) -> list[tuple[int, int, float]]:
+def _admissions(out: SimOutput, stage: int) -> list[tuple[int, int, float]]:
     cols = out.log.columns()
     m = (cols["event"] == Ev.ADMIT) & (cols["stage"] == stage)
     f = cols["firm"][m]
