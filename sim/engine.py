@@ -141,6 +141,7 @@ from .engine_state import (
 )
 from .engine_untreated import Untreated, untreated_stay
 from .event_log import CarrierInfo, EventLog, SimOutput
+from .hazard_terms import PostStay
 from .policies import Competition
 from .scenario import Scenario
 from .streams import Streams
@@ -228,6 +229,7 @@ class _Model:
         self._grad_fn = self._on_graduate
         self._timeout_fn = self._on_timeout
         self._renege_fn = self._renege
+        self._step_fn = self._on_step
 
     # ---------------------------------------------------------------- set-up
 
@@ -350,11 +352,14 @@ class _Model:
         self._bt.append(now)
         self._bf.append(firm.id)
         self._bc.append(_LEAVE | st.code | (c.code if c is not None else 0) | (dest + 2) << _INFO_SHIFT)
-        self._release(firm, st, c)
+        self._release(firm, st, c, now)
 
-    def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None) -> None:
-        """State changes of leaving stage ``st`` and carrier ``c`` (the row is the caller's)."""
+    def _release(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
+        """State changes of leaving stage ``st`` and carrier ``c`` at ``now`` (the row is the caller's)."""
         del st.residents[firm.id]
+        terms = st.terms
+        if terms is not None and terms.after:
+            firm.post = PostStay(terms, firm.quality, now, now - firm.entry)
         firm.state = _TRANSIT
         firm.pending = None
         if firm.qg_saved >= 0.0:
@@ -400,7 +405,9 @@ class _Model:
             self.policies.match_manager(firm, st, c, now)
         if self.angels and firm.angel > -INF:
             self.policies.invest(firm, st, c, now)
-        if st.hazard_policies or st.carrier_effects or not self.fast:
+        if st.hazard_policies or st.carrier_effects or st.terms is not None or firm.post is not None or not self.fast:
+            if firm.post is not None:
+                firm.post.advance(now)
             self._multipliers(firm, st)
             self._plan(firm, st, now)
             return
@@ -485,6 +492,12 @@ class _Model:
         if c is not None and st.carrier_effects:
             mf *= c.mult_f
             mg *= c.mult_g
+        if st.terms is not None:
+            tf, tg = st.terms.during(firm.quality)
+            mf *= tf
+            mg *= tg
+        if firm.post is not None:
+            mf *= firm.post.factor
         firm.mult_f = mf
         firm.mult_g = mg
 
@@ -514,6 +527,9 @@ class _Model:
             t, fn = t_g, self._grad_fn
         else:
             t, fn = t_o, self._timeout_fn
+        post = firm.post
+        if post is not None and post.until < t and st.fail is not None:
+            t, fn = post.until, self._step_fn  # the after-stay factor changes first: re-plan then
         if t < self.horizon:
             delay = t - now if t > now else 0.0
             ev = _Due(fn, firm, now + delay)
@@ -540,6 +556,17 @@ class _Model:
                 off = firm.birth if st.grad_age else firm.entry
                 firm.spent_g += firm.mult_g * (st.grad.cum_hazard(now - off) - st.grad.cum_hazard(t0 - off))
         firm.mark = now
+
+    def _on_step(self, firm: _Firm, now: float) -> None:
+        """The failure factor a firm carries from an earlier stay changes (``sim.hazard_terms``)."""
+        post = firm.post
+        if post is None:
+            raise AssertionError("a hazard-term step for a firm without after-stay terms")
+        st = self.stages[firm.stage]
+        self._book(firm, st, now)  # with the factor in force until now
+        post.step()
+        self._multipliers(firm, st)
+        self._plan(firm, st, now)
 
     # ---------------------------------------------------------------- residence events
     def _on_fail(self, firm: _Firm, now: float) -> None:
@@ -578,7 +605,7 @@ class _Model:
             bt.append(now)
             bf.append(fid)
             bc.append(_EXIT_ROW)
-            self._release(firm, st, c)
+            self._release(firm, st, c, now)
             firm.state = _DONE
         else:
             nxt = self.stages[dest]
@@ -603,7 +630,7 @@ class _Model:
             bt.append(now)
             bf.append(fid)
             bc.append(_LEAVE | st.code | ccode | info)
-            self._release(firm, st, c)
+            self._release(firm, st, c, now)
             self._admit(firm, nxt, 0, now)
         if self._freed:
             self._drain(now)

@@ -16,6 +16,7 @@ from .distributions import Exponential
 from .engine_hazards import _hazard
 from .engine_state import _EXIT, INF, _Carrier, _cum_route, _Stage
 from .event_log import CarrierInfo
+from .hazard_terms import stage_terms
 from .scenario import EXIT, LEVELS
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def _build_stages(m: _Model) -> None:
             st.queue_limit = 0.0
             st.can_block = adm.on_full == "block"
         st.patience = _hazard(adm.patience)
+        st.terms = stage_terms(spec, sc.firms)
         if adm.screening is not None:
             st.screen_threshold = adm.screening.threshold
             st.screen_sd = adm.screening.noise_sd

@@ -23,6 +23,7 @@ from .streams import VISIT_STREAMS, SourceDraws, VisitColumns
 if TYPE_CHECKING:
     from .engine_hazards import _Hazard
     from .engine_policies import _Match
+    from .hazard_terms import PostStay, StageTerms
 
 # Constants are Final literals (not names imported or computed at import time) so that the compiled
 # engine inlines them instead of looking them up; _check_constants ties them to their sources.
@@ -183,8 +184,8 @@ class _Firm:
 
     __slots__ = (
         "angel", "birth", "carrier", "draws", "entry", "gap", "id", "index", "mark", "mult_f", "mult_g", "pending",
-        "qf", "qg", "qg_saved", "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state", "target",
-        "v", "visits",
+        "post", "qf", "qg", "qg_saved", "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state",
+        "target", "v", "visits",
     )  # fmt: skip
 
     id: int
@@ -215,6 +216,7 @@ class _Firm:
         self.visits = 0
         self.target = -1
         self.qg_saved = -1.0  # >= 0 while an angel investment lifts qg for the current stay: qg before it
+        self.post: PostStay | None = None  # hazard terms carried from the last stay that sets any (sim.hazard_terms)
 
 
 class _Stage:
@@ -256,6 +258,7 @@ class _Stage:
         self.screen_sd = 0.0
         self.hazard_policies: list[tuple[int, float, _Match]] = []  # (0 fail / 1 grad, factor, target)
         self.life: Lifecycle | None = None
+        self.terms: StageTerms | None = None  # support, reveal_quality, after_stay (sim.hazard_terms)
         self.carrier_effects = False  # a performance subsidy can change its carriers' service factors
         self.new_caps: list[int] = []  # capacities and specialisms of the carriers it will open, in order
         self.new_specs: list[int] = []

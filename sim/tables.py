@@ -285,6 +285,10 @@ def run_summary(
             "reneges": c(Ev.RENEGE),
             "skips": c(Ev.SKIP),
             "rejections": c(Ev.REJECT),
+            # applications that found no room: waits and skips here, and blocks aimed here (info = target)
+            "found_full": c(Ev.WAIT)
+            + c(Ev.SKIP)
+            + int(np.count_nonzero(window & (ev == Ev.BLOCK) & (cols["info"] == j))),
             "mean_stay_years": float(np.mean(stays)) if len(stays) else None,
             "completed_stays": len(stays),
             "mean_occupancy": occ_area / span if span > 0 else None,

@@ -54,6 +54,8 @@ CASES: tuple[Case, ...] = (
     Case("covid_rent_relief", 1),
     Case("textbook_exponential", 2),
     Case("bench_tandem", 0),
+    Case("city", 0),
+    Case("city_policies", 0),
     Case("jiangsu", 1, slow=True),
     Case("jiangsu_no_support", 1, slow=True),
 )

@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, int]] = [
     ("sim.lifecycle", 3),
     ("sim.results", 3),
     ("sim.stats", 3),
+    ("sim.capacity", 3),
     ("sim.fast_summary", 3),
     ("sim.summary*", 3),
     ("sim.output", 4),
