@@ -35,6 +35,7 @@ from scipy import linalg
 
 from .engine import Untreated, simulate
 from .event_log import Ev
+from .policies import AngelFund, GmMatching, policy_name
 from .results import RunResult
 from .scenario import EXIT, Scenario
 from .stats import mean_ci
@@ -75,11 +76,29 @@ PARTS = ("quality", "stream", "age")
 MEASURES = ("naive", "att", "selection", *(f"selection_{p}" for p in PARTS), "selection_other", "spillover")
 
 
+POLICY_PROGRAMMES = (GmMatching, AngelFund)
+"""Policies that can be a programme: those whose participants the event log records (an ``attribute`` row)."""
+
+
+def _policy_index(scenario: Scenario, programme: str) -> int:
+    """Index of the policy named ``programme`` that can be a programme, or -1."""
+    for i, p in enumerate(scenario.policies):
+        if isinstance(p, POLICY_PROGRAMMES) and policy_name(p, i) == programme:
+            return i
+    return -1
+
+
 def programme_error(scenario: Scenario, programme: str) -> str | None:
     """Why ``programme`` cannot be decomposed in ``scenario`` (one line), or None if it can."""
     stages = scenario.stage_names
     if programme not in stages:
-        return f"programme: {programme!r} is not a stage of {scenario.name!r} (stages: {', '.join(stages)})"
+        if _policy_index(scenario, programme) >= 0:
+            return None
+        names = [policy_name(p, i) for i, p in enumerate(scenario.policies) if isinstance(p, POLICY_PROGRAMMES)]
+        return (
+            f"programme: {programme!r} is neither a stage of {scenario.name!r} ({', '.join(stages)}) nor one of its "
+            f"gm_matching or angel_fund policies ({', '.join(names) or 'none'})"
+        )
     if scenario.fallback_of(programme) == EXIT:
         return (
             f"programme: stage {programme!r} sends turned-away firms to exit, so without the programme its "
@@ -200,6 +219,21 @@ def factual_stays(res: RunResult, stage: str) -> dict[tuple[int, int, int], floa
     }
 
 
+def _attributed(res: RunResult, index: int) -> np.ndarray:
+    """Per firm id: whether policy ``index`` matched or funded it (an ``attribute`` row with that info)."""
+    cols = res.output.log.columns()
+    out = np.zeros(len(res.output.firm_source), dtype=bool)
+    out[cols["firm"][(cols["event"] == Ev.ATTRIBUTE) & (cols["info"] == index)]] = True
+    return out
+
+
+def _policy_off(scenario: Scenario, index: int) -> Scenario:
+    """The scenario with policy ``index``'s effect factors at 1 (its admissions, rows and costs unchanged)."""
+    pol = scenario.policies[index]
+    factors = ("failure_factor", "graduation_factor") if isinstance(pol, GmMatching) else ("graduation_factor",)
+    return scenario.with_changes({f"policies.{index}.{f}": 1.0 for f in factors})
+
+
 def _screen_scores(res: RunResult, programme: str, visit: np.ndarray) -> np.ndarray:
     """The screening signal ``q + noise_sd * Z`` of each firm's first application to the stage (NaN if none)."""
     screen = res.scenario.stages[programme].admission.screening
@@ -259,16 +293,24 @@ def decompose_replication(
     problem = programme_error(scenario, programme)
     if problem:
         raise ValueError(problem)
-    t0 = time.perf_counter()
     fact = RunResult(scenario, seed, replication, simulate(scenario, seed, replication), 0.0)
-    t1 = time.perf_counter()
-    switch = Untreated(programme, factual_stays(fact, programme))
-    cf = RunResult(scenario, seed, replication, simulate(scenario, seed, replication, switch), t1 - t0)
-    j = scenario.stage_names.index(programme)
     ff = fact.firms
     keep = ~ff["source"].astype(str).str.startswith("stock:").to_numpy()  # firms arriving during the run
-    admitted, visit = _admitted(fact, j)
-    admitted_cf, _ = _admitted(cf, j)
+    if programme in scenario.stage_names:
+        switch = Untreated(programme, factual_stays(fact, programme))
+        cf = RunResult(scenario, seed, replication, simulate(scenario, seed, replication, switch), 0.0)
+        j = scenario.stage_names.index(programme)
+        admitted, visit = _admitted(fact, j)
+        admitted_cf, _ = _admitted(cf, j)
+        scores = _screen_scores(fact, programme, visit)
+    else:
+        # A policy: the same scenario with its effect factors at 1; its participants are in the log.
+        i = _policy_index(scenario, programme)
+        off = _policy_off(scenario, i)
+        cf = RunResult(off, seed, replication, simulate(off, seed, replication), 0.0)
+        admitted, admitted_cf = _attributed(fact, i), _attributed(cf, i)
+        visit = np.where(admitted, 0, -1)
+        scores = np.full(len(admitted), np.nan)
     y1 = _outcomes(fact)
     # The same firm in the other world: matched by source and number (ids follow arrival order, which the
     # switch does not change, but matching by key does not rely on that).
@@ -289,7 +331,7 @@ def decompose_replication(
             "arrival_time": ff["arrival_time"].to_numpy(),
             "participant": admitted,
             "applied": visit >= 0,
-            "screen_score": _screen_scores(fact, programme, visit),
+            "screen_score": scores,
         }
     )
     for o in OUTCOMES:
@@ -343,7 +385,9 @@ def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0,
         A stage (a carrier stage such as ``"incubator"``): its tenants are the participants; in the
         counterfactual world they are admitted exactly as before, then carry on in the stage's fallback
         as a turned-away firm would, while their slots stay taken for the factual stays
-        (:class:`sim.engine.Untreated`; ``docs/decompose.md``).
+        (:class:`sim.engine.Untreated`; ``docs/decompose.md``). Or the name of a ``gm_matching`` or
+        ``angel_fund`` policy: the firms it matched or funded are the participants, and the
+        counterfactual is the same scenario with the policy's effect factors at 1.
     reps:
         Replications (>= 1); replication ``r`` of both worlds shares its random numbers.
     seed:

@@ -16,14 +16,18 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "decompose",
         help="split the participants-versus-others gap of a programme into treatment and selection",
-        description="Run the scenario and, on the same random numbers, the world where the programme stage "
-        "admits the same firms but gives them no treatment; print per outcome the naive gap "
-        "(participants - others), the average treatment effect on the treated (ATT), selection = naive - "
-        "ATT and its parts (latent quality, entry stream, age at entry), with 95% intervals across "
-        "replications. Writes decomposition.csv and per_replication.csv.",
+        description="Run the scenario and, on the same random numbers, the world where the programme (a "
+        "stage, or a gm_matching or angel_fund policy) takes in the same firms but gives them no treatment; "
+        "print per outcome the naive gap (participants - others), the average treatment effect on the treated "
+        "(ATT), selection = naive - ATT and its parts (latent quality, entry stream, age at entry), with 95% "
+        "intervals across replications. Writes decomposition.csv and per_replication.csv.",
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded Jiangsu scenario)")
-    p.add_argument("--programme", default="incubator", help="the programme stage (default: incubator)")
+    p.add_argument(
+        "--programme",
+        default="incubator",
+        help="the programme: a stage (default: incubator), or a gm_matching or angel_fund policy by name",
+    )
     p.add_argument("--reps", type=positive_int, default=5, help="replications (default 5)")
     add_seed(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario>_decompose)")
@@ -49,8 +53,8 @@ def decomposition_text(d: Decomposition) -> str:
     intro = (
         f"{d.scenario}: programme '{d.programme}', {d.reps} replications (seed {d.seed}); per replication "
         f"{first['n_participants'].mean():,.0f} participants and {first['n_others'].mean():,.0f} other firms "
-        f"(arrivals), {100 * first['admitted_in_both'].mean():.1f} % of participants also admitted in the "
-        f"untreated world.\nPercentage points (jobs: per firm), means ± {100 * d.level:g} % CI half-width; "
+        f"(arrivals); {100 * first['admitted_in_both'].mean():.1f} % of participants took part in the untreated "
+        f"world too.\nPercentage points (jobs: per firm), means ± {100 * d.level:g} % CI half-width; "
         "naive gap = treatment + selection."
     )
     return f"{intro}\n\n{format_table(head, rows)}"

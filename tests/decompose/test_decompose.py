@@ -97,3 +97,17 @@ def test_bad_programme_is_one_line(programme: str) -> None:
     sc = sim.load_scenario(SCENARIOS / "tutorial.toml")
     with pytest.raises(ValueError, match="programme"):
         sim.decompose(sc, programme, reps=1)
+
+
+def test_a_policy_programme_without_effect_is_all_selection() -> None:
+    """A manager-matching policy with factors 1 still matches (and pays for) the same firms: ATT exactly 0."""
+    sc = sim.load_scenario(SCENARIOS / "policy_mix.toml")
+    i = next(k for k, p in enumerate(sc.policies) if p.name == "manager_matching")
+    inert = sc.with_changes({f"policies.{i}.failure_factor": 1.0, f"policies.{i}.graduation_factor": 1.0})
+    d = sim.decompose(inert, "manager_matching", reps=2, seed=5)
+    pr = d.per_replication
+    assert (pr["n_participants"] > 0).all() and (pr["admitted_in_both"] == 1.0).all()
+    assert np.allclose(pr["att"], 0.0, equal_nan=True), "an inert policy has an effect"
+    assert np.allclose(pr["naive"], pr["selection"], equal_nan=True)
+    real = sim.decompose(sc, "manager_matching", reps=2, seed=5)
+    assert real.estimate("survival_3y", "att")[0] > 0, "matching managers (failure x0.9) should help survival"
