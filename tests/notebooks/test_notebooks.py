@@ -14,6 +14,8 @@ import pytest
 
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.slow  # notebooks run whole studies
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
 
@@ -27,7 +29,6 @@ def test_readme_lists_every_notebook() -> None:
     assert not missing, f"notebooks/README.md does not list {missing}"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     jupytext = pytest.importorskip("jupytext")
