@@ -19,6 +19,8 @@ from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 
 __all__ = [
+    "EVER_LABEL",
+    "NEVER_LABEL",
     "SURVIVAL_YEARS",
     "firm_fates",
     "firm_table",
@@ -33,6 +35,11 @@ __all__ = [
 ]
 
 SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
+
+NEVER_LABEL = "never in a carrier (association)"
+EVER_LABEL = "ever in a carrier (association)"
+"""Labels of the summary's survival groups: a comparison of them is an association, not an effect
+(:func:`sim.decompose` splits a programme's gap into treatment and selection)."""
 
 _OUTCOMES = ("active", "failed", "exited")
 

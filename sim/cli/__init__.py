@@ -12,13 +12,14 @@ from typing import NoReturn
 
 from ..errors import OutputError, ScenarioError
 from ..version import __version__
-from . import analytic_cmd, compare_cmd, report_cmd, run_cmd, schema_cmd, sweep_cmd, validate_cmd
+from . import analytic_cmd, compare_cmd, decompose_cmd, report_cmd, run_cmd, schema_cmd, sweep_cmd, validate_cmd
 
 __all__ = ["main"]
 
 COMMANDS: tuple[ModuleType, ...] = (
     run_cmd,
     compare_cmd,
+    decompose_cmd,
     sweep_cmd,
     report_cmd,
     validate_cmd,

@@ -27,8 +27,8 @@ from ..experiment import ExperimentError, ExperimentResult, run_experiment
 from ..guards import check_resources, parse_bytes
 from ..output import claim_folder, folder_lock, write_run
 from ..scenario import Scenario
-from ..tables import survival_by_source
-from .common import add_seed, format_table, load_or_default, positive_int, replication_index, safe_name
+from ..tables import EVER_LABEL, NEVER_LABEL, survival_by_source
+from .common import add_seed, format_table, load_or_default, positive_int, reject, replication_index, safe_name
 from .printing import is_share, label, level_text, spend_years
 
 
@@ -51,6 +51,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario name>)")
     add_experiment_args(p)
     add_report_arg(p)
+    p.add_argument(
+        "--decompose",
+        metavar="STAGE",
+        default=None,
+        help="also split the gap between the stage's participants and other firms into treatment and selection "
+        "(incuchain decompose; --reps replications, at least 2) and write decomposition.csv",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
 
@@ -248,8 +255,8 @@ def summary_text(
     )
     surv = summary["survival"]
     srows = [
-        ["never in a carrier", *surv["never_in_carrier"]],
-        ["ever in a carrier", *surv["ever_in_carrier"]],
+        [NEVER_LABEL, *surv["never_in_carrier"]],
+        [EVER_LABEL, *surv["ever_in_carrier"]],
         ["all firms", *surv["all"]],
     ]
     # survival past the horizon cannot be estimated: leave those columns out
@@ -267,12 +274,7 @@ def summary_text(
     stable = format_table(
         ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)], rows_pct
     )
-    text = (
-        f"{head}\n\n{table}\n\n{stable}\n"
-        "ever vs never in a carrier is an association, not an effect of carriers: it mixes selection (screening,\n"
-        "quality, surviving long enough to enter), the initial stock and the source streams (shown by stream\n"
-        "above); `incuchain compare` measures effects on common random numbers."
-    )
+    text = f"{head}\n\n{table}\n\n{stable}\n{ASSOCIATION_NOTE}"
     living = [n for n in summary["stages"] if f"carriers.{n}.open" in summary]
     if living:
         crows = [
@@ -330,6 +332,28 @@ def summary_text(
     return text
 
 
+ASSOCIATION_NOTE = (
+    "(ever vs never in a carrier is an association, not an effect: it mixes who got in -- screening, quality,\n"
+    "the initial stock, the source streams -- with what support did; --decompose STAGE splits it)"
+)
+
+
+def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
+    """With ``--decompose STAGE``: run the decomposition, write decomposition.csv, return its text."""
+    if args.decompose is None:
+        return None
+    from ..decomposition import decompose, programme_error
+    from .decompose_cmd import decomposition_text
+
+    problem = programme_error(sc, args.decompose)
+    if problem:
+        reject(f"--decompose: {problem}")
+    d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    d.table.to_csv(out / "decomposition.csv", index=False)
+    return decomposition_text(d)
+
+
 def main(args: argparse.Namespace) -> int:
     if is_experiment(args):
         return run_guarded(lambda: _experiment(args))
@@ -340,6 +364,7 @@ def main(args: argparse.Namespace) -> int:
         claim_folder(out, "run", sc.name, args.overwrite)  # before a long run, not after
         res = run(sc, seed=args.seed, replication=args.replication)
         write_run(res, out)
+        split = _decompose(args, sc, out)
         if args.report:
             from ..report import write_report  # imported here: matplotlib only when a report is asked for
 
@@ -351,6 +376,8 @@ def main(args: argparse.Namespace) -> int:
         print(summary_text(summary, labels, by_source))
         for line in never_full_lines(sc, stage_found_full([summary])):
             print(line)
+        if split:
+            print(f"\n{split}")
         print(f"\nwrote {out}/ (events.parquet, firms.parquet, timeseries.csv, summary.json, ...)")
         if args.report:
             print(f"report: {out / 'report.html'}")
@@ -381,6 +408,7 @@ def _experiment(args: argparse.Namespace) -> int:
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)
+        split = _decompose(args, sc, out)
         if args.report:
             from ..report import write_report
 
@@ -396,5 +424,6 @@ def _experiment(args: argparse.Namespace) -> int:
         print(stats_text(result.stats, labels))
         for line in never_full_lines(sc, stage_found_full([result.stats])):
             print(line)
+        print(ASSOCIATION_NOTE if split is None else f"\n{split}")
         print(f"\nwrote {out}/ (summary.csv, summary_stats.csv, timeseries.csv, replications/, meta.json, ...)")
     return 0

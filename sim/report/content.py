@@ -26,6 +26,7 @@ from ..plot import (
     spend_figure,
 )
 from ..scenario import Scenario
+from ..tables import EVER_LABEL, NEVER_LABEL
 from .page import _code, _Figure, _table
 
 
@@ -247,8 +248,8 @@ def _single_headline(summary: Mapping[str, Any], info: FigureInfo) -> str:
             (key, name)
             for key, name in (
                 ("all", "all firms"),
-                ("never_in_carrier", "never in a carrier"),
-                ("ever_in_carrier", "ever in a carrier"),
+                ("never_in_carrier", NEVER_LABEL),
+                ("ever_in_carrier", EVER_LABEL),
             )
             if key in surv
         ]
@@ -310,8 +311,8 @@ def _stats_headline(stats: pd.DataFrame | None, info: FigureInfo) -> str:
     if years:
         groups = (
             ("all", "all firms"),
-            ("never_in_carrier", "never in a carrier"),
-            ("ever_in_carrier", "ever in a carrier"),
+            ("never_in_carrier", NEVER_LABEL),
+            ("ever_in_carrier", EVER_LABEL),
         )
         rows = [(name, *(cell(f"survival.{g}.{y}", share=True) for y in years)) for g, name in groups]
         parts.append(
@@ -452,6 +453,38 @@ def _capacity_html(scenario: Scenario | None, result: Mapping[str, Any] | pd.Dat
     return "".join(f"<p class='small'>{html.escape(line)}</p>" for line in lines)
 
 
+def _decomposition_html(table: pd.DataFrame) -> str:
+    """The selection-versus-treatment split of :func:`sim.decompose` (its ``table``, or decomposition.csv)."""
+    from ..decomposition import LABELS, OUTCOMES
+
+    by = {(str(r.outcome), str(r.measure)): r for r in table.itertuples(index=False)}
+
+    def cell(outcome: str, measure: str) -> str:
+        r = by.get((outcome, measure))
+        if r is None or math.isnan(float(r.mean)):
+            return "-"
+        scale = 1.0 if outcome == "jobs" else 100.0
+        if math.isnan(float(r.ci_low)):
+            return _signed(float(r.mean) * scale, False)
+        return f"{_signed(float(r.mean) * scale, False)} ± {_fmt((float(r.ci_high) - float(r.ci_low)) / 2 * scale)}"
+
+    measures = ("naive", "att", "selection", "selection_quality", "selection_stream", "selection_age")
+    rows = [(LABELS[o], *(cell(o, m) for m in measures)) for o in OUTCOMES if (o, "att") in by]
+    programme = str(table["programme"].iloc[0]) if "programme" in table.columns and len(table) else "the programme"
+    return (
+        f"<p>Participants of <b>{html.escape(programme)}</b> against all other firms arriving during the run. The "
+        "naive gap (what a survey would measure) is the treatment effect on the treated (ATT: the same firms "
+        "replayed with the programme switched off, same admissions) plus selection (who got in); selection is "
+        "split by latent quality, entry stream and age at entry. Percentage points (jobs: per firm), means ± 95% "
+        "CI half-width across replications.</p>"
+        + _table(
+            ["outcome", "naive gap", "treatment (ATT)", "selection", "of which quality", "stream", "age at entry"],
+            rows,
+            numeric=tuple(range(1, 7)),
+        )
+    )
+
+
 def _notes(with_reference: bool, comparison: bool = False) -> str:
     items = [
         "Times are years since the scenario's start; calendar years on time axes count from it.",
@@ -460,10 +493,10 @@ def _notes(with_reference: bool, comparison: bool = False) -> str:
     ]
     if not comparison:
         items.append(
-            "Survival of firms ever versus never in a carrier is an association, not an effect: it conditions "
-            "on the future (a firm must survive to "
-            "enter one): the gap mixes selection and time at risk with any effect of support. Use a paired "
-            "comparison (<code>incuchain compare</code>) to measure effects."
+            "Survival of firms ever versus never in a carrier is an association, not an effect: it conditions on "
+            "the future (a firm must survive to enter one) and mixes selection and time at risk with any effect "
+            "of support. <code>incuchain decompose</code> (or <code>incuchain run --decompose STAGE</code>) splits "
+            "a programme's gap into treatment and selection; <code>incuchain compare</code> measures a policy."
         )
     else:
         items.append(

@@ -27,6 +27,7 @@ from ..scenario import Scenario, load_scenario
 from .content import (
     _budget_figures,
     _capacity_html,
+    _decomposition_html,
     _notes,
     _reproduce,
     _run_rows,
@@ -61,6 +62,7 @@ def write_report(
     meta: Mapping[str, Any] | None = None,
     ledger: pd.DataFrame | None = None,
     cost_effectiveness: pd.DataFrame | None = None,
+    decomposition: pd.DataFrame | None = None,
     formats: Sequence[str] = ("png", "svg"),
 ) -> Path:
     """Write ``report.html`` and ``figures/`` for one scenario: a run, or an experiment of many replications.
@@ -91,6 +93,9 @@ def write_report(
         Provenance (``meta.json``); merged over the folder's ``meta.json``.
     ledger, cost_effectiveness:
         Budget tables (see :mod:`sim.plot.budget`).
+    decomposition:
+        :attr:`sim.Decomposition.table` (default: ``decomposition.csv`` in the folder, if any): the report
+        then splits a programme's gap into treatment and selection.
     formats:
         Files written per figure under ``figures/``.
 
@@ -156,6 +161,8 @@ def write_report(
         counts = _read_table(out / "carrier_counts.csv")
     if ledger is None and cost_effectiveness is None:
         ledger, cost_effectiveness = _budget(out)
+    if decomposition is None and (out / "decomposition.csv").is_file():
+        decomposition = _read_table(out / "decomposition.csv")
     if summary is not None:
         seed = summary.get("seed", seed)
         replications = replications or [int(summary.get("replication", 0))]
@@ -237,6 +244,11 @@ def write_report(
     body = [
         _section("What was run", _kv_table(rows) + reproduce),
         _section("Headline numbers", headline + _capacity_html(scenario, summary if summary is not None else stats)),
+        *(
+            [_section("Selection versus treatment", _decomposition_html(decomposition))]
+            if decomposition is not None
+            else []
+        ),
         _section("Figures", _figures_html(out, figures, formats)),
         _section("Notes", _notes(reference is not None)),
     ]

@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, int]] = [
     ("sim.uncertainty.*", 4),
     ("sim.decompose", 4),
     ("sim.decompose.*", 4),
+    ("sim.decomposition", 4),
     ("sim.estimators", 4),
     ("sim.studies", 4),
     ("sim.studies.*", 4),
