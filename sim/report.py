@@ -566,7 +566,9 @@ def write_uncertainty_report(
     summary = _read_table(out / "psa_summary.csv")
     if draws is not None and ceac is not None:
         outcomes = [o for o in ("active_at_horizon", "surviving_firms_5y", "jobs_at_horizon") if f"effect.{o}" in draws]
-        figures.append(_Figure("ce_plane", "cost-effectiveness plane", "draws.csv", ce_plane_figure(draws, outcomes, info, 1e6)))
+        figures.append(
+            _Figure("ce_plane", "cost-effectiveness plane", "draws.csv", ce_plane_figure(draws, outcomes, info, 1e6))
+        )
         figures.append(_Figure("ceac", "acceptability curves", "ceac.csv", ceac_figure(ceac, outcomes, info)))
         if summary is not None:
             body.append(_section("Probabilistic sensitivity", _table(list(summary.columns), _cells(summary))))

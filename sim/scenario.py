@@ -77,8 +77,8 @@ __all__ = [
     "Target",
     "default_scenario",
     "load_scenario",
-    "read_scenario_toml",
     "parse_scenario",
+    "read_scenario_toml",
     "scenario_json_schema",
 ]
 

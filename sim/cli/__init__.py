@@ -9,7 +9,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from ..errors import ScenarioError
-from . import analytic_cmd, calibrate_cmd, compare_cmd, psa_cmd, run_cmd, schema_cmd, sensitivity_cmd, sweep_cmd, validate_cmd
+from . import (
+    analytic_cmd,
+    calibrate_cmd,
+    compare_cmd,
+    psa_cmd,
+    run_cmd,
+    schema_cmd,
+    sensitivity_cmd,
+    sweep_cmd,
+    validate_cmd,
+)
 
 __all__ = ["main"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from ..errors import ScenarioError
@@ -30,11 +29,15 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("scenario", help="scenario TOML file")
     p.add_argument("targets", help="targets TOML file ([[targets]] rows)")
-    p.add_argument("--holdout", nargs="+", action="extend", default=[], metavar="NAME", help="targets kept out of the fit")
+    p.add_argument(
+        "--holdout", nargs="+", action="extend", default=[], metavar="NAME", help="targets kept out of the fit"
+    )
     p.add_argument(
         "--start", nargs="+", action="extend", default=[], metavar="PATH=V", help="starting values (default: mid-range)"
     )
-    p.add_argument("--max-evals", type=positive_int, default=40, help="most evaluations the search may make (default 40)")
+    p.add_argument(
+        "--max-evals", type=positive_int, default=40, help="most evaluations the search may make (default 40)"
+    )
     p.add_argument(
         "--fit-set",
         dest="fit_set",
@@ -44,7 +47,9 @@ def add_parser(sub: Any) -> None:
         help="a setting used only while fitting, e.g. calendar.horizon_years=1 when every fitted target is in "
         "the first year (the final check runs the scenario as it is)",
     )
-    p.add_argument("--check-reps", type=positive_int, default=None, help="replications of the final check (default --reps)")
+    p.add_argument(
+        "--check-reps", type=positive_int, default=None, help="replications of the final check (default --reps)"
+    )
     add_common_args(
         p, reps_default=2, params_help="fields to fit: PATH=LOW:HIGH, or PATH declared in [uncertainty] (its range)"
     )
@@ -102,13 +107,30 @@ def main(args: argparse.Namespace) -> int:
                 f"{sc.name}: {meta['evaluations']} evaluations x {args.reps} replications (seed {args.seed}); "
                 f"objective {res.objective:.4g}; {meta['message']}\n"
             )
-            print(format_table(["parameter", "before", "fitted"], [[p, meta["before"][p], v] for p, v in res.fitted.items()]))
+            print(
+                format_table(
+                    ["parameter", "before", "fitted"], [[p, meta["before"][p], v] for p, v in res.fitted.items()]
+                )
+            )
             print()
             rows = [
-                [r.target, r.role, r.observed, r.simulated_mean, r.ci_low, r.ci_high, r.allowed, "yes" if r.within else "NO"]
+                [
+                    r.target,
+                    r.role,
+                    r.observed,
+                    r.simulated_mean,
+                    r.ci_low,
+                    r.ci_high,
+                    r.allowed,
+                    "yes" if r.within else "NO",
+                ]
                 for r in res.fit.itertuples(index=False)
             ]
-            print(format_table(["target", "role", "observed", "simulated", "ci low", "ci high", "tolerance", "within"], rows))
+            print(
+                format_table(
+                    ["target", "role", "observed", "simulated", "ci low", "ci high", "tolerance", "within"], rows
+                )
+            )
             print(f"\nwrote {out}/ (calibrated.toml, fit.csv, history.csv, calibration.json, report.html, ...)")
         return 0
 

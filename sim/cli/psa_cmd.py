@@ -91,8 +91,15 @@ def main(args: argparse.Namespace) -> int:
             for r in res.summary.itertuples(index=False):
                 probs = [res.probability_below(r.outcome, w) for w in wtp]
                 rows.append(
-                    [r.outcome, r.effect_mean, r.effect_q025, r.effect_q975, f"{r.prob_effect_positive:.0%}",
-                     r.cost_per_unit, *(f"{x:.0%}" for x in probs)]
+                    [
+                        r.outcome,
+                        r.effect_mean,
+                        r.effect_q025,
+                        r.effect_q975,
+                        f"{r.prob_effect_positive:.0%}",
+                        r.cost_per_unit,
+                        *(f"{x:.0%}" for x in probs),
+                    ]
                 )
             heads = ["outcome", "effect", "2.5%", "97.5%", "P(effect>0)", "yuan per unit"]
             heads += [f"P(< {w:,.0f})" for w in wtp]

@@ -48,7 +48,10 @@ def add_parser(sub: Any) -> None:
         "effect.active_at_horizon cost_per.active_at_horizon)",
     )
     p.add_argument(
-        "--n", type=positive_int, default=None, help="Morris trajectories (default 10) or Sobol base sample (default 64)"
+        "--n",
+        type=positive_int,
+        default=None,
+        help="Morris trajectories (default 10) or Sobol base sample (default 64)",
     )
     p.add_argument("--levels", type=positive_int, default=4, help="Morris grid levels (default 4)")
     p.add_argument("--no-second-order", action="store_true", help="Sobol: skip the second-order part of the design")
@@ -60,8 +63,7 @@ def indices_text(indices: pd.DataFrame, method: str) -> str:
     """The indices, one row per metric and parameter."""
     cols = [c for c in _COLUMNS[method] if c in indices.columns]
     rows = [
-        [r["metric"], r["parameter"], *(r[c] for c in cols), r.get("note", "") or ""]
-        for _, r in indices.iterrows()
+        [r["metric"], r["parameter"], *(r[c] for c in cols), r.get("note", "") or ""] for _, r in indices.iterrows()
     ]
     return format_table(["metric", "parameter", *cols, "note"], rows)
 
@@ -95,7 +97,9 @@ def main(args: argparse.Namespace) -> int:
             )
         for line in notes_text(res.experiment):
             print(line, file=sys.stderr)
-        info = FigureInfo.from_scenario(variant, args.seed, note=f"{args.method}, {len(res.points)} points x {args.reps} reps")
+        info = FigureInfo.from_scenario(
+            variant, args.seed, note=f"{args.method}, {len(res.points)} points x {args.reps} reps"
+        )
         write_figures(out, info, f"incuchain sensitivity ({args.method}): {' vs '.join(reversed(names))}", args.quiet)
         if not args.quiet:
             print(

@@ -27,7 +27,9 @@ def add_common_args(p: argparse.ArgumentParser, *, reps_default: int, params_hel
         help="TOML file with an [uncertainty] table (default: the scenario file's own [uncertainty])",
     )
     p.add_argument("--params", nargs="+", action="extend", default=[], metavar="PATH", help=params_help)
-    p.add_argument("--reps", type=positive_int, default=reps_default, help=f"replications per point (default {reps_default})")
+    p.add_argument(
+        "--reps", type=positive_int, default=reps_default, help=f"replications per point (default {reps_default})"
+    )
     add_seed(p)
     p.add_argument("--out", type=Path, default=None, help="output folder")
     add_experiment_args(p)

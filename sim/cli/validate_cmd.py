@@ -20,7 +20,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("validate", help="check scenario files", description=__doc__)
     p.add_argument("files", nargs="+", help="scenario TOML files")
     p.add_argument("--uncertainty", type=Path, default=None, metavar="FILE", help="also check this [uncertainty] file")
-    p.add_argument("--targets", type=Path, default=None, metavar="FILE", help="also check this calibration targets file")
+    p.add_argument(
+        "--targets", type=Path, default=None, metavar="FILE", help="also check this calibration targets file"
+    )
     p.set_defaults(func=main)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .style import OKABE_ITO, TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, style_context, thousands
@@ -38,6 +39,7 @@ def uncertainty_metric_label(metric: str) -> str:
         "surviving_firms_5y": "firms surviving 5 years",
         "jobs_at_horizon": "jobs at the horizon",
         "budget.total_yuan": "spend (yuan)",
+        "graduations": "graduations",
     }
     if metric.startswith("cost_per."):
         base = metric.removeprefix("cost_per.")
@@ -48,7 +50,7 @@ def uncertainty_metric_label(metric: str) -> str:
     return nice.get(metric, metric)
 
 
-def _panels(n: int, width: float, height_each: float) -> tuple[Figure, list[object]]:
+def _panels(n: int, width: float, height_each: float) -> tuple[Figure, list[Axes]]:
     fig = new_figure(width, 0.9 + height_each * max(n, 1))
     axes = fig.subplots(max(n, 1), 1, squeeze=False)[:, 0]
     return fig, list(axes)
@@ -67,14 +69,21 @@ def tornado_figure(indices: pd.DataFrame, info: FigureInfo, top: int = 12) -> Fi
             y = np.arange(len(part))
             lo = part["metric_low"].to_numpy(dtype=float)
             hi = part["metric_high"].to_numpy(dtype=float)
-            ax.barh(y, lo - base, left=base, color=_LOW, label="parameter at its low end")  # type: ignore[attr-defined]
-            ax.barh(y, hi - base, left=base, color=_HIGH, hatch="//", label="at its high end")  # type: ignore[attr-defined]
-            labels = [f"{p}  [{_short(a)}, {_short(b)}]" for p, a, b in zip(part["parameter"], part["low"], part["high"], strict=True)]
-            ax.set_yticks(y, labels, fontsize=7)  # type: ignore[attr-defined]
-            ax.axvline(base, color=TEXT_GREY, lw=0.8)  # type: ignore[attr-defined]
-            ax.set_xlabel(uncertainty_metric_label(metric))  # type: ignore[attr-defined]
-            thousands(ax.xaxis)  # type: ignore[attr-defined]
-            ax.legend(loc="best", fontsize=7)  # type: ignore[attr-defined]
+            label = uncertainty_metric_label(metric)
+            if np.nanmax(np.abs(np.r_[lo, hi, base])) >= 1e6:  # yuan: read in millions
+                lo, hi, base = lo / 1e6, hi / 1e6, base / 1e6
+                label = f"{label} (million)" if "yuan" not in label else label.replace("yuan", "million yuan", 1)
+            ax.barh(y, lo - base, left=base, color=_LOW, label="parameter at its low end")
+            ax.barh(y, hi - base, left=base, color=_HIGH, hatch="//", label="at its high end")
+            labels = [
+                f"{p}  [{_short(a)}, {_short(b)}]"
+                for p, a, b in zip(part["parameter"], part["low"], part["high"], strict=True)
+            ]
+            ax.set_yticks(y, labels, fontsize=7)
+            ax.axvline(base, color=TEXT_GREY, lw=0.8)
+            ax.set_xlabel(label)
+            thousands(ax.xaxis)
+            ax.legend(loc="best", fontsize=7)
         return finish_figure(
             fig,
             "Which assumptions matter: one-way sensitivity (tornado)",
@@ -101,9 +110,17 @@ def morris_figure(indices: pd.DataFrame, info: FigureInfo) -> Figure:
             if "mu_star" not in part or part["mu_star"].isna().all():
                 no_data(ax, "not analysed (see note)")
                 continue
-            ax.errorbar(part["mu_star"], part["sigma"], xerr=part["mu_star_conf"], fmt="o", color=OKABE_ITO["blue"], ms=4)
+            ax.errorbar(
+                part["mu_star"], part["sigma"], xerr=part["mu_star_conf"], fmt="o", color=OKABE_ITO["blue"], ms=4
+            )
             for _, r in part.iterrows():
-                ax.annotate(str(r["parameter"]).split(".")[-2:][0] + "." + str(r["parameter"]).split(".")[-1], (r["mu_star"], r["sigma"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+                ax.annotate(
+                    ".".join(str(r["parameter"]).split(".")[-2:]),
+                    (r["mu_star"], r["sigma"]),
+                    fontsize=6,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
             top = float(np.nanmax(np.r_[part["mu_star"], part["sigma"], 1e-12]))
             ax.plot([0, top], [0, top], color=TEXT_GREY, lw=0.6, ls=":")
             ax.set_xlabel("mu* (mean |elementary effect|)")
@@ -129,15 +146,25 @@ def sobol_figure(indices: pd.DataFrame, info: FigureInfo) -> Figure:
         for ax, metric in zip(axes, metrics, strict=False):
             part = indices[indices["metric"] == metric]
             if "S1" not in part or part["S1"].isna().all():
-                no_data(ax, "not analysed (see note)")  # type: ignore[arg-type]
+                no_data(ax, "not analysed (see note)")
                 continue
             y = np.arange(len(part))
-            ax.barh(y + 0.2, part["S1"], height=0.38, xerr=part["S1_conf"], color=OKABE_ITO["blue"], label="first order S1")  # type: ignore[attr-defined]
-            ax.barh(y - 0.2, part["ST"], height=0.38, xerr=part["ST_conf"], color=OKABE_ITO["vermillion"], hatch="//", label="total ST")  # type: ignore[attr-defined]
-            ax.set_yticks(y, list(part["parameter"]), fontsize=7)  # type: ignore[attr-defined]
-            ax.axvline(0, color=TEXT_GREY, lw=0.6)  # type: ignore[attr-defined]
-            ax.set_xlabel(f"share of the variance of {uncertainty_metric_label(metric)}")  # type: ignore[attr-defined]
-            ax.legend(loc="best", fontsize=7)  # type: ignore[attr-defined]
+            ax.barh(
+                y + 0.2, part["S1"], height=0.38, xerr=part["S1_conf"], color=OKABE_ITO["blue"], label="first order S1"
+            )
+            ax.barh(
+                y - 0.2,
+                part["ST"],
+                height=0.38,
+                xerr=part["ST_conf"],
+                color=OKABE_ITO["vermillion"],
+                hatch="//",
+                label="total ST",
+            )
+            ax.set_yticks(y, list(part["parameter"]), fontsize=7)
+            ax.axvline(0, color=TEXT_GREY, lw=0.6)
+            ax.set_xlabel(f"share of the variance of {uncertainty_metric_label(metric)}")
+            ax.legend(loc="best", fontsize=7)
         return finish_figure(
             fig,
             "Sobol indices: share of the metric's variance due to each parameter",
@@ -157,12 +184,21 @@ def ce_plane_figure(draws: pd.DataFrame, outcomes: Sequence[str], info: FigureIn
         for ax, outcome in zip(axes, outcomes, strict=False):
             dy = draws[f"effect.{outcome}"].to_numpy(dtype=float)
             ax.scatter(dy, dc, s=12, color=OKABE_ITO["blue"], alpha=0.8)
-            ax.scatter([np.nanmean(dy)], [np.nanmean(dc)], s=40, marker="D", color=OKABE_ITO["vermillion"], label="mean")
+            ax.scatter(
+                [np.nanmean(dy)], [np.nanmean(dc)], s=40, marker="D", color=OKABE_ITO["vermillion"], label="mean"
+            )
             ax.axhline(0, color=TEXT_GREY, lw=0.6)
             ax.axvline(0, color=TEXT_GREY, lw=0.6)
             if wtp is not None:
                 xs = np.array([min(0.0, float(np.nanmin(dy))), max(0.0, float(np.nanmax(dy)))])
-                ax.plot(xs, xs * wtp / 1e6, color=OKABE_ITO["bluish_green"], ls="--", lw=0.9, label=f"{wtp / 1e6:g} M yuan per unit")
+                ax.plot(
+                    xs,
+                    xs * wtp / 1e6,
+                    color=OKABE_ITO["bluish_green"],
+                    ls="--",
+                    lw=0.9,
+                    label=f"{wtp / 1e6:g} M yuan per unit",
+                )
             ax.set_xlabel(f"change in {uncertainty_metric_label(outcome)}")
             ax.set_ylabel("extra spend (million yuan)")
             ax.legend(fontsize=7, loc="best")
@@ -184,7 +220,13 @@ def ceac_figure(ceac: pd.DataFrame, outcomes: Sequence[str], info: FigureInfo) -
         ax = fig.subplots()
         for i, outcome in enumerate(outcomes):
             part = ceac[ceac["outcome"] == outcome]
-            ax.plot(part["wtp_yuan"] / 1e6, part["probability"], color=_PALETTE[i % len(_PALETTE)], ls=["-", "--", ":", "-."][i % 4], label=uncertainty_metric_label(outcome))
+            ax.plot(
+                part["wtp_yuan"] / 1e6,
+                part["probability"],
+                color=_PALETTE[i % len(_PALETTE)],
+                ls=["-", "--", ":", "-."][i % 4],
+                label=uncertainty_metric_label(outcome),
+            )
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("willingness to pay (million yuan per additional unit)")
         ax.set_ylabel("probability the policy is worth it")
@@ -211,7 +253,10 @@ def calibration_figure(fit: pd.DataFrame, info: FigureInfo) -> Figure:
         hi = (fit["ci_high"].to_numpy(dtype=float) - obs) / scale * 100
         allowed = fit["allowed"].to_numpy(dtype=float) / scale * 100
         hold = (fit["role"] == "holdout").to_numpy()
-        for mask, colour, marker, label in ((~hold, OKABE_ITO["blue"], "o", "fitted"), (hold, OKABE_ITO["vermillion"], "s", "held out")):
+        for mask, colour, marker, label in (
+            (~hold, OKABE_ITO["blue"], "o", "fitted"),
+            (hold, OKABE_ITO["vermillion"], "s", "held out"),
+        ):
             if mask.any():
                 err = np.vstack([rel[mask] - lo[mask], hi[mask] - rel[mask]])
                 ax.errorbar(rel[mask], y[mask], xerr=np.nan_to_num(err), fmt=marker, color=colour, ms=4, label=label)

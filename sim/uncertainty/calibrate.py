@@ -351,7 +351,8 @@ def calibrate(
     fit = _fit_table(target_values(check, targets), targets, set(holdout), level)
     hist = pd.DataFrame(history)
     body = _extends_file(scenario, best, fields, Path(scenario_path) if scenario_path else None, root)
-    meta = {
+    before = {p: _value_of(scenario, f) for p, f in fields.items()}
+    meta: dict[str, Any] = {
         "optimizer": "scipy.optimize.minimize(method='Nelder-Mead') on [0, 1]-scaled bounds",
         "converged": bool(res.success),
         "message": str(res.message),
@@ -364,14 +365,17 @@ def calibrate(
         "holdout": list(holdout),
         "bounds": {b.path: [b.low, b.high] for b in params},
         "fitted": fitted,
-        "before": {p: _value_of(scenario, f) for p, f in fields.items()},
+        "before": before,
         "incuchain": package_versions()["incuchain"],
     }
     header = [
         "# Calibrated by incuchain calibrate: only the fitted values; everything else comes from the parent file.",
         f"# Optimiser: {meta['optimizer']}, {len(history)} evaluations of {reps} replications (seed {seed}),",
         f"# objective {res.fun:.4g} (sum of squared standardised misfits over {len(fit_targets)} fitted targets).",
-        *(f"# {p}: {meta['before'][p]} -> {v} (bounds {b.low}:{b.high})" for (p, v), b in zip(fitted.items(), params, strict=True)),
+        *(
+            f"# {p}: {before[p]} -> {v} (bounds {b.low}:{b.high})"
+            for (p, v), b in zip(fitted.items(), params, strict=True)
+        ),
         *(f"# target {t.name}: {t.source}" for t in fit_targets),
     ]
     text = "\n".join(header) + "\n" + tomli_w.dumps(body)

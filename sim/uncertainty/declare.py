@@ -22,8 +22,8 @@ Distributions (numbers in the field's own unit):
 Every distribution maps a quantile ``u`` in (0, 1) to a value (:meth:`Uncertain.value`), so one design in
 the unit cube serves Morris, Sobol and probabilistic draws alike. A field holding a whole number gets
 whole numbers (rounded). Each parameter's *range* (:attr:`Uncertain.low`, :attr:`Uncertain.high`) is its
-support, or the 2.5 % and 97.5 % quantiles where the support is unbounded: the one-way (tornado) analysis
-sets a parameter to its range's ends, and Morris moves it across that range.
+support, or the 2.5 % and 97.5 % quantiles where the file gives no bound (normal, log-normal): the
+one-way (tornado) analysis sets a parameter to its range's ends, and Morris moves it across that range.
 
 Validation names the path: a path the scenario does not have, a distribution with bad numbers, or a
 value at either end of the range that makes the scenario invalid (a bound outside the field's range).
@@ -247,13 +247,11 @@ class Uncertain:
         return self._cast(float(dist.ppf(u)))
 
     def _range_quantiles(self) -> tuple[float, float]:
-        if isinstance(self.spec, _Choice):
-            return 0.0, 1.0
-        dist = _frozen(self.spec)
-        lo, hi = (float(x) for x in dist.support())
-        q_lo = 0.0 if math.isfinite(lo) else QUANTILE_RANGE[0]
-        q_hi = 1.0 if math.isfinite(hi) else QUANTILE_RANGE[1]
-        return q_lo, q_hi
+        if isinstance(self.spec, _Normal | _LogNormal):  # bounded only where the file bounds it
+            q_lo = 0.0 if self.spec.low is not None else QUANTILE_RANGE[0]
+            q_hi = 1.0 if self.spec.high is not None else QUANTILE_RANGE[1]
+            return q_lo, q_hi
+        return 0.0, 1.0
 
     def range_value(self, u: float) -> Any:
         """The value a fraction ``u`` of the way across the range (in quantiles): Morris and one-way designs."""
@@ -314,9 +312,7 @@ class Uncertainty:
 
     def values_at(self, u: Sequence[float], *, across_range: bool = False) -> dict[str, Any]:
         """``{path: value}`` for one point of the unit cube (quantiles, or fractions of the ranges)."""
-        return {
-            p.path: (p.range_value(x) if across_range else p.value(x)) for p, x in zip(self.params, u, strict=True)
-        }
+        return {p.path: (p.range_value(x) if across_range else p.value(x)) for p, x in zip(self.params, u, strict=True)}
 
 
 def resolve_path(scenario: Scenario, path: str) -> str:
@@ -334,8 +330,9 @@ def resolve_path(scenario: Scenario, path: str) -> str:
         items = getattr(scenario, keys[0])
         names = [getattr(item, "name", None) for item in items]
         if keys[1] not in names:
-            known = ", ".join(str(n) for n in names if n) or "none named"
-            raise ScenarioError([f"{'.'.join(keys[:2])}: no item named {keys[1]!r} (named: {known})"])
+            known = ", ".join(str(n) for n in names if n)
+            detail = f"named: {known}" if known else f"the scenario has no named {keys[0]}"
+            raise ScenarioError([f"{'.'.join(keys[:2])}: no item named {keys[1]!r} ({detail})"])
         keys[1] = str(names.index(keys[1]))
     field = ".".join(keys)
     check_path(scenario, field)
@@ -375,14 +372,16 @@ def apply_values(scenario: Scenario, uncertainty: Uncertainty, values: Mapping[s
 def _one(scenario: Scenario, path: str, raw: Any, where: str) -> tuple[Uncertain | None, list[str]]:
     label = f"{where}{path}"
     if not isinstance(raw, Mapping):
-        return None, [f"{label}: must be a table such as {{ dist = \"uniform\", low = 0.6, high = 1.0, source = ... }}"]
+        return None, [f'{label}: must be a table such as {{ dist = "uniform", low = 0.6, high = 1.0, source = ... }}']
     if raw.get("dist") not in _DISTS:
         return None, [f"{label}.dist: must be one of {', '.join(sorted(_DISTS))}, got {raw.get('dist')!r}"]
     try:
         spec = _SPEC.validate_python(dict(raw))
     except ValidationError as exc:
         lines = format_validation_error(exc, _DISTS)
-        return None, [f"{label}.{ln}" if not ln.startswith("(top") else f"{label}: {ln.split(': ', 1)[-1]}" for ln in lines]
+        return None, [
+            f"{label}.{ln}" if not ln.startswith("(top") else f"{label}: {ln.split(': ', 1)[-1]}" for ln in lines
+        ]
     try:
         field = resolve_path(scenario, path)
     except ScenarioError as exc:
@@ -390,13 +389,13 @@ def _one(scenario: Scenario, path: str, raw: Any, where: str) -> tuple[Uncertain
     current = _current(scenario, field)
     if isinstance(current, dict | list):
         return None, [f"{label}: names a table or a list, not a single value"]
-    numeric = isinstance(spec, _Choice) is False
+    numeric = not isinstance(spec, _Choice)
     if numeric and (isinstance(current, bool) or (current is not None and not isinstance(current, int | float))):
-        return None, [f"{label}: the field holds {current!r}, not a number; use dist = \"choice\""]
+        return None, [f'{label}: the field holds {current!r}, not a number; use dist = "choice"']
     integer = isinstance(current, int) and not isinstance(current, bool)
     param = Uncertain(path, field, spec, current, integer)
     problems: list[str] = []
-    ends = [param.low, param.high] if not param.discrete else list(dict.fromkeys(spec.values))
+    ends = list(dict.fromkeys(spec.values)) if isinstance(spec, _Choice) else [param.low, param.high]
     for value in ends:
         try:
             scenario.with_changes({field: value})
@@ -461,7 +460,9 @@ def load_uncertainty(
         table = data.get("uncertainty", None)
         unknown = sorted(set(data) - {"uncertainty"})
         if unknown:
-            raise ScenarioError([f"{file}: {k}: unknown key (an uncertainty file holds only [uncertainty])" for k in unknown])
+            raise ScenarioError(
+                [f"{file}: {k}: unknown key (an uncertainty file holds only [uncertainty])" for k in unknown]
+            )
         if table is None:
             raise ScenarioError([f"{file}: uncertainty: missing (the file needs an [uncertainty] table)"])
         return parse_uncertainty(scenario, table, str(file))

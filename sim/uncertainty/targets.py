@@ -16,7 +16,8 @@ Metrics a target may name:
 * per stage and year (``stage`` and ``year`` required): the stocks ``occupancy``, ``queue`` and
   ``capacity`` at the end of December; the flows ``entries``, ``graduations``, ``timeouts``,
   ``failures``, ``reneges``, ``skips`` and ``rejections`` summed over the year's months; and
-  ``graduation_share``, graduations over all exits (graduations + time-outs + failures) in the year;
+  ``graduation_share``, ``failure_share``, ``timeout_share``: graduations, failures or time-outs over all
+  exits (graduations + time-outs + failures) in the year;
 * system-wide per year (``year`` required, no ``stage``): ``active``, ``arrived``, ``failed``,
   ``exited`` at the end of December;
 * any run-summary metric (no ``year``; see :mod:`sim.experiment.metrics`): ``survival.all.5y``,
@@ -33,7 +34,6 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,8 @@ __all__ = ["STAGE_FLOWS", "STAGE_STOCKS", "SYSTEM_STOCKS", "Target", "load_targe
 STAGE_STOCKS = ("occupancy", "queue", "capacity")
 STAGE_FLOWS = ("entries", "graduations", "timeouts", "failures", "reneges", "skips", "rejections")
 SYSTEM_STOCKS = ("active", "arrived", "failed", "exited")
-_YEARLY = (*STAGE_STOCKS, *STAGE_FLOWS, "graduation_share", *SYSTEM_STOCKS)
+_SHARES = {"graduation_share": "graduations", "failure_share": "failures", "timeout_share": "timeouts"}
+_YEARLY = (*STAGE_STOCKS, *STAGE_FLOWS, *_SHARES, *SYSTEM_STOCKS)
 _SURVIVAL = re.compile(r"^survival\.(all|never_in_carrier|ever_in_carrier)\.(\d+)y$")
 _OTHER_SUMMARY = ("jobs.at_horizon", "jobs.per_active_firm", "listings.total")
 
@@ -125,8 +126,8 @@ def _problems(sc: Scenario, t: Target, horizon_years: float) -> list[str]:
         known = True
     if not known:
         return [
-            f"{where}.metric: cannot compute {t.metric!r} (a yearly metric needs a year: {', '.join(_YEARLY)}; "
-            f"or a run-summary metric such as survival.all.5y)"
+            f"{where}.metric: cannot compute {t.metric!r} (a yearly metric such as occupancy needs a year; "
+            "a run-summary one is such as survival.all.5y or stages.<stage>.mean_stay_years)"
         ]
     return []
 
@@ -152,7 +153,13 @@ def parse_targets(data: Mapping[str, Any], scenario: Scenario, source: str | Non
         try:
             t = Target.model_validate(row)
         except ValidationError as exc:
-            problems += [f"{prefix}{label}.{ln}" for ln in format_validation_error(exc, frozenset())]
+            lines = format_validation_error(exc, frozenset())
+            problems += [
+                f"{prefix}{label}: {ln.removeprefix('(top level): ')}"
+                if ln.startswith("(top level)")
+                else f"{prefix}{label}.{ln}"
+                for ln in lines
+            ]
             continue
         if t.name in seen:
             problems.append(f"{prefix}{label}: name used twice")
@@ -194,10 +201,9 @@ def _yearly(frame: pd.DataFrame, t: Target, start_year: float) -> float:
     rows = rows[rows["stage"] == t.stage]
     if t.metric in STAGE_STOCKS:
         return float(rows.loc[rows["month"].idxmax(), t.metric])
-    if t.metric == "graduation_share":
-        grads = float(rows["graduations"].sum())
-        exits = grads + float(rows["timeouts"].sum()) + float(rows["failures"].sum())
-        return grads / exits if exits else math.nan
+    if t.metric in _SHARES:
+        exits = sum(float(rows[c].sum()) for c in ("graduations", "timeouts", "failures"))
+        return float(rows[_SHARES[t.metric]].sum()) / exits if exits else math.nan
     return float(rows[t.metric].sum())
 
 
@@ -216,5 +222,7 @@ def target_values(result: ExperimentResult, targets: Sequence[Target], arm: int 
         if col is None:
             columns[t.name] = [_yearly(f, t, start) for f in frames]
         else:
-            columns[t.name] = summary[col].astype(float).tolist() if col in summary.columns else [math.nan] * len(summary)
+            columns[t.name] = (
+                summary[col].astype(float).tolist() if col in summary.columns else [math.nan] * len(summary)
+            )
     return pd.DataFrame(columns)
