@@ -559,7 +559,7 @@ def write_uncertainty_report(
         draw = {"oat": tornado_figure, "morris": morris_figure, "sobol": sobol_figure}[method]
         names = {"oat": "tornado", "morris": "morris", "sobol": "sobol"}
         figures.append(_Figure(names[method], f"{method} sensitivity", "sensitivity.csv", draw(indices, info)))
-        shown = indices.drop(columns=[c for c in ("method",) if c in indices.columns]).fillna("")
+        shown = indices.drop(columns="method")
         body.append(_section("Sensitivity", _table(list(shown.columns), _cells(shown))))
     draws = _read_table(out / "draws.csv")
     ceac = _read_table(out / "ceac.csv")
@@ -575,8 +575,8 @@ def write_uncertainty_report(
     fit = _read_table(out / "fit.csv")
     if fit is not None:
         figures.append(_Figure("calibration", "calibration fit", "fit.csv", calibration_figure(fit, info)))
-        body.append(_section("Calibration fit", _table(list(fit.columns), _cells(fit.fillna("")))))
-    meta = _read_json(out / "meta.json") if (out / "meta.json").exists() else {}
+        body.append(_section("Calibration fit", _table(list(fit.columns), _cells(fit))))
+    meta = _read_json(out / "meta.json")
     body.insert(0, _section("What was run", _kv_table(_provenance_rows(meta))))
     body.append(_section("Figures", _figures_html(out, figures, formats)))
     return _write(out, title or f"incuchain uncertainty analysis: {info.scenario}", "", body)

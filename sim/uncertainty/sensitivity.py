@@ -92,7 +92,12 @@ def salib_seed(seed: int) -> int:
 
 
 def _problem(uncertainty: Uncertainty, outputs: Sequence[str]) -> Any:
-    from SALib import ProblemSpec
+    try:
+        from SALib import ProblemSpec
+    except ImportError:
+        raise ScenarioError(
+            ['--method: Morris and Sobol need SALib; install it with: pip install "incuchain[uncertainty]"']
+        ) from None
 
     return ProblemSpec(
         {

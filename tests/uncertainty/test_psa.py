@@ -53,3 +53,22 @@ def test_acceptability_and_evpi_by_hand() -> None:
     assert prob.tolist() == [0.0, 0.25, 0.5, 0.75]  # ratios 10, 5, -, 2.5: below 5 only the last; NB > 0 strictly
     nb = 5.0 * dy - dc  # [-5, 0, -15, 10]: E[max(NB, 0)] = 2.5, max(E[NB], 0) = 0
     assert evpi[1] == np.maximum(nb, 0).mean() - max(nb.mean(), 0.0) == 2.5
+
+
+def test_per_instrument_arms_run_in_every_draw(tutorial: sim.Scenario) -> None:
+    from tests.helpers import SCENARIOS
+
+    short = {"calendar.horizon_years": 3}
+    base = tutorial.with_changes(short)
+    mix = sim.load_scenario(SCENARIOS / "policy_mix.toml").with_changes(short)
+    u = parse_uncertainty(
+        mix, {"stages.incubator.graduation.scale": {"dist": "uniform", "low": 0.9, "high": 1.3, "source": "t"}}
+    )
+    res = psa(base, mix, u, n=2, per_instrument=True)
+    assert res.instruments is not None
+    names = sorted(res.instruments["instrument"].unique())
+    from sim.experiment.instruments import added_policies
+
+    assert names == sorted(n for n, _ in added_policies(base, mix))
+    assert sorted(res.instruments["draw"].unique()) == [0, 1]
+    assert (res.instruments.groupby("instrument")["spend_diff_yuan"].mean() >= 0).all()
