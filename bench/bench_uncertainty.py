@@ -70,7 +70,8 @@ def report(name: str, analysis: float, plain: float, evaluations: int, full: int
     print(f"  {'plain replications, same count':<34}{plain:>9.1f} s  (analysis / plain: {analysis / plain:.2f}x)")
     projected = per * full / 60
     verdict = "under" if projected < limit_minutes else "over"
-    print(f"  full design ({full} evaluations): {projected:.1f} min projected ({verdict} the {limit_minutes:g}-minute target)")
+    target = f"{verdict} the {limit_minutes:g}-minute target"
+    print(f"  full design ({full} evaluations): {projected:.1f} min projected ({target})")
 
 
 def main() -> None:
@@ -93,9 +94,7 @@ def main() -> None:
     if not args.skip_province:
         province = sim.default_scenario()
         declared = sim.uncertainty.load_uncertainty(province, sim.scenario.DEFAULT_SCENARIO_PATH)
-        table = {
-            q.path: {**q.spec.model_dump(exclude_none=True)} for q in declared.params[:10]
-        }
+        table = {q.path: q.spec.model_dump(exclude_none=True) for q in declared.params[:10]}
         a, b, n = timed_pair(province, table, "morris", trajectories, args.workers, args.seed)
         report(f"Morris, 10 parameters, {trajectories} trajectories, province", a, b, n, 110, 15)
     tutorial = sim.load_scenario(ROOT / "scenarios" / "tutorial.toml")
