@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .style import OKABE_ITO, TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, style_context, thousands
 
@@ -124,6 +125,7 @@ def morris_figure(indices: pd.DataFrame, info: FigureInfo) -> Figure:
             top = float(np.nanmax(np.r_[part["mu_star"], part["sigma"], 1e-12]))
             ax.plot([0, top], [0, top], color=TEXT_GREY, lw=0.6, ls=":")
             ax.set_xlabel("mu* (mean |elementary effect|)")
+            ax.xaxis.set_major_locator(MaxNLocator(5))
             ax.set_ylabel("sigma")
             ax.set_title(uncertainty_metric_label(metric), loc="left", fontsize=9)
         for ax in axes[len(metrics) :]:

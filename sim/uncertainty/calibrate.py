@@ -195,14 +195,14 @@ def _extends_file(
     if scenario_path is None:
         return fitted.to_dict()
     where = out if out is not None else Path.cwd()
-    body: dict[str, Any] = {"extends": os.path.relpath(scenario_path.resolve(), where.resolve())}
+    # not resolved: a link (scenarios/jiangsu.toml) stays the name the user gave
+    body: dict[str, Any] = {"extends": os.path.relpath(os.path.abspath(scenario_path), os.path.abspath(where))}
     body["name"] = f"{base.name}_calibrated"
     for field_path in fields.values():
         keys = field_path.split(".")
         cut = next((i for i, k in enumerate(keys) if k.isdigit()), None)
-        if cut is not None:  # a list: all of it
-            body[keys[0]] = dumped[keys[0]]
-            continue
+        if cut is not None:  # a field inside a list: the list, whole
+            keys = keys[:cut]
         node: dict[str, Any] = body
         src: Any = dumped
         for k in keys[:-1]:
