@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from ..errors import ScenarioError
+from ..version import __version__
 from . import (
     analytic_cmd,
     calibrate_cmd,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate technology-incubation chains: maker spaces, incubators, accelerators, parks.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+    parser.add_argument("--version", action="version", version=f"incuchain {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for mod in COMMANDS:
         mod.add_parser(sub)

@@ -7,7 +7,6 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..experiment.design import parse_setting
-from ..plot import FigureInfo
 from ..scenario import load_scenario
 from ..uncertainty import load_uncertainty
 from ..uncertainty.calibrate import calibrate, parse_bound
@@ -99,8 +98,7 @@ def main(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 progress=False if args.quiet else None,
             )
-        info = FigureInfo.from_scenario(sc, args.seed, note="calibration")
-        write_figures(out, info, f"incuchain calibration: {sc.name}", args.quiet)
+        write_figures(out, sc, args.seed, "calibration", f"incuchain calibration: {sc.name}", args.quiet)
         if not args.quiet:
             meta = res.meta
             print(

@@ -6,7 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from ..plot import FigureInfo
 from ..scenario import load_scenario
 from ..uncertainty.psa import psa
 from .common import format_table, positive_int
@@ -80,8 +79,8 @@ def main(args: argparse.Namespace) -> int:
             )
         for line in notes_text(res.experiment):
             print(line, file=sys.stderr)
-        info = FigureInfo.from_scenario(variant, args.seed, note=f"PSA, {args.n} draws x {args.reps} reps")
-        write_figures(out, info, f"incuchain psa: {variant.name} vs {baseline.name}", args.quiet)
+        note = f"PSA, {args.n} draws x {args.reps} reps"
+        write_figures(out, variant, args.seed, note, f"incuchain psa: {variant.name} vs {baseline.name}", args.quiet)
         if not args.quiet:
             print(
                 f"{variant.name} against {baseline.name}: {args.n} draws of {len(uncertainty)} parameters x "

@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..plot import FigureInfo
 from ..scenario import load_scenario
 from ..uncertainty import Pair, sensitivity
 from ..uncertainty.sensitivity import METHODS
@@ -97,10 +96,9 @@ def main(args: argparse.Namespace) -> int:
             )
         for line in notes_text(res.experiment):
             print(line, file=sys.stderr)
-        info = FigureInfo.from_scenario(
-            variant, args.seed, note=f"{args.method}, {len(res.points)} points x {args.reps} reps"
-        )
-        write_figures(out, info, f"incuchain sensitivity ({args.method}): {' vs '.join(reversed(names))}", args.quiet)
+        note = f"{args.method}, {len(res.points)} points x {args.reps} reps"
+        title = f"incuchain sensitivity ({args.method}): {' vs '.join(reversed(names))}"
+        write_figures(out, variant, args.seed, note, title, args.quiet)
         if not args.quiet:
             print(
                 f"{' against '.join(reversed(names))}: {args.method}, {len(uncertainty)} parameters, "

@@ -7,8 +7,6 @@ import re
 import sys
 from pathlib import Path
 
-from ..plot import FigureInfo
-from ..report import write_uncertainty_report
 from ..scenario import Scenario
 from ..uncertainty import Uncertainty, load_uncertainty
 from .common import add_seed, positive_int
@@ -47,8 +45,12 @@ def default_out(*names: str, suffix: str) -> Path:
     return Path("out") / f"{'_vs_'.join(safe)}_{suffix}"
 
 
-def write_figures(out: Path, info: FigureInfo, title: str, quiet: bool) -> None:
+def write_figures(out: Path, scenario: Scenario, seed: int, note: str, title: str, quiet: bool) -> None:
     """The folder's report and figures; says where they are unless quiet."""
+    from ..plot import FigureInfo  # matplotlib only when figures are drawn, not for every command line
+    from ..report import write_uncertainty_report
+
+    info = FigureInfo.from_scenario(scenario, seed, note=note)
     report = write_uncertainty_report(out, info, title=title)
     if not quiet:
         print(f"wrote {report} and {out / 'figures'}/", file=sys.stderr)

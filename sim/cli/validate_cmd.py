@@ -17,7 +17,12 @@ from ..scenario import load_scenario
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("validate", help="check scenario files", description=__doc__)
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files",
+        description="Check scenario files: 'ok', or one line per problem (exit code 2). A scenario's own "
+        "[uncertainty] table is checked with it.",
+    )
     p.add_argument("files", nargs="+", help="scenario TOML files")
     p.add_argument("--uncertainty", type=Path, default=None, metavar="FILE", help="also check this [uncertainty] file")
     p.add_argument(

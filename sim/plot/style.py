@@ -29,6 +29,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..version import __version__
+
 if TYPE_CHECKING:
     from ..scenario import Scenario
 
@@ -216,19 +218,6 @@ class FigureInfo:
             note=note,
         )
 
-    def with_note(self, note: str) -> FigureInfo:
-        """The same info with another footer note."""
-        return FigureInfo(
-            self.scenario,
-            self.seed,
-            self.replications,
-            self.start_year,
-            self.stage_labels,
-            self.carrier_stages,
-            self.stage_order,
-            note,
-        )
-
     def label(self, stage: str) -> str:
         """Display name of a stage."""
         return self.stage_labels.get(stage) or pretty_name(stage)
@@ -250,8 +239,6 @@ class FigureInfo:
 
     def footer(self) -> str:
         """``incuchain 0.1.0 · scenario tutorial · seed 7 · replications 0-29``."""
-        from .. import __version__  # the package root imports the layers below plotting only
-
         parts = [f"incuchain {__version__}"]
         if self.scenario:
             parts.append(f"scenario {self.scenario}")
