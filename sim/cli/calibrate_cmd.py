@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..experiment.design import parse_setting
+from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty import load_uncertainty
 from ..uncertainty.calibrate import calibrate, parse_bound
@@ -79,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or default_out(sc.name, suffix="calibration")
 
     def body() -> int:
-        with experiment_executor(args) as ex:
+        with folder_lock(out), experiment_executor(args, args.reps) as ex:
             res = calibrate(
                 sc,
                 targets,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty.psa import psa
 from .common import format_table, positive_int
@@ -61,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
     wtp = args.wtp or [1e6]
 
     def body() -> int:
-        with experiment_executor(args) as ex:
+        with folder_lock(out), experiment_executor(args, 2 * args.reps * args.n) as ex:
             res = psa(
                 baseline,
                 variant,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty import Pair, sensitivity
 from ..uncertainty.sensitivity import METHODS
@@ -77,7 +78,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or default_out(*names, suffix=f"sensitivity_{args.method}")
 
     def body() -> int:
-        with experiment_executor(args) as ex:
+        with folder_lock(out), experiment_executor(args, args.reps * max(2, n)) as ex:
             res = sensitivity(
                 target,
                 uncertainty,

@@ -45,7 +45,7 @@ from scipy.stats import qmc
 
 from ..errors import ScenarioError, format_validation_error
 from ..experiment.design import check_path
-from ..scenario import Scenario, read_scenario_toml
+from ..scenario import Scenario, read_scenario_toml, read_text_file
 from ..streams import Streams
 
 __all__ = [
@@ -433,15 +433,14 @@ def parse_uncertainty(scenario: Scenario, table: Mapping[str, Any], source: str 
     return Uncertainty(tuple(params))
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_toml_file(path: Path) -> dict[str, Any]:
+    """A TOML input file (read as scenario files are: regular, small, UTF-8); one-line errors."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([f"{path}: file not found"]) from None
-    except OSError as exc:
-        raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+        return tomllib.loads(read_text_file(path))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{path}: not valid TOML: arrays or tables nested too deeply"]) from None
 
 
 def load_uncertainty(
@@ -456,7 +455,7 @@ def load_uncertainty(
         Neither declares any, or the table is invalid (one line per problem).
     """
     if file is not None:
-        data = _read(Path(file))
+        data = read_toml_file(Path(file))
         table = data.get("uncertainty", None)
         unknown = sorted(set(data) - {"uncertainty"})
         if unknown:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -173,16 +172,10 @@ def parse_targets(data: Mapping[str, Any], scenario: Scenario, source: str | Non
 
 def load_targets(path: str | Path, scenario: Scenario) -> tuple[Target, ...]:
     """Read and validate a targets file against ``scenario`` (see the module docstring)."""
+    from .declare import read_toml_file
+
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([f"{p}: file not found"]) from None
-    except OSError as exc:
-        raise ScenarioError([f"{p}: cannot read ({exc.strerror})"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{p}: not valid TOML: {exc}"]) from None
-    return parse_targets(data, scenario, str(p))
+    return parse_targets(read_toml_file(p), scenario, str(p))
 
 
 def check_horizon(targets: Iterable[Target], scenario: Scenario) -> None:

@@ -14,6 +14,7 @@ import sim
 from sim.cli import main as cli
 from sim.executors import DASK_HINT, ExecutorUnavailable, open_executor
 from sim.experiment.runner import _progress_enabled
+from sim.output import OWNER_FILE
 
 from .helpers import TUTORIAL
 
@@ -42,7 +43,7 @@ def test_run_with_one_replication_keeps_the_single_run_files(
     one_year: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli(["run", str(one_year), "--seed", "3", "--replication", "2", "--out", str(tmp_path)]) == 0
-    assert {p.name for p in tmp_path.iterdir()} == SINGLE_RUN_FILES
+    assert {p.name for p in tmp_path.iterdir() if p.name != OWNER_FILE} == SINGLE_RUN_FILES
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["seed"], summary["replication"]) == (3, 2)
     out = capsys.readouterr().out
