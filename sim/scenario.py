@@ -84,6 +84,7 @@ __all__ = [
     "default_scenario",
     "load_scenario",
     "parse_scenario",
+    "read_scenario_toml",
     "scenario_json_schema",
 ]
 
@@ -1006,14 +1007,21 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     return _deep_merge(base, data)
 
 
+def read_scenario_toml(path: str | Path) -> dict[str, Any]:
+    """A scenario file as a dict, its ``extends`` chain merged in (not validated)."""
+    return _read_toml(Path(path))
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file.
 
     A file may start from another with ``extends = "other.toml"`` (a path relative to it): tables are
-    merged key by key, and any other value (lists included) replaces the parent's.
+    merged key by key, and any other value (lists included) replaces the parent's. An ``[uncertainty]``
+    table is not part of the scenario: :func:`sim.uncertainty.load_uncertainty` reads and checks it.
     """
-    p = Path(path)
-    return parse_scenario(_read_toml(p), source=str(path))
+    data = _read_toml(Path(path))
+    data.pop("uncertainty", None)
+    return parse_scenario(data, source=str(path))
 
 
 DEFAULT_SCENARIO_PATH = Path(__file__).parent / "data" / "jiangsu.toml"

@@ -67,6 +67,7 @@ STREAMS: tuple[str, ...] = (
     "milestone",  # per graduation: uniform for which success test (milestone) a graduate met
     "listing",  # per firm: Exp(1) budget of the listing clock, and the uniform for its market
     "jobs",  # per firm: the firm's own factor on the jobs curve
+    "parameter_draws",  # uncertainty analyses: the design of parameter draws (replication 0), never the engine
 )
 
 _BLOCK_BITS: Final = 12

@@ -12,7 +12,19 @@ from typing import NoReturn
 
 from ..errors import OutputError, ScenarioError
 from ..version import __version__
-from . import analytic_cmd, compare_cmd, decompose_cmd, report_cmd, run_cmd, schema_cmd, sweep_cmd, validate_cmd
+from . import (
+    analytic_cmd,
+    calibrate_cmd,
+    compare_cmd,
+    decompose_cmd,
+    psa_cmd,
+    report_cmd,
+    run_cmd,
+    schema_cmd,
+    sensitivity_cmd,
+    sweep_cmd,
+    validate_cmd,
+)
 
 __all__ = ["main"]
 
@@ -22,6 +34,9 @@ COMMANDS: tuple[ModuleType, ...] = (
     decompose_cmd,
     sweep_cmd,
     report_cmd,
+    sensitivity_cmd,
+    psa_cmd,
+    calibrate_cmd,
     validate_cmd,
     schema_cmd,
     analytic_cmd,

@@ -113,10 +113,11 @@ def check_path(scenario: Scenario, path: str) -> None:
         if node is None:
             return  # an optional table not set in this scenario: validation judges what is set in it
         if isinstance(node, BaseModel):
-            fields = type(node).model_fields
+            # fields by the names files use (an alias such as a distribution's ``mean`` where it has one)
+            fields = {f.alias or name: name for name, f in type(node).model_fields.items()}
             if key not in fields:
                 raise ScenarioError([f"{where}: unknown field (known: {', '.join(fields)})"])
-            node = getattr(node, key)
+            node = getattr(node, fields[key])
         elif isinstance(node, Mapping):
             if key not in node:
                 raise ScenarioError([f"{where}: unknown key (known: {', '.join(map(str, node))})"])

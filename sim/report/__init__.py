@@ -8,6 +8,8 @@ Entry points:
 * :func:`write_sweep_report` -- the points of a sweep (``incuchain sweep``);
 * :func:`write_folder_report` -- any of these, the kind read from an output folder's files
   (``incuchain report DIR``).
+* :func:`write_uncertainty_report` -- a sensitivity analysis, probabilistic comparison or calibration
+  (``incuchain sensitivity``, ``psa``, ``calibrate``).
 
 They take the results in memory (a :class:`~sim.RunResult`, :class:`~sim.ExperimentResult` or
 :class:`~sim.Comparison`, or the tables themselves as DataFrames) and read whatever is not given from
@@ -28,6 +30,7 @@ from .folder import folder_kind, write_folder_report
 from .page import FIGURE_DIR, REPORT_FILE
 from .single import write_report
 from .sweep import write_sweep_report
+from .uncertainty import write_uncertainty_report
 
 __all__ = [
     "FIGURE_DIR",
@@ -37,4 +40,5 @@ __all__ = [
     "write_folder_report",
     "write_report",
     "write_sweep_report",
+    "write_uncertainty_report",
 ]

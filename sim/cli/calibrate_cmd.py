@@ -1,0 +1,136 @@
+"""``incuchain calibrate SCENARIO TARGETS --params ...``: fit parameters to observed figures."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import ScenarioError
+from ..experiment.design import parse_setting
+from ..output import folder_lock
+from ..scenario import load_scenario
+from ..uncertainty import load_uncertainty
+from ..uncertainty.calibrate import calibrate, parse_bound
+from ..uncertainty.targets import load_targets
+from .common import format_table, positive_int
+from .run_cmd import experiment_executor, run_guarded
+from .uncertainty_args import add_common_args, default_out, write_figures
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="fit scenario parameters to observed figures (scipy.optimize, Nelder-Mead)",
+        description="Fit the --params so that the scenario reproduces the targets file's figures: minimise the "
+        "sum of squared standardised misfits (each target's mean over --reps replications, common random "
+        "numbers across evaluations) with scipy's bounded Nelder-Mead. Writes calibrated.toml (an extends "
+        "file with only the fitted values and their provenance), fit.csv (every target at the fitted values; "
+        "--holdout ones marked), history.csv, calibration.json, report.html and figures/.",
+    )
+    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("targets", help="targets TOML file ([[targets]] rows)")
+    p.add_argument(
+        "--holdout", nargs="+", action="extend", default=[], metavar="NAME", help="targets kept out of the fit"
+    )
+    p.add_argument(
+        "--start", nargs="+", action="extend", default=[], metavar="PATH=V", help="starting values (default: mid-range)"
+    )
+    p.add_argument(
+        "--max-evals", type=positive_int, default=40, help="most evaluations the search may make (default 40)"
+    )
+    p.add_argument(
+        "--fit-set",
+        dest="fit_set",
+        action="append",
+        default=[],
+        metavar="PATH=V",
+        help="a setting used only while fitting, e.g. calendar.horizon_years=1 when every fitted target is in "
+        "the first year (the final check runs the scenario as it is)",
+    )
+    p.add_argument(
+        "--check-reps", type=positive_int, default=None, help="replications of the final check (default --reps)"
+    )
+    add_common_args(
+        p, reps_default=2, params_help="fields to fit: PATH=LOW:HIGH, or PATH declared in [uncertainty] (its range)"
+    )
+    p.set_defaults(func=main)
+
+
+def _single(texts: list[str], option: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for text in texts:
+        path, vals = parse_setting(text)
+        if len(vals) != 1:
+            raise ScenarioError([f"{option} {text!r}: give one value"])
+        values[path] = vals[0]
+    return values
+
+
+def main(args: argparse.Namespace) -> int:
+    sc = load_scenario(args.scenario)
+    targets = load_targets(args.targets, sc)
+    if not args.params:
+        raise ScenarioError(["--params: name at least one field to fit (PATH=LOW:HIGH or a declared PATH)"])
+    declared = None
+    if any("=" not in t for t in args.params):
+        declared = load_uncertainty(sc, args.scenario, args.uncertainty)
+    bounds = [parse_bound(t, sc, declared) for t in args.params]
+    start = _single(args.start, "--start")
+    fit_changes = _single(args.fit_set, "--fit-set")
+    out = args.out or default_out(sc.name, suffix="calibration")
+
+    def body() -> int:
+        with folder_lock(out), experiment_executor(args, args.reps) as ex:
+            res = calibrate(
+                sc,
+                targets,
+                bounds,
+                reps=args.reps,
+                seed=args.seed,
+                holdout=args.holdout,
+                start=start,
+                max_evals=args.max_evals,
+                fit_changes=fit_changes,
+                check_reps=args.check_reps,
+                scenario_path=args.scenario,
+                executor=ex,
+                out=out,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                progress=False if args.quiet else None,
+            )
+        write_figures(out, sc, args.seed, "calibration", f"incuchain calibration: {sc.name}", args.quiet)
+        if not args.quiet:
+            meta = res.meta
+            print(
+                f"{sc.name}: {meta['evaluations']} evaluations x {args.reps} replications (seed {args.seed}); "
+                f"objective {res.objective:.4g}; {meta['message']}\n"
+            )
+            print(
+                format_table(
+                    ["parameter", "before", "fitted"], [[p, meta["before"][p], v] for p, v in res.fitted.items()]
+                )
+            )
+            print()
+            rows = [
+                [
+                    r.target,
+                    r.role,
+                    r.observed,
+                    r.simulated_mean,
+                    r.ci_low,
+                    r.ci_high,
+                    r.allowed,
+                    "yes" if r.within else "NO",
+                ]
+                for r in res.fit.itertuples(index=False)
+            ]
+            print(
+                format_table(
+                    ["target", "role", "observed", "simulated", "ci low", "ci high", "tolerance", "within"], rows
+                )
+            )
+            print(f"\nwrote {out}/ (calibrated.toml, fit.csv, history.csv, calibration.json, report.html, ...)")
+        return 0
+
+    return run_guarded(body)
