@@ -9,11 +9,19 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from ..errors import ScenarioError
-from . import analytic_cmd, compare_cmd, run_cmd, schema_cmd, sweep_cmd, validate_cmd
+from . import analytic_cmd, compare_cmd, dashboard_cmd, run_cmd, schema_cmd, sweep_cmd, validate_cmd
 
 __all__ = ["main"]
 
-COMMANDS: tuple[ModuleType, ...] = (run_cmd, compare_cmd, sweep_cmd, validate_cmd, schema_cmd, analytic_cmd)
+COMMANDS: tuple[ModuleType, ...] = (
+    run_cmd,
+    compare_cmd,
+    sweep_cmd,
+    validate_cmd,
+    schema_cmd,
+    analytic_cmd,
+    dashboard_cmd,
+)
 """Command modules, in the order ``--help`` lists them."""
 
 

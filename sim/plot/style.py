@@ -122,9 +122,13 @@ def _sans_serif() -> list[str]:
 
 
 def _rc() -> dict[str, Any]:
+    fonts = _sans_serif()
+    cjk = [f for f in fonts if f in _CJK_FONTS]
     return {
-        "font.family": "sans-serif",
-        "font.sans-serif": _sans_serif(),
+        # With a Chinese font installed, name the families rather than the generic "sans-serif":
+        # matplotlib falls back glyph by glyph only along ``font.family``.
+        "font.family": ["DejaVu Sans", *cjk] if cjk else "sans-serif",
+        "font.sans-serif": fonts,
         "font.size": 9.0,
         "axes.titlesize": 10.0,
         "axes.titleweight": "bold",
