@@ -36,7 +36,7 @@ from .levers import (
 from .views import Cancelled, Progress, WorldView, comparison_figures, comparisons, numbers_table, render_world
 from .views import report_html, scenario_toml, twin_text
 
-__all__ = ["Dashboard", "PAGE_CSS"]
+__all__ = ["PAGE_CSS", "Dashboard", "css_name"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,11 @@ h2 { font-size: 24px; margin: 4px 0; }
 table { font-size: 18px; }
 """
 """Projector-friendly sizes; baseline and variant in the Okabe-Ito blue and vermillion of the figures."""
+
+
+def css_name(key: str) -> str:
+    """A lever key as a CSS class name (``stages.incubator.carriers.count`` -> ``stages-incubator-carriers-count``)."""
+    return key.replace(".", "-").replace("_", "-")
 
 
 @dataclass
@@ -146,7 +151,7 @@ class Dashboard:
             w = self._widget(lever)
             w.param.watch(self._on_lever, "value")
             self.widgets[lever.key] = w
-            err = pn.pane.HTML("", css_classes=["lever-error"], visible=False, name=f"error:{lever.key}")
+            err = pn.pane.HTML("", css_classes=["lever-error", f"error-{css_name(lever.key)}"], visible=False)
             self.errors[lever.key] = err
             groups.setdefault(lever.group, []).extend([w, err])
         self.group_cards = {
@@ -177,11 +182,11 @@ class Dashboard:
             button_type="primary", embed=False,
         )
 
-        self.status = pn.pane.Markdown("", css_classes=["status"])
-        self.top_error = pn.pane.HTML("", css_classes=["lever-error"], visible=False, name="error:top")
+        self.status = pn.pane.Markdown("", css_classes=["status", "status-line"])
+        self.top_error = pn.pane.HTML("", css_classes=["lever-error", "error-top"], visible=False)
         self.baseline_text = pn.pane.Markdown("")
-        self.numbers = pn.pane.HTML("", sizing_mode="stretch_width", name="numbers")
-        self.twin = pn.pane.Markdown("", sizing_mode="stretch_width", name="twin")
+        self.numbers = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["numbers-pane"])
+        self.twin = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["twin-pane"])
 
         self.images: dict[tuple[str, str], pn.pane.PNG] = {}
         self.world_titles: dict[str, pn.pane.Markdown] = {}
@@ -191,7 +196,7 @@ class Dashboard:
             if view in WORLD_VIEWS:
                 row = []
                 for role in ("baseline", "variant"):
-                    img = pn.pane.PNG(None, sizing_mode="scale_width", name=f"{view}:{role}")
+                    img = pn.pane.PNG(None, sizing_mode="scale_width", css_classes=[f"fig-{view}-{role}"])
                     self.images[(role, view)] = img
                     head = pn.pane.Markdown("")
                     self.world_titles[f"{view}:{role}"] = head
@@ -199,7 +204,7 @@ class Dashboard:
                 content.append(pn.Row(*row, sizing_mode="stretch_width"))
             if view in ("occupancy", "effects", "spend"):
                 key = {"occupancy": "occupancy_difference", "effects": "effects", "spend": "cost"}[view]
-                img = pn.pane.PNG(None, sizing_mode="scale_width", name=f"{key}:paired", max_width=1100)
+                img = pn.pane.PNG(None, sizing_mode="scale_width", css_classes=[f"fig-{key}-paired"], max_width=1100)
                 self.images[("paired", key)] = img
                 wait = pn.pane.Markdown("", name=f"wait:{key}")
                 self.world_titles[f"wait:{key}"] = wait
@@ -239,6 +244,11 @@ class Dashboard:
         self._relabel()
 
     def _widget(self, lever: Lever) -> Any:
+        w = self._new_widget(lever)
+        w.css_classes = [f"lever-{css_name(lever.key)}"]
+        return w
+
+    def _new_widget(self, lever: Lever) -> Any:
         label = lever.label(self.lang)
         if lever.kind == "bool":
             return pn.widgets.Checkbox(name=label, value=bool(lever.value))
@@ -312,6 +322,9 @@ class Dashboard:
         self._relabel()
         self._refresh_numbers()
         self._refresh_twin()
+        self.figures.clear()  # titles and stage names are drawn into the figures
+        self.pending.clear()
+        self.started = time.perf_counter()
         self._render()
         if self.comparison is not None:
             self._start_paired_figures()
