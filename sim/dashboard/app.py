@@ -33,8 +33,18 @@ from .levers import (
     levers_for,
     presets_for,
 )
-from .views import Cancelled, Progress, WorldView, comparison_figures, comparisons, numbers_table, render_world
-from .views import report_html, scenario_toml, twin_text
+from .views import (
+    Cancelled,
+    Progress,
+    WorldView,
+    comparison_figures,
+    comparisons,
+    numbers_table,
+    render_world,
+    report_html,
+    scenario_toml,
+    twin_text,
+)
 
 __all__ = ["PAGE_CSS", "Dashboard", "css_name"]
 
@@ -49,17 +59,21 @@ WORLD_VIEWS = {"flow": "flow", "occupancy": "occupancy", "survival": "survival",
 POLL_SECONDS = 0.1
 
 PAGE_CSS = """
-:root { --base-font-size: 18px; }
-body, .bk-root { font-size: 18px; }
+:root, :host { --bokeh-font-size: 17px; --base-font-size: 17px; font-size: 17px; }
 h1 { font-size: 30px; margin: 4px 0; }
 h2 { font-size: 24px; margin: 4px 0; }
-.lever-error { color: #D55E00; font-weight: bold; font-size: 16px; }
-.world-baseline h2 { color: #0072B2; }
-.world-variant h2 { color: #D55E00; }
-.status { font-size: 16px; color: #4D4D4D; }
-table { font-size: 18px; }
+p, li, td, th, label, input, select, button { font-size: 17px; }
+table.numbers td, table.numbers th { font-size: 20px; padding: 2px 14px; text-align: right; }
+table.numbers td:first-child, table.numbers th:first-child { text-align: left; }
 """
-"""Projector-friendly sizes; baseline and variant in the Okabe-Ito blue and vermillion of the figures."""
+"""Projector-friendly sizes: given to the page and to every pane and widget (their styles live in shadow roots)."""
+
+ROLE_CSS = {
+    "baseline": ":host h2 { color: #0072B2; }",
+    "variant": ":host h2 { color: #D55E00; }",
+    "error": ":host { color: #D55E00; font-weight: bold; }",
+}
+"""Baseline and variant in the Okabe-Ito blue and vermillion of the figures; messages in vermillion."""
 
 
 def css_name(key: str) -> str:
@@ -136,7 +150,6 @@ class Dashboard:
 
     # -- layout ----------------------------------------------------------------------------------
     def _build(self, reps: int) -> None:
-        t = self._t
         self.lang_switch = pn.widgets.RadioButtonGroup(
             name="lang", options={"English": "en", "中文": "zh"}, value=self.lang, button_type="default"
         )
@@ -151,7 +164,12 @@ class Dashboard:
             w = self._widget(lever)
             w.param.watch(self._on_lever, "value")
             self.widgets[lever.key] = w
-            err = pn.pane.HTML("", css_classes=["lever-error", f"error-{css_name(lever.key)}"], visible=False)
+            err = pn.pane.HTML(
+                "",
+                css_classes=["lever-error", f"error-{css_name(lever.key)}"],
+                visible=False,
+                stylesheets=[ROLE_CSS["error"]],
+            )
             self.errors[lever.key] = err
             groups.setdefault(lever.group, []).extend([w, err])
         self.group_cards = {
@@ -171,19 +189,22 @@ class Dashboard:
         self.more_button.on_click(self._on_more)
         self.cancel_button = pn.widgets.Button(name="cancel", button_type="danger", disabled=True)
         self.cancel_button.on_click(self._on_cancel)
-        self.progress = pn.indicators.Progress(name="progress", value=0, max=1, visible=False, sizing_mode="stretch_width")
+        self.progress = pn.indicators.Progress(
+            name="progress", value=0, max=1, visible=False, sizing_mode="stretch_width"
+        )
         self.progress_text = pn.pane.Markdown("", css_classes=["status"])
 
         self.report_download = pn.widgets.FileDownload(
-            callback=self._report, filename="report.html", label="report", button_type="primary", embed=False
+            callback=self._report, filename="report.html", label="report", embed=False
         )
         self.scenario_download = pn.widgets.FileDownload(
-            callback=self._scenario_file, filename=f"{self.scenario.name}_variant.toml", label="scenario",
-            button_type="primary", embed=False,
+            callback=self._scenario_file, filename=f"{self.scenario.name}_variant.toml", label="scenario", embed=False
         )
 
         self.status = pn.pane.Markdown("", css_classes=["status", "status-line"])
-        self.top_error = pn.pane.HTML("", css_classes=["lever-error", "error-top"], visible=False)
+        self.top_error = pn.pane.HTML(
+            "", css_classes=["lever-error", "error-top"], visible=False, stylesheets=[ROLE_CSS["error"]]
+        )
         self.baseline_text = pn.pane.Markdown("")
         self.numbers = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["numbers-pane"])
         self.twin = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["twin-pane"])
@@ -198,7 +219,7 @@ class Dashboard:
                 for role in ("baseline", "variant"):
                     img = pn.pane.PNG(None, sizing_mode="scale_width", css_classes=[f"fig-{view}-{role}"])
                     self.images[(role, view)] = img
-                    head = pn.pane.Markdown("")
+                    head = pn.pane.Markdown("", stylesheets=[ROLE_CSS[role]])
                     self.world_titles[f"{view}:{role}"] = head
                     row.append(pn.Column(head, img, css_classes=[f"world-{role}"], sizing_mode="stretch_width"))
                 content.append(pn.Row(*row, sizing_mode="stretch_width"))
@@ -240,7 +261,10 @@ class Dashboard:
             pn.Row(self.report_download, self.scenario_download),
             sizing_mode="stretch_width",
         )
-        self.layout = pn.Row(sidebar, main, sizing_mode="stretch_width", stylesheets=[PAGE_CSS])
+        self.layout = pn.Row(sidebar, main, sizing_mode="stretch_width")
+        for item in self.layout.select():
+            if hasattr(item, "stylesheets"):
+                item.stylesheets = [*item.stylesheets, PAGE_CSS]
         self._relabel()
 
     def _widget(self, lever: Lever) -> Any:
@@ -302,8 +326,9 @@ class Dashboard:
         self.cancel_button.name = t("cancel")
         self.report_download.label = t("download_report")
         self.scenario_download.label = t("download_scenario")
-        self.tabs._names = [t(f"tab_{v}") for v in VIEWS]  # Tabs has no public setter for titles
-        self.tabs.param.trigger("objects")
+        active = self.tabs.active
+        self.tabs[:] = [(t(f"tab_{v}"), obj) for v, obj in zip(VIEWS, list(self.tabs.objects), strict=True)]
+        self.tabs.active = active
         note = self.baseline_note[1 if self.lang == "zh" else 0] or t("baseline_file")
         self.baseline_text.object = f"**{t('baseline_is').strip().rstrip(':：')}:** {note}"
         if self.preset_message is not None:
@@ -442,7 +467,10 @@ class Dashboard:
                 world = fut.result()
             except Exception as exc:  # a worker failure: one line on the page, the details in the log
                 log.exception("rendering %s failed", key)
-                self.top_error.object, self.top_error.visible = f"{self._t('error_top')}{type(exc).__name__}: {exc}", True
+                self.top_error.object, self.top_error.visible = (
+                    f"{self._t('error_top')}{type(exc).__name__}: {exc}",
+                    True,
+                )
                 continue
             self.worlds[world.role] = world
             self.figures[key] = world.figures.get(key[1])  # None: no such figure (spend without policies)
@@ -462,7 +490,9 @@ class Dashboard:
         n = self.comparison.experiment.reps if self.comparison is not None else 1
         caption = self._t("one_rep") if n == 1 else f"{n} {self._t('n_reps')}"
         self.numbers.object = (
-            f"<h2>{self._t('numbers')}</h2>" + table.to_html(index=False, border=0, classes="numbers") + f"<p>{caption}</p>"
+            f"<h2>{self._t('numbers')}</h2>"
+            + table.to_html(index=False, border=0, classes="numbers")
+            + f"<p>{caption}</p>"
         )
         spend = self.worlds["variant"].numbers.get("budget.total_yuan", 0.0)
         if self.scenario.policies:
@@ -481,8 +511,9 @@ class Dashboard:
 
         def work() -> None:
             try:
-                for cmp in comparisons(base, variant, reps, self.seed, self.executor, progress=prec.progress,
-                                       cancelled=prec.cancelled):
+                for cmp in comparisons(
+                    base, variant, reps, self.seed, self.executor, progress=prec.progress, cancelled=prec.cancelled
+                ):
                     prec.latest = (cmp, comparison_figures(cmp, base, lang))
             except Cancelled:
                 prec.error = self._t("cancelled")

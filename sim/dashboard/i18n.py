@@ -52,7 +52,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cancel": ("Cancel", "取消"),
     "reps": ("paired replications", "配对重复次数"),
     "progress": ("replications done", "已完成重复"),
-    "cancelled": ("Cancelled: the intervals shown are from the last completed step.", "已取消：显示的区间来自上一步完成的结果。"),
+    "cancelled": (
+        "Cancelled: the intervals shown are from the last completed step.",
+        "已取消：显示的区间来自上一步完成的结果。",
+    ),
     "language": ("Language", "语言"),
     "download_report": ("Download report", "下载报告"),
     "download_scenario": ("Download scenario", "下载情景"),
@@ -108,8 +111,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "每增加一个成果的成本需要配对重复：请点击“提高精度”。",
     ),
     "host_warning": (
-        "warning: serving on {host}, reachable from other machines on this network; anyone who can reach it "
-        "can use it",
+        "warning: serving on {host}, reachable from other machines on this network; anyone who can reach it can use it",
         "警告：在 {host} 上提供服务，同一网络中的其他机器可以访问",
     ),
 }

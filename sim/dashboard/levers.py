@@ -177,14 +177,22 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             base = f"stages.{name}.carriers"
             count = st.carriers.count
             out.append(
-                Lever(f"{base}.count", "int", count, group, (f"{en}: carriers", f"{zh}：载体数量"), "", 1, _upper(count))
+                Lever(
+                    f"{base}.count", "int", count, group, (f"{en}: carriers", f"{zh}：载体数量"), "", 1, _upper(count)
+                )
             )
             if isinstance(st.carriers.capacity, int):
                 cap = st.carriers.capacity
                 out.append(
                     Lever(
-                        f"{base}.capacity", "int", cap, group, (f"{en}: places per carrier", f"{zh}：每个载体的席位"),
-                        "", 1, _upper(cap),
+                        f"{base}.capacity",
+                        "int",
+                        cap,
+                        group,
+                        (f"{en}: places per carrier", f"{zh}：每个载体的席位"),
+                        "",
+                        1,
+                        _upper(cap),
                     )
                 )
         screening = st.admission.screening
@@ -221,8 +229,17 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             else:
                 low, high, step = 0.0, _upper(float(value)), 1.0
             out.append(
-                Lever(f"policies.{i}.{fname}", kind, value, group, (f"{pname}: {en_l}", f"{pname}：{zh_l}"), unit,
-                      low, high, step)
+                Lever(
+                    f"policies.{i}.{fname}",
+                    kind,
+                    value,
+                    group,
+                    (f"{pname}: {en_l}", f"{pname}：{zh_l}"),
+                    unit,
+                    low,
+                    high,
+                    step,
+                )
             )
     for i, shock in enumerate(scenario.shocks):
         out.append(
@@ -277,7 +294,9 @@ def _lever_of(line: str, keys: list[str], renumber: Mapping[str, dict[int, int]]
     return best
 
 
-def apply_levers(scenario: Scenario, levers: list[Lever], values: Mapping[str, Any], name: str | None = None) -> Scenario:
+def apply_levers(
+    scenario: Scenario, levers: list[Lever], values: Mapping[str, Any], name: str | None = None
+) -> Scenario:
     """The scenario with the lever ``values`` applied (levers not given keep the scenario's value).
 
     Parameters
@@ -371,7 +390,10 @@ def presets_for(scenario: Scenario, levers: list[Lever]) -> list[Preset]:
             Preset(
                 "preset_shock",
                 False,
-                (f"it needs {missing_en} (try scenarios/covid_rent_relief.toml)", f"缺少{missing_zh}（可试 scenarios/covid_rent_relief.toml）"),
+                (
+                    f"it needs {missing_en} (try scenarios/covid_rent_relief.toml)",
+                    f"缺少{missing_zh}（可试 scenarios/covid_rent_relief.toml）",
+                ),
             )
         )
     else:
@@ -393,8 +415,10 @@ def presets_for(scenario: Scenario, levers: list[Lever]) -> list[Preset]:
             Preset(
                 "preset_mix",
                 False,
-                (f"it needs two or more policy instruments, it has {n} (try scenarios/policy_mix.toml)",
-                 f"需要至少两个政策工具，当前只有 {n} 个（可试 scenarios/policy_mix.toml）"),
+                (
+                    f"it needs two or more policy instruments, it has {n} (try scenarios/policy_mix.toml)",
+                    f"需要至少两个政策工具，当前只有 {n} 个（可试 scenarios/policy_mix.toml）",
+                ),
             )
         )
     else:

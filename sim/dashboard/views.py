@@ -53,9 +53,9 @@ from .i18n import Lang, stage_label, text
 
 __all__ = [
     "HEADLINE",
+    "WORLD_FIGURES",
     "Cancelled",
     "Progress",
-    "WORLD_FIGURES",
     "WorldView",
     "comparison_figures",
     "comparisons",
@@ -130,9 +130,7 @@ def _survival_5y(summary: Mapping[str, Any]) -> float:
     return math.nan
 
 
-def render_world(
-    toml_text: str, seed: int, lang: Lang, role: str, views: tuple[str, ...] = WORLD_FIGURES
-) -> WorldView:
+def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[str, ...] = WORLD_FIGURES) -> WorldView:
     """Replication 0 of the scenario in ``toml_text`` (root ``seed``) and its figures, titled in ``lang``.
 
     A plain function of its arguments (it runs in a worker process): the scenario travels as TOML.
@@ -297,13 +295,16 @@ def twin_text(baseline: Scenario, variant: Scenario, lang: Lang) -> str:
         reasons = exc.reasons
         more = text("twin_more", lang, n=len(reasons) - 1) if len(reasons) > 1 else ""
         return text("twin_cannot", lang) + str(reasons[0]) + more
-    lines = [text("twin_exact", lang), "", f"| | {text('baseline', lang)} | {text('variant', lang)} |", "|---|---:|---:|"]
+    lines = [
+        text("twin_exact", lang),
+        "",
+        f"| | {text('baseline', lang)} | {text('variant', lang)} |",
+        "|---|---:|---:|",
+    ]
     for j, stage in enumerate(a.stages):
-        label = stage_label(stage, baseline.stages[stage].label, lang)
-        lines.append(
-            f"| {text('twin_stage_horizon', lang, stage=label)} | {a.occupancy[-1, j]:,.1f} | {b.occupancy[-1, j]:,.1f} |"
-        )
-    if baseline.calendar.horizon_years >= 5 or max(a.survival_times_years) >= 5:
+        label = text("twin_stage_horizon", lang, stage=stage_label(stage, baseline.stages[stage].label, lang))
+        lines.append(f"| {label} | {a.occupancy[-1, j]:,.1f} | {b.occupancy[-1, j]:,.1f} |")
+    if max(a.survival_times_years) >= 5:  # survival is given at month ends to 10 years at least
         lines.append(f"| {text('twin_surv5', lang)} | {a.survival_at(5.0):.1%} | {b.survival_at(5.0):.1%} |")
     return "\n".join(lines)
 
