@@ -377,8 +377,32 @@ def presets_for(scenario: Scenario, levers: list[Lever]) -> list[Preset]:
             Preset("preset_bottleneck", False, ("it has no accelerator stage with carriers", "没有带载体的加速器阶段"))
         )
     else:
-        count_key = f"stages.{acc}.carriers.count"
-        out.append(Preset("preset_bottleneck", True, variant={count_key: 2 * int(keys[count_key].value)}))
+        # The baseline is the accelerator with a quarter of its places (or carriers): a bottleneck; the
+        # variant is the scenario's accelerator, so the difference is what relieving it does.
+        cap_key, count_key = f"stages.{acc}.carriers.capacity", f"stages.{acc}.carriers.count"
+        key = cap_key if cap_key in keys else count_key
+        current = int(keys[key].value)
+        if current < 2:
+            out.append(
+                Preset(
+                    "preset_bottleneck",
+                    False,
+                    (f"its accelerator has a single place ({key})", f"加速器只有一个席位（{key}）"),
+                )
+            )
+        else:
+            out.append(
+                Preset(
+                    "preset_bottleneck",
+                    True,
+                    baseline={key: max(1, current // 4)},
+                    baseline_note=(
+                        f"the accelerator with a quarter of its {'places' if key == cap_key else 'carriers'} "
+                        f"({max(1, current // 4)} instead of {current})",
+                        f"加速器{'席位' if key == cap_key else '载体'}减为四分之一（{max(1, current // 4)}，原为 {current}）",
+                    ),
+                )
+            )
 
     relief = [i for i, p in enumerate(scenario.policies) if p.type == "rent_relief"]
     if not scenario.shocks or not relief:

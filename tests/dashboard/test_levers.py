@@ -91,7 +91,8 @@ def test_presets_apply_where_the_scenario_has_what_they_need(
 
     tut = by_key(tutorial)
     assert tut["preset_bottleneck"].applies  # type: ignore[attr-defined]
-    assert tut["preset_bottleneck"].variant == {"stages.accelerator.carriers.count": 2}  # type: ignore[attr-defined]
+    assert tut["preset_bottleneck"].baseline == {"stages.accelerator.carriers.capacity": 5}  # type: ignore[attr-defined]
+    assert tut["preset_bottleneck"].variant == {}  # type: ignore[attr-defined]
     assert not tut["preset_shock"].applies and "a shock and a rent_relief policy" in tut["preset_shock"].reason[0]  # type: ignore[attr-defined]
     assert not tut["preset_mix"].applies and "it has 0" in tut["preset_mix"].reason[0]  # type: ignore[attr-defined]
     rel = by_key(relief)["preset_shock"]
