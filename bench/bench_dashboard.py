@@ -36,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def _free_port() -> int:
 def _engine() -> str:
     from sim import engine
 
-    return "compiled" if engine.__file__ and not engine.__file__.endswith(".py") else "interpreted"
+    return "compiled" if engine.COMPILED else "interpreted"
 
 
 def _lever_key(sc: sim.Scenario) -> tuple[str, int, int]:
@@ -78,7 +79,7 @@ def browser_latency(path: Path, changes: int, horizon: bool) -> list[float]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim", "dashboard", str(path), "--port", str(port), "--reps", "2"],
-        cwd=ROOT,
+        cwd=tempfile.gettempdir(),  # not the checkout: `-m sim` must import the installed package
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -168,7 +169,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=7, help="timed twin answers (default 7)")
     p.add_argument("--skip-browser", action="store_true", help="leave out the browser measurement")
     args = p.parse_args()
-    path = Path(args.scenario)
+    path = Path(args.scenario).resolve()
     load: Any = os.getloadavg()
     print(f"scenario {path}; {_engine()} engine; {os.cpu_count()} cores; load average {load[0]:.1f}")
     if not args.skip_browser:

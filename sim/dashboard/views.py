@@ -191,6 +191,10 @@ def numbers_table(base: WorldView, variant: WorldView, lang: Lang, effects: pd.D
             row = by_metric.loc[key]
             b, v, d = float(row["baseline_mean"]), float(row["variant_mean"]), float(row["diff_mean"])
             lo, hi = float(row["ci_low"]), float(row["ci_high"])
+            if key.startswith("budget") and (b != b or v != v):
+                # A world without policies has no budget metric: it spends nothing.
+                b, v = (0.0 if b != b else b), (0.0 if v != v else v)
+                d, lo, hi = v - b, math.nan, math.nan
             interval = "-" if lo != lo else f"[{_signed(lo, key)}, {_signed(hi, key)}]"
         else:
             b, v = base.numbers.get(key, math.nan), variant.numbers.get(key, math.nan)
