@@ -382,6 +382,8 @@ def presets_for(scenario: Scenario, levers: list[Lever]) -> list[Preset]:
         cap_key, count_key = f"stages.{acc}.carriers.capacity", f"stages.{acc}.carriers.count"
         key = cap_key if cap_key in keys else count_key
         current = int(keys[key].value)
+        quarter = max(1, current // 4)
+        what_en, what_zh = ("places", "席位") if key == cap_key else ("carriers", "载体")
         if current < 2:
             out.append(
                 Preset(
@@ -395,11 +397,10 @@ def presets_for(scenario: Scenario, levers: list[Lever]) -> list[Preset]:
                 Preset(
                     "preset_bottleneck",
                     True,
-                    baseline={key: max(1, current // 4)},
+                    baseline={key: quarter},
                     baseline_note=(
-                        f"the accelerator with a quarter of its {'places' if key == cap_key else 'carriers'} "
-                        f"({max(1, current // 4)} instead of {current})",
-                        f"加速器{'席位' if key == cap_key else '载体'}减为四分之一（{max(1, current // 4)}，原为 {current}）",
+                        f"the accelerator with a quarter of its {what_en} ({quarter} instead of {current})",
+                        f"加速器{what_zh}减为四分之一（{quarter}，原为 {current}）",
                     ),
                 )
             )

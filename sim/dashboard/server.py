@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from ..api import run
+from ..errors import ScenarioError
 from ..executors import process_executor
 from ..scenario import Scenario, load_scenario
 from .i18n import Lang, text
@@ -43,7 +44,7 @@ def default_scenario_path(cwd: Path | None = None) -> Path | None:
         for root in roots:
             path = root / rel
             if path.is_file():
-                return Path(rel) if root == roots[0] else path
+                return Path(rel) if cwd is None and root == roots[0] else path  # as typed, when found here
     return None
 
 
@@ -112,17 +113,21 @@ def serve(
         return dash.layout
 
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
-    server = pn.serve(
-        {"/": page},
-        port=port,
-        address=host,
-        show=False,
-        start=False,
-        title="incuchain",
-        websocket_origin=origins if host != "0.0.0.0" else "*",
-        check_unused_sessions=1000,
-        unused_session_lifetime=60000,
-    )
+    try:
+        server = pn.serve(
+            {"/": page},
+            port=port,
+            address=host,
+            show=False,
+            start=False,
+            title="incuchain",
+            websocket_origin=origins if host != "0.0.0.0" else "*",
+            check_unused_sessions=1000,
+            unused_session_lifetime=60000,
+        )
+    except OSError as exc:
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise ScenarioError([f"--port: cannot listen on {host}:{port} ({exc.strerror or exc})"]) from None
     loop = server.io_loop
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -151,8 +156,6 @@ def load(path: str | Path | None) -> tuple[Scenario, str]:
     if path is None:
         found = default_scenario_path()
         if found is None:
-            from ..errors import ScenarioError
-
             raise ScenarioError(["scenario: none given and no scenarios/city.toml or scenarios/tutorial.toml here"])
         path = found
     return load_scenario(path), str(path)
