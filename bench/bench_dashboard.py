@@ -79,7 +79,7 @@ def browser_latency(path: Path, changes: int, horizon: bool) -> list[float]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim", "dashboard", str(path), "--port", str(port), "--reps", "2"],
-        cwd=tempfile.gettempdir(),  # not the checkout: `-m sim` must import the installed package
+        cwd=tempfile.mkdtemp(prefix="bench-dashboard-"),  # an empty folder: `-m sim` imports the installed package
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

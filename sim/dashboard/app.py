@@ -234,7 +234,7 @@ class Dashboard:
                 self.envelope = pn.pane.Markdown("")
                 content.insert(0, self.envelope)
             tabs.append((view, pn.Column(*content, sizing_mode="stretch_width")))
-        self.tabs = pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width")
+        self.tabs = pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width", css_classes=["views"])
         self.tabs.param.watch(self._on_tab, "active")
 
         sidebar = pn.Column(

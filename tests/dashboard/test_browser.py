@@ -164,14 +164,17 @@ def _set(page: Any, key: str, value: str) -> None:
 
 
 def _shoot(page: Any, lang: str) -> None:
-    """A screenshot of each tab."""
+    """A screenshot of each tab: the whole page with the first, the tab alone with the others."""
     tabs = page.locator(".bk-tab")
     for i in range(tabs.count()):
         tabs.nth(i).click()
         time.sleep(0.3)
         if i < 3:  # per-world figures are drawn when their tab opens
             _wait_updated(page, "", ".fig-{}-variant".format(("flow", "occupancy", "survival")[i]))
-        page.screenshot(path=str(ARTIFACTS / f"{lang}-{i}.png"), full_page=True)
+        if i == 0:
+            page.screenshot(path=str(ARTIFACTS / f"{lang}-{i}.png"), full_page=True)
+        else:
+            page.locator(".views").first.screenshot(path=str(ARTIFACTS / f"{lang}-{i}.png"))
     tabs.nth(0).click()
 
 
