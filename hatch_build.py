@@ -28,7 +28,17 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-COMPILED = ("sim/engine.py", "sim/streams.py")
+COMPILED = (
+    "sim/engine.py",
+    "sim/engine_state.py",
+    "sim/engine_hazards.py",
+    "sim/engine_policies.py",
+    "sim/engine_sources.py",
+    "sim/engine_stages.py",
+    "sim/engine_lifecycle.py",
+    "sim/hazard_terms.py",
+    "sim/streams.py",
+)
 
 _SETUP = """
 import sys

@@ -85,10 +85,20 @@ from tandem_peers import REFERENCE, Result, run_ciw, run_heapq, run_simpy  # noq
 
 import sim  # noqa: E402
 from sim import engine  # noqa: E402
-from sim.engine import SimOutput, simulate  # noqa: E402
-from sim.event_log import Ev  # noqa: E402
+from sim.engine import simulate  # noqa: E402
+from sim.event_log import Ev, SimOutput  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "bench_tandem.toml"
+# The engine's modules in import order (streams stays compiled in the interpreted comparison, as before)
+ENGINE_MODULES = (
+    "engine_state",
+    "engine_hazards",
+    "engine_policies",
+    "engine_stages",
+    "engine_sources",
+    "engine_lifecycle",
+    "engine",
+)
 PEERS: dict[str, Callable[..., Result]] = {"ciw": run_ciw, "simpy": run_simpy, "heapq": run_heapq}
 
 # Targets (see docs/performance.md)
@@ -151,17 +161,27 @@ def engine_metrics(out: SimOutput, horizon: float, warmup: float) -> Result:
 
 # ---------------------------------------------------------------------------- runners
 def interpreted_engine() -> Callable[[sim.Scenario, int], SimOutput] | None:
-    """``simulate`` of the engine's Python source run by the interpreter, if the imported engine is the
-    compiled one (a wheel install ships both); None otherwise."""
+    """``simulate`` of the engine's Python sources run by the interpreter, if the imported engine is the
+    compiled one (a wheel install ships both); None otherwise. The engine's modules are loaded from their
+    sources in import order, each seeing the others' sources, then the compiled ones are put back."""
     if not engine.COMPILED:
         return None
-    spec = importlib.util.spec_from_file_location("sim._engine_source", Path(engine.__file__).with_name("engine.py"))
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    fn: Callable[[sim.Scenario, int], SimOutput] = module.simulate
+    names = [f"sim.{n}" for n in ENGINE_MODULES]
+    saved = {n: sys.modules.get(n) for n in names}
+    try:
+        for name in names:
+            path = Path(engine.__file__).with_name(name.split(".")[1] + ".py")
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                return None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # its relative imports of the engine's modules find the sources
+            spec.loader.exec_module(module)
+        fn: Callable[[sim.Scenario, int], SimOutput] = sys.modules["sim.engine"].simulate
+    finally:
+        for name, module in saved.items():
+            if module is not None:
+                sys.modules[name] = module
     return fn
 
 

@@ -21,8 +21,7 @@ from .errors import ScenarioError
 from .experiment import Arm, Comparison, ExperimentError, ExperimentResult, compare, run_experiment, sweep
 from .results import RunResult
 from .scenario import Scenario, default_scenario, load_scenario, parse_scenario, scenario_json_schema
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Arm",

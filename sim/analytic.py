@@ -48,7 +48,9 @@ What makes a scenario closed-form
   ``block``, M/M/c for an unlimited ``queue`` without patience) coupled linearly to the rest of the
   chain. Any other binding stage is refused, unless ``assume_unlimited=True`` treats every stage as
   unlimited.
-* Refused outright: ``admission.screening`` (admission depends on each firm's latent quality),
+* Refused outright: the hazard terms of a stay (``support``, ``reveal_quality``, ``after_stay``: a
+  firm's hazard then depends on where it has been and for how long, so its path is not a Markov
+  chain on the stages), ``admission.screening`` (admission depends on each firm's latent quality),
   every policy but ``arrival_multiplier`` (hazards, capacities or priorities that change in time or
   by carrier or firm), shocks, patience and finite waiting lists on binding stages.
 
@@ -445,6 +447,13 @@ def _static_problems(sc: Scenario, assume_unlimited: bool) -> tuple[list[str], l
                     f"{where}.carriers.lifecycle: carriers that open and close change capacity in time "
                     "(not a time-homogeneous chain)"
                 )
+        for term, what in (
+            ("support", "hazards that differ with each firm's quality during a stay"),
+            ("reveal_quality", "a failure hazard that depends on quality and on time since leaving"),
+            ("after_stay", "a failure hazard that depends on the time since leaving and the length of the stay"),
+        ):
+            if getattr(st, term) is not None:
+                reasons.append(f"{where}.{term}: {what} (not the twin's Markov chain)")
         if st.admission.screening is not None:
             reasons.append(
                 f"{where}.admission.screening: admission depends on each firm's latent quality "

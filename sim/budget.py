@@ -14,21 +14,25 @@ time, then recipient.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, assert_never
 
 import numpy as np
 import pandas as pd
 
 from .calendar import date_of_decimal_year
-from .engine import CARRIER_EVENTS, CarrierInfo, SimOutput
-from .event_log import Ev
+from .event_log import CARRIER_EVENTS, CarrierInfo, Ev, SimOutput
 from .lifecycle import level_spans
 from .policies import (
     AngelFund,
+    ArrivalMultiplier,
+    CapacityChange,
+    ChainLinkage,
     Competition,
     ConstructionSubsidy,
     GmMatching,
+    HazardMultiplier,
     PerformanceSubsidy,
+    Policy,
     RentRelief,
     Specialisation,
     TaxRelief,
@@ -172,47 +176,9 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
         start, end = _window(sc, pol.start, pol.end)
         if start >= horizon or end <= start:
             continue
-        if isinstance(pol, RentRelief):
-            if end >= horizon:
-                continue  # paid at the window's end, after the run
-            tenant = _tenant_years(out, start, end, pol.target.stages)
-            for info in out.carriers:
-                ok = (pol.target.levels is None or info.level in pol.target.levels) and (
-                    pol.target.specialised is None or (info.specialism is not None) == pol.target.specialised
-                )
-                amount = min(
-                    pol.cap_per_carrier_yuan, pol.refund_share * pol.rent_per_tenant_year_yuan * tenant[info.id]
-                )
-                if ok and amount > 0:
-                    rows.append((end, name, pol.type, "carrier", info.id, amount))
-        elif isinstance(pol, GmMatching | AngelFund):
-            amount = pol.cost_per_match_yuan if isinstance(pol, GmMatching) else pol.amount_per_firm_yuan
-            if amount > 0:
-                cols = out.log.columns()
-                hit = np.flatnonzero((cols["event"] == Ev.ATTRIBUTE) & (cols["info"] == i))
-                for j in hit.tolist():
-                    rows.append((float(cols["time"][j]), name, pol.type, "firm", int(cols["firm"][j]), amount))
-        elif isinstance(pol, Competition):
-            source = out.source_names.index(f"competition:{name}")
-            cols = out.log.columns()
-            hit = np.flatnonzero((cols["event"] == Ev.ARRIVE) & (cols["info"] == source))
-            times = cols["time"][hit]
-            for t in np.unique(times).tolist():
-                if pol.organising_cost_yuan > 0:
-                    rows.append((t, name, pol.type, "programme", -1, pol.organising_cost_yuan))
-                if pol.prize_per_winner_yuan > 0:
-                    for f in cols["firm"][hit[times == t]].tolist():
-                        rows.append((t, name, pol.type, "firm", int(f), pol.prize_per_winner_yuan))
-        elif isinstance(pol, ConstructionSubsidy | PerformanceSubsidy | TaxRelief):
-            for t, recipient, amount in _carrier_payments(sc, out, pol, start, min(end, horizon)):
-                rows.append((t, name, pol.type, "carrier", recipient, amount))
-        elif not isinstance(pol, Specialisation) and pol.cost_per_year_yuan > 0:
-            stop = min(end, horizon)
-            k = 0
-            while start + k < stop:
-                t = start + k
-                rows.append((t, name, pol.type, "programme", -1, pol.cost_per_year_yuan * (min(t + 1.0, stop) - t)))
-                k += 1
+        rows += [
+            (t, name, pol.type, kind, recipient, amount) for t, kind, recipient, amount in _payments(sc, out, pol, i)
+        ]
     start_year = sc.calendar.start_year
     frame = pd.DataFrame(
         rows, columns=["time_years", "policy", "instrument", "recipient_kind", "recipient", "amount_yuan"]
@@ -224,6 +190,64 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
     frame["amount_yuan"] = frame["amount_yuan"].astype(np.float64)
     frame["time_years"] = frame["time_years"].astype(np.float64)
     return frame[list(LEDGER_COLUMNS)]
+
+
+def _payments(sc: Scenario, out: SimOutput, pol: Policy, index: int) -> list[tuple[float, str, int, float]]:
+    """(time in years, recipient kind, recipient id, yuan) of each payment of policy number ``index``.
+
+    Every policy type has a case here (``assert_never`` makes the type checker say so when one is
+    added): its cost rule, from the event log, in docs/policies.md.
+    """
+    horizon = out.horizon
+    start, end = _window(sc, pol.start, pol.end)
+    pays: list[tuple[float, str, int, float]] = []
+    match pol:
+        case RentRelief():
+            if end >= horizon:
+                return pays  # paid at the window's end, after the run
+            tenant = _tenant_years(out, start, end, pol.target.stages)
+            for info in out.carriers:
+                ok = (pol.target.levels is None or info.level in pol.target.levels) and (
+                    pol.target.specialised is None or (info.specialism is not None) == pol.target.specialised
+                )
+                amount = min(
+                    pol.cap_per_carrier_yuan, pol.refund_share * pol.rent_per_tenant_year_yuan * tenant[info.id]
+                )
+                if ok and amount > 0:
+                    pays.append((end, "carrier", info.id, amount))
+        case GmMatching() | AngelFund():
+            amount = pol.cost_per_match_yuan if isinstance(pol, GmMatching) else pol.amount_per_firm_yuan
+            if amount > 0:
+                cols = out.log.columns()
+                hit = np.flatnonzero((cols["event"] == Ev.ATTRIBUTE) & (cols["info"] == index))
+                for j in hit.tolist():
+                    pays.append((float(cols["time"][j]), "firm", int(cols["firm"][j]), amount))
+        case Competition():
+            source = out.source_names.index(f"competition:{policy_name(pol, index)}")
+            cols = out.log.columns()
+            hit = np.flatnonzero((cols["event"] == Ev.ARRIVE) & (cols["info"] == source))
+            times = cols["time"][hit]
+            for t in np.unique(times).tolist():
+                if pol.organising_cost_yuan > 0:
+                    pays.append((t, "programme", -1, pol.organising_cost_yuan))
+                if pol.prize_per_winner_yuan > 0:
+                    for f in cols["firm"][hit[times == t]].tolist():
+                        pays.append((t, "firm", int(f), pol.prize_per_winner_yuan))
+        case ConstructionSubsidy() | PerformanceSubsidy() | TaxRelief():
+            for t, recipient, amount in _carrier_payments(sc, out, pol, start, min(end, horizon)):
+                pays.append((t, "carrier", recipient, amount))
+        case Specialisation():
+            pass  # no cost of its own
+        case HazardMultiplier() | ArrivalMultiplier() | CapacityChange() | ChainLinkage():
+            stop = min(end, horizon)
+            k = 0
+            while pol.cost_per_year_yuan > 0 and start + k < stop:
+                t = start + k
+                pays.append((t, "programme", -1, pol.cost_per_year_yuan * (min(t + 1.0, stop) - t)))
+                k += 1
+        case _:
+            assert_never(pol)
+    return pays
 
 
 def budget_summary(sc: Scenario, ledger: pd.DataFrame) -> dict[str, float]:

@@ -10,12 +10,14 @@ is derived from this log.
 from __future__ import annotations
 
 from array import array
+from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["EVENTS", "EVENT_INFO", "Ev", "EventLog"]
+__all__ = ["CARRIER_EVENTS", "EVENTS", "EVENT_INFO", "RATINGS", "CarrierInfo", "Ev", "EventLog", "SimOutput"]
 
 
 class Ev(IntEnum):
@@ -132,3 +134,41 @@ def events_frame(
             "info": cols["info"].copy(),
         }
     )
+
+
+CARRIER_EVENTS = ("open", "close", "rating", "promote", "demote", "renew")
+"""Kinds of carrier life-cycle rows (:attr:`SimOutput.carrier_events`), by code."""
+RATINGS = ("unqualified", "qualified", "excellent")
+"""Evaluation ratings, by code (the ``info`` of a ``rating`` row)."""
+
+
+@dataclass(frozen=True)
+class CarrierInfo:
+    """A carrier as set up when it opened (capacity before any policy; level on opening)."""
+
+    id: int
+    stage: str
+    level: str
+    specialism: str | None
+    capacity: int
+    opened_years: float = 0.0  # 0 for the carriers of the start
+
+
+@dataclass
+class SimOutput:
+    """What one replication produces: the event log and static facts needed to read it."""
+
+    log: EventLog
+    stage_names: tuple[str, ...]
+    sectors: tuple[str, ...]
+    carriers: list[CarrierInfo]
+    firm_source: np.ndarray
+    firm_index: np.ndarray
+    firm_sector: np.ndarray
+    firm_quality: np.ndarray
+    firm_birth: np.ndarray
+    source_names: tuple[str, ...]
+    horizon: float
+    # Carrier life cycle: (time, carrier, kind code of CARRIER_EVENTS, level code after the event, info)
+    carrier_events: list[tuple[float, int, int, int, int]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)

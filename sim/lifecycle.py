@@ -1,6 +1,6 @@
 """Tables of the carrier life cycle: what happened to each carrier, and carrier counts over time.
 
-The engine records one row per life-cycle event (:attr:`sim.engine.SimOutput.carrier_events`):
+The engine records one row per life-cycle event (:attr:`sim.event_log.SimOutput.carrier_events`):
 openings, closures, yearly ratings, promotions, demotions and renewals of recognition (see
 :class:`sim.scenario.Lifecycle` for the rules). This module turns them into
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import date_of_decimal_year
-from .engine import CARRIER_EVENTS, RATINGS, SimOutput
+from .event_log import CARRIER_EVENTS, RATINGS, SimOutput
 from .scenario import LEVELS
 
 __all__ = ["CARRIER_EVENT_COLUMNS", "carrier_counts_table", "carrier_events_table", "level_spans", "lifecycle_summary"]

@@ -38,8 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .engine import SimOutput
-from .event_log import Ev
+from .event_log import Ev, SimOutput
 from .policies import AngelFund
 from .scenario import MILESTONES, Scenario
 from .streams import BLOCK, Streams

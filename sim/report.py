@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .capacity import never_full_lines, stage_found_full
 from .experiment import Comparison, ExperimentResult
 from .output import atomic_write_text, package_versions, scenario_digest
 from .plot import (
@@ -317,7 +318,7 @@ def write_report(
     reproduce = _reproduce(seed, replications, summary is not None, "scenario.resolved.toml")
     body = [
         _section("What was run", _kv_table(rows) + reproduce),
-        _section("Headline numbers", headline),
+        _section("Headline numbers", headline + _capacity_html(scenario, summary if summary is not None else stats)),
         _section("Figures", _figures_html(out, figures, formats)),
         _section("Notes", _notes(reference is not None)),
     ]
@@ -506,7 +507,16 @@ def write_comparison_report(
         )
     body = [
         _section("What was compared", _kv_table(rows) + diff + reproduce),
-        _section("Headline effects", _effects_table(effects, info, headline=True)),
+        _section(
+            "Headline effects",
+            _effects_table(effects, info, headline=True)
+            + _capacity_html(
+                baseline,
+                stats[stats["arm"].isin(["baseline", "variant"])]
+                if stats is not None and "arm" in stats.columns
+                else None,
+            ),
+        ),
         *([_section("Per instrument", _instruments_table(instruments))] if instruments is not None else []),
         _section("Figures", _figures_html(out, figures, formats)),
         _section(
@@ -952,6 +962,14 @@ def _instruments_table(table: pd.DataFrame) -> str:
         "effect's interval contains 0. Effects of instruments need not add up to the full variant's: "
         "instruments interact.</p>"
     )
+
+
+def _capacity_html(scenario: Scenario | None, result: Mapping[str, Any] | pd.DataFrame | None) -> str:
+    """The never-full notice (:mod:`sim.capacity`) as a paragraph, or nothing."""
+    if scenario is None or result is None:
+        return ""
+    lines = never_full_lines(scenario, stage_found_full([result]))
+    return "".join(f"<p class='small'>{html.escape(line)}</p>" for line in lines)
 
 
 def _notes(with_reference: bool, comparison: bool = False) -> str:

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .budget import budget_summary, ledger_table
-from .engine import CarrierInfo, SimOutput
-from .event_log import events_frame
+from .event_log import CarrierInfo, SimOutput, events_frame
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario

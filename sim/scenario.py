@@ -55,12 +55,14 @@ __all__ = [
     "LEVELS",
     "MILESTONES",
     "Admission",
+    "AfterStay",
     "Arrival",
     "ArrivalMultiplier",
     "Calendar",
     "CapacityChange",
     "Carriers",
     "Evaluation",
+    "FactorCurve",
     "Firms",
     "HazardMultiplier",
     "InitialStock",
@@ -70,10 +72,12 @@ __all__ = [
     "Outcomes",
     "Policy",
     "RentRelief",
+    "RevealQuality",
     "Scenario",
     "Screening",
     "Shock",
     "Stage",
+    "Support",
     "Target",
     "default_scenario",
     "load_scenario",
@@ -283,6 +287,56 @@ class Carriers(_Frozen):
     lifecycle: Lifecycle | None = Field(None, description="none = the carriers of the start stay, unchanged")
 
 
+class FactorCurve(_Frozen):
+    """A piecewise-constant hazard factor of years: ``factors[i]`` on ``[breaks[i-1], breaks[i])``.
+
+    ``factors`` has one entry more than ``breaks``; the first holds from 0, the last after the last break.
+    """
+
+    breaks: tuple[Annotated[float, Field(gt=0, allow_inf_nan=False)], ...] = Field(
+        (), description="years, strictly increasing"
+    )
+    factors: tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], ...] = Field(
+        description="hazard factors, one per interval (len(breaks) + 1)"
+    )
+
+
+class Support(_Frozen):
+    """What a stay in the stage does to a tenant's hazards, beyond any policy (off: all 1).
+
+    During the stay the failure hazard is multiplied by ``failure_factor``, the graduation hazard by
+    ``graduation_factor`` (fixed support), and the firm's quality terms (``firms.quality_on_failure
+    * q`` and ``quality_on_graduation * q``) by ``quality_scale`` (support that works through quality:
+    above 1 it helps good firms more and weak ones less, or not at all).
+    """
+
+    failure_factor: Rate = Field(1.0, description="failure hazard x this during the stay")
+    graduation_factor: Rate = Field(1.0, description="graduation hazard x this during the stay")
+    quality_scale: Rate = Field(1.0, description="the quality terms x this during the stay (1: unchanged)")
+
+
+class RevealQuality(_Frozen):
+    """A stay that reveals quality: the failure hazard x ``exp(-strength * q)`` during it and ``years_after``."""
+
+    strength: float = Field(ge=0, allow_inf_nan=False, description="per sd of quality (0: off)")
+    years_after: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="years after leaving during which the term still applies"
+    )
+
+
+class AfterStay(_Frozen):
+    """Failure-hazard factors that follow a firm out of the stage (wherever it goes next).
+
+    They last until the firm leaves another stage that sets terms of its own (``after_stay`` or
+    ``reveal_quality``).
+    """
+
+    since_leaving: FactorCurve | None = Field(None, description="factor by years since leaving the stage")
+    by_stay_years: FactorCurve | None = Field(
+        None, description="factor by the length of the completed stay, years (for the rest of the firm's life)"
+    )
+
+
 Route = dict[str, Annotated[float, Field(ge=0, le=1)]]
 
 
@@ -301,6 +355,9 @@ class Stage(_Frozen):
     on_timeout: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
     carriers: Carriers | None = Field(None, description="none = no capacity limit and no carriers (the market)")
     admission: Admission = Field(default_factory=Admission)
+    support: Support | None = Field(None, description="hazard factors during a stay (none = no support effect)")
+    reveal_quality: RevealQuality | None = Field(None, description="a stay that reveals quality (none = off)")
+    after_stay: AfterStay | None = Field(None, description="hazard factors after leaving (none = off)")
 
 
 class Arrival(_Frozen):
@@ -553,6 +610,7 @@ def _semantic_problems(sc: Scenario) -> list[str]:
                 )
         if st.failure is None and st.graduation is None and st.max_stay_years is None:
             problems.append(f"{where}: no way out (needs failure, graduation or max_stay_years)")
+        _term_problems(where, st, problems)
     # A firm must be able to leave the carrier system or fail from wherever it is.
     if not problems:
         problems.extend(_trap_problems(sc))
@@ -648,6 +706,25 @@ def _semantic_problems(sc: Scenario) -> list[str]:
                     )
     problems.extend(_outcome_problems(sc))
     return problems
+
+
+def _term_problems(where: str, st: Stage, problems: list[str]) -> None:
+    """Checks of a stage's hazard terms (``support``, ``reveal_quality``, ``after_stay``)."""
+    for field_ in ("support", "reveal_quality", "after_stay"):
+        if getattr(st, field_) is not None and st.carriers is None:
+            problems.append(f"{where}.{field_}: only for a stage with carriers (a stay in a carrier)")
+    after = st.after_stay
+    for name in ("since_leaving", "by_stay_years"):
+        curve = getattr(after, name) if after is not None else None
+        if curve is None:
+            continue
+        if len(curve.factors) != len(curve.breaks) + 1:
+            problems.append(
+                f"{where}.after_stay.{name}.factors: needs len(breaks) + 1 = {len(curve.breaks) + 1} entries, "
+                f"got {len(curve.factors)}"
+            )
+        if any(b <= a for a, b in zip(curve.breaks, curve.breaks[1:], strict=False)):
+            problems.append(f"{where}.after_stay.{name}.breaks: must be strictly increasing")
 
 
 def _outcome_problems(sc: Scenario) -> list[str]:

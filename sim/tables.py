@@ -1,6 +1,6 @@
 """Tables derived from the event log: firms, the monthly stage time series, and the run summary.
 
-Nothing here reaches into the engine: every measure is computed from :class:`sim.engine.SimOutput`
+Nothing here reaches into the engine: every measure is computed from :class:`sim.event_log.SimOutput`
 (the log plus the static facts needed to read it), so a new measure never needs new instrumentation.
 """
 
@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import CARRIER_EVENTS, SimOutput
-from .event_log import Ev
+from .event_log import CARRIER_EVENTS, Ev, SimOutput
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
 
 __all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries"]
@@ -273,6 +272,10 @@ def run_summary(
             "reneges": c(Ev.RENEGE),
             "skips": c(Ev.SKIP),
             "rejections": c(Ev.REJECT),
+            # applications that found no room: waits and skips here, and blocks aimed here (info = target)
+            "found_full": c(Ev.WAIT)
+            + c(Ev.SKIP)
+            + int(np.count_nonzero(window & (ev == Ev.BLOCK) & (cols["info"] == j))),
             "mean_stay_years": float(np.mean(stays)) if len(stays) else None,
             "completed_stays": len(stays),
             "mean_occupancy": occ_area / span if span > 0 else None,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..capacity import never_full_lines, stage_found_full
 from ..experiment import compare
 from ..experiment.cost_effectiveness import spend_difference
 from ..experiment.instruments import ALL
@@ -223,6 +224,9 @@ def main(args: argparse.Namespace) -> int:
                 f"(seed {args.seed}); means, paired differences and 95% confidence intervals\n"
             )
             print(effects_text(cmp.effects, args.all))
+            stats = cmp.experiment.stats
+            for line in never_full_lines(base, stage_found_full([stats[stats["arm"].isin(["baseline", "variant"])]])):
+                print(line)
             if not args.no_independent:
                 print(
                     "\nCI narrowed x: half-width of the interval from independent streams over the paired one's "

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..api import run
+from ..capacity import never_full_lines, stage_found_full
 from ..executors import ExecutorUnavailable, open_executor
 from ..experiment import ExperimentError, ExperimentResult, run_experiment
 from ..output import write_run
@@ -275,7 +276,10 @@ def main(args: argparse.Namespace) -> int:
         write_report(out, res)
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
-        print(summary_text(res.summary(), labels))
+        summary = res.summary()
+        print(summary_text(summary, labels))
+        for line in never_full_lines(sc, stage_found_full([summary])):
+            print(line)
         print(f"\nwrote {out}/ (events.parquet, firms.parquet, timeseries.csv, summary.json, ...)")
         if args.report:
             print(f"report: {out / 'report.html'}")
@@ -315,5 +319,7 @@ def _experiment(args: argparse.Namespace) -> int:
             "means with 95% confidence intervals\n"
         )
         print(stats_text(result.stats, labels))
+        for line in never_full_lines(sc, stage_found_full([result.stats])):
+            print(line)
         print(f"\nwrote {out}/ (summary.csv, summary_stats.csv, timeseries.csv, replications/, meta.json, ...)")
     return 0

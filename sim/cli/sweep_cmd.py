@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import design_points, parse_setting, sweep_arms
+from ..stats import paired_difference
 from .common import add_seed, format_table, load_or_default, positive_int
 from .run_cmd import add_experiment_args, experiment_executor, notes_text, pm, run_guarded
 
@@ -70,6 +71,23 @@ def sweep_text(result: ExperimentResult, metrics: list[str]) -> str:
     return format_table(["point", *keys, *metrics], rows)
 
 
+def paired_text(result: ExperimentResult, metrics: list[str]) -> str:
+    """Each point after the first minus the first, paired replication by replication: mean [95% CI]."""
+    summary: pd.DataFrame = result.summary
+    first = result.arms[0].label
+    base = summary[summary["arm"] == first].set_index("replication")
+    rows = []
+    for arm in result.arms[1:]:
+        part = summary[summary["arm"] == arm.label].set_index("replication")
+        reps = base.index.intersection(part.index)
+        cells = []
+        for m in metrics:
+            e = paired_difference(base.loc[reps, m].to_numpy(float), part.loc[reps, m].to_numpy(float))
+            cells.append(f"{e.mean:+.3g} [{e.ci_low:.3g}, {e.ci_high:.3g}]" if e.n > 1 else "-")
+        rows.append([f"{arm.label} - {first}", *cells])
+    return format_table(["paired difference", *metrics], rows)
+
+
 def main(args: argparse.Namespace) -> int:
     settings = [parse_setting(s) for s in args.settings]
     sc = load_or_default(args.scenario)
@@ -102,7 +120,14 @@ def main(args: argparse.Namespace) -> int:
                 f"{sc.name}: {len(result.arms)} points x {args.reps} replications (seed {args.seed}); "
                 "means ± 95% confidence-interval half-widths\n"
             )
-            print(sweep_text(result, [m for m in metrics if m in result.metrics]))
+            known = [m for m in metrics if m in result.metrics]
+            print(sweep_text(result, known))
+            if len(result.arms) > 1:
+                print(
+                    "\nEvery point runs on the same random numbers, so differences from the first point are paired "
+                    "(mean and 95% confidence interval):\n"
+                )
+                print(paired_text(result, known))
             print(f"\nwrote {out}/ (summary.csv, summary_stats.csv, timeseries.csv, scenarios/, meta.json, ...)")
         return 0
 

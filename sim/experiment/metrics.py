@@ -5,7 +5,7 @@ are named on the command line:
 
 * overall: ``arrivals``, ``initial_stock``, ``firms``, ``active_at_horizon``, ``failed``, ``exited``;
 * per stage: ``stages.<stage>.<measure>`` for ``entries``, ``graduations``, ``failures``,
-  ``timeouts``, ``reneges``, ``skips``, ``rejections``, ``mean_stay_years``, ``completed_stays``,
+  ``timeouts``, ``reneges``, ``skips``, ``rejections``, ``found_full``, ``mean_stay_years``, ``completed_stays``,
   ``mean_occupancy`` and ``occupancy_at_horizon``;
 * survival (Kaplan-Meier): ``survival.<group>.<t>y`` for groups ``all``, ``never_in_carrier`` and
   ``ever_in_carrier`` at ``t`` = 1, 3, 5, 10 years.
@@ -33,6 +33,7 @@ STAGE_MEASURES: tuple[str, ...] = (
     "reneges",
     "skips",
     "rejections",
+    "found_full",
     "mean_stay_years",
     "completed_stays",
     "mean_occupancy",

@@ -29,6 +29,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..version import __version__
+
 if TYPE_CHECKING:
     from ..scenario import Scenario
 
@@ -254,8 +256,6 @@ class FigureInfo:
 
     def footer(self) -> str:
         """``incuchain 0.1.0 · scenario tutorial · seed 7 · replications 0-29``."""
-        from .. import __version__  # the package root imports the layers below plotting only
-
         parts = [f"incuchain {__version__}"]
         if self.scenario:
             parts.append(f"scenario {self.scenario}")

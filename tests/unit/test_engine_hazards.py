@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim import distributions as d
-from sim.engine import _hazard
+from sim.engine_hazards import _hazard
 
 DISTS = [
     d.Piecewise(breaks=(0.5, 1.0, 3.0), rates=(0.2, 0.05, 0.3, 0.1)),

@@ -203,3 +203,17 @@ def test_command_prints_tables_json_and_refusals(capsys: pytest.CaptureFixture[s
     assert main(["analytic", str(SCENARIOS / "tutorial.toml")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == reasons_of(sim.load_scenario(SCENARIOS / "tutorial.toml")), "one line per reason, nothing else"
+
+
+def test_hazard_terms_of_a_stay_are_refused_by_field() -> None:
+    sc = textbook_with(
+        **{
+            "stages.incubator.support": {"quality_scale": 2.0},
+            "stages.accelerator.reveal_quality": {"strength": 0.5},
+            "stages.incubator.after_stay": {"since_leaving": {"breaks": [1.0], "factors": [1.5, 1.0]}},
+        }
+    )
+    paths = sorted(r.split(":")[0] for r in reasons_of(sc, assume_unlimited=True))
+    assert paths == ["stages.accelerator.reveal_quality", "stages.incubator.after_stay", "stages.incubator.support"], (
+        paths
+    )
