@@ -40,8 +40,8 @@ def default_scenario_path(cwd: Path | None = None) -> Path | None:
     """``scenarios/city.toml`` if present, else ``scenarios/tutorial.toml`` (working folder first, then
     the checkout the package runs from); None when neither exists."""
     roots = [cwd or Path.cwd(), Path(__file__).resolve().parents[2]]
-    for rel in DEFAULT_SCENARIOS:
-        for root in roots:
+    for root in roots:
+        for rel in DEFAULT_SCENARIOS:
             path = root / rel
             if path.is_file():
                 return Path(rel) if cwd is None and root == roots[0] else path  # as typed, when found here
