@@ -7,8 +7,9 @@ Three measurements, against the targets of docs/dashboard.md:
    then ``--changes`` times moves a variant lever (the carriers of the accelerator, or of the last
    stage with carriers, alternating between two values) and times from the key press to the status
    line saying "Updated" (set once both worlds' figures of the open tab are on the page). The baseline's
-   figures are already on the page (a variant lever does not change the baseline); a change of the
-   horizon, which moves both worlds, is timed the same way with ``--horizon``.
+   figures are already on the page (a variant lever does not change the baseline). A change of the
+   horizon moves both worlds: the time to compute both worlds' chain-flow figures in the pool (no
+   browser) is printed too.
 2. **Paired replications** (target: 20 within 10 s): :func:`sim.dashboard.views.comparisons` as
    'more precision' runs them (a step at 5, then 20) on a pool of ``--workers`` processes; time to
    the first intervals and to the last.
@@ -42,9 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import sim
-from sim.dashboard.levers import apply_levers, levers_for
+from sim.dashboard.levers import HORIZON, apply_levers, levers_for
 from sim.dashboard.server import default_scenario_path
-from sim.dashboard.views import comparisons, twin_text
+from sim.dashboard.views import comparisons, render_world, twin_text
 from sim.executors import process_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +71,33 @@ def _lever_key(sc: sim.Scenario) -> tuple[str, int, int]:
     return f"stages.{name}.carriers.count", carriers.count, carriers.count + 1
 
 
-def browser_latency(path: Path, changes: int, horizon: bool) -> list[float]:
+def pool_latency(path: Path, changes: int, workers: int) -> list[float]:
+    """Seconds to compute both worlds' chain-flow figures (one replication each) in a pool of ``workers``."""
+    sc = sim.load_scenario(path)
+    key, low, high = _lever_key(sc)
+    levers = levers_for(sc)
+    ex = process_executor(workers)
+    times = []
+    try:
+        list(ex.map(abs, range(workers)))
+        for i in range(changes + 1):
+            base = apply_levers(sc, levers, {HORIZON: sc.calendar.horizon_years - i % 2})
+            variant = apply_levers(sc, levers, {HORIZON: sc.calendar.horizon_years - i % 2, key: (low, high)[i % 2]})
+            t0 = time.perf_counter()
+            futures = [
+                ex.submit(render_world, w.to_toml(), 0, "en", role, ("flow",))
+                for role, w in (("baseline", base), ("variant", variant))
+            ]
+            for f in futures:
+                f.result()
+            if i > 0:
+                times.append(time.perf_counter() - t0)
+    finally:
+        ex.shutdown()
+    return times
+
+
+def browser_latency(path: Path, changes: int) -> list[float]:
     """Seconds from a lever's key press to the variant's flow figure replaced and 'Updated' shown."""
     from playwright.sync_api import sync_playwright
 
@@ -102,9 +129,7 @@ def browser_latency(path: Path, changes: int, horizon: bool) -> list[float]:
             page.locator(".status-line", has_text="Updated in").wait_for()
             css = key.replace(".", "-").replace("_", "-")
             box = page.locator(f".lever-{css} input").first
-            if horizon:
-                box = page.locator(".lever-calendar-horizon-years input").first
-            values = [low, high] if not horizon else [sc.calendar.horizon_years - 1, sc.calendar.horizon_years]
+            values = [low, high]
             status = page.locator(".status-line p").first
             for i in range(changes + 1):
                 before = status.inner_text()
@@ -178,18 +203,18 @@ def main() -> None:
     load: Any = os.getloadavg()
     print(f"scenario {path}; {_engine()} engine; {os.cpu_count()} cores; load average {load[0]:.1f}")
     if not args.skip_browser:
-        t = browser_latency(path, args.changes, horizon=False)
+        t = browser_latency(path, args.changes)
         med = statistics.median(t)
         print(
             f"lever -> variant figures in the browser (one replication): median {med:.2f} s "
             f"(min {min(t):.2f}, max {max(t):.2f}, n={len(t)}); target 1 s: {med / 1.0:.2f}x"
         )
-        t = browser_latency(path, max(3, args.changes // 3), horizon=True)
-        med = statistics.median(t)
-        print(
-            f"horizon -> both worlds' figures in the browser: median {med:.2f} s "
-            f"(min {min(t):.2f}, max {max(t):.2f}, n={len(t)}); target 1 s: {med / 1.0:.2f}x"
-        )
+    t = pool_latency(path, args.changes, args.workers)
+    med = statistics.median(t)
+    print(
+        f"both worlds' flow figures in the pool (horizon moved, no browser): median {med:.2f} s "
+        f"(min {min(t):.2f}, max {max(t):.2f}, n={len(t)})"
+    )
     first, last = paired_latency(path, args.reps, args.workers)
     print(
         f"paired replications on {args.workers} workers: first intervals (5) after {first:.1f} s, "

@@ -95,8 +95,6 @@ def serve(
     from .app import Dashboard
 
     pn.extension(inline=True)  # Bokeh and Panel resources from this server, never a CDN
-    # A Chinese font with one weight makes matplotlib say so on every figure; the figures are right.
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     executor: Executor = process_executor(workers)
     list(executor.map(_warm, range(workers)))  # fork the workers now, before the server starts threads
     if reps is None:

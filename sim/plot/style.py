@@ -14,6 +14,7 @@ built and saved; the process-wide ``matplotlib.rcParams`` are never changed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import re
 import textwrap
@@ -157,12 +158,23 @@ def _rc() -> dict[str, Any]:
     }
 
 
+def _not_weight_substitution(record: logging.LogRecord) -> bool:
+    # A Chinese font shipped in one weight (WenQuanYi: 500) makes matplotlib say, for every text size,
+    # that it uses that weight for "normal" and "bold"; that is what the figures want.
+    return not str(record.msg).startswith("findfont: Failed to find font weight")
+
+
 @contextlib.contextmanager
 def style_context() -> Iterator[None]:
     """Apply the project's style while building or saving a figure (rcParams restored afterwards)."""
     settings: Any = _rc()  # rc_context's stub lists the known keys as literals; these are all known
-    with mpl.rc_context(settings):
-        yield
+    fonts_log = logging.getLogger("matplotlib.font_manager")
+    fonts_log.addFilter(_not_weight_substitution)
+    try:
+        with mpl.rc_context(settings):
+            yield
+    finally:
+        fonts_log.removeFilter(_not_weight_substitution)
 
 
 def pretty_name(name: str) -> str:
