@@ -169,8 +169,8 @@ def _shoot(page: Any, lang: str) -> None:
     for i in range(tabs.count()):
         tabs.nth(i).click()
         time.sleep(0.3)
-        if i < 3:  # per-world figures are drawn when their tab opens
-            _wait_updated(page, "", ".fig-{}-variant".format(("flow", "occupancy", "survival")[i]))
+        if i != 3:  # per-world figures are drawn when their tab opens (the variant spends on rent relief)
+            _wait_updated(page, "", ".fig-{}-variant".format(("flow", "occupancy", "survival", "", "spend")[i]))
         if i == 0:
             page.screenshot(path=str(ARTIFACTS / f"{lang}-{i}.png"), full_page=True)
         else:
