@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from .common import add_seed, positive_int, reject
@@ -68,7 +67,3 @@ def main(args: argparse.Namespace) -> int:
         workers=args.workers,
         on_ready=ready,
     )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(argparse.Namespace()))
