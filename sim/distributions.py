@@ -29,10 +29,23 @@ from typing import Annotated, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
 FloatArray = npt.NDArray[np.float64]
+
+Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A finite decimal number. Whole numbers are accepted; ``true``, ``"0.35"``, ``nan`` and ``inf`` are not."""
+
+LARGEST = 1e300
+"""Largest magnitude a draw may reach: beyond it sums and products of draws overflow."""
+
+TAIL_BUDGET = 70.0
+"""A unit-exponential clock budget above this has probability ``exp(-70)``, about 4e-31: never drawn
+(a billion firms in each of a million replications make 1e15 draws)."""
+
+TAIL_Z = 11.5
+"""A standard normal draw beyond +-11.5 has probability about 1e-30: never drawn."""
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -44,15 +57,35 @@ __all__ = [
     "LogNormal",
     "Normal",
     "Piecewise",
+    "Real",
     "Uniform",
     "Weibull",
 ]
 
 
-class _Dist(BaseModel):
-    """Common base: frozen, no unknown keys."""
+def _exp(x: float) -> float:
+    """``exp(x)``, ``inf`` where it overflows (moments of extreme but valid parameters)."""
+    return math.exp(x) if x < 709.0 else math.inf
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class _Dist(BaseModel):
+    """Common base: frozen, no unknown keys, no parameters whose draws overflow."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    def practical_range(self) -> tuple[float, float]:  # pragma: no cover - abstract
+        """``(low, high)`` outside which a draw falls with probability below about 1e-30 (``inf``: overflow)."""
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _draws_stay_finite(self) -> _Dist:
+        low, high = self.practical_range()
+        if not (-LARGEST <= low <= high <= LARGEST):
+            raise ValueError(
+                f"draws overflow (they reach {max(abs(low), abs(high)):.3g}); "
+                f"choose parameters whose draws stay within +-{LARGEST:g}"
+            )
+        return self
 
     def sample(self, gen: np.random.Generator, n: int) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -89,7 +122,10 @@ class Exponential(_Duration):
     """Exponential duration with constant hazard ``rate`` per year (mean ``1 / rate`` years)."""
 
     dist: Literal["exponential"] = "exponential"
-    rate: float = Field(gt=0, description="hazard, events per year")
+    rate: Real = Field(gt=0, description="hazard, events per year")
+
+    def practical_range(self) -> tuple[float, float]:
+        return 0.0, TAIL_BUDGET / self.rate
 
     def cum_hazard(self, x: float) -> float:
         return self.rate * x
@@ -114,8 +150,12 @@ class Weibull(_Duration):
     """
 
     dist: Literal["weibull"] = "weibull"
-    shape: float = Field(gt=0)
-    scale: float = Field(gt=0, description="years")
+    shape: Real = Field(gt=0)
+    scale: Real = Field(gt=0, description="years")
+
+    def practical_range(self) -> tuple[float, float]:
+        log10_high = math.log10(self.scale) + math.log10(TAIL_BUDGET) / self.shape
+        return 0.0, 10.0**log10_high if log10_high < 308 else math.inf
 
     def cum_hazard(self, x: float) -> float:
         return float((x / self.scale) ** self.shape) if x > 0 else 0.0
@@ -127,11 +167,11 @@ class Weibull(_Duration):
         return self.scale * gen.standard_exponential(n) ** (1.0 / self.shape)
 
     def mean(self) -> float:
-        return self.scale * math.gamma(1.0 + 1.0 / self.shape)
+        return self.scale * _exp(math.lgamma(1.0 + 1.0 / self.shape))
 
     def var(self) -> float:
-        g1 = math.gamma(1.0 + 1.0 / self.shape)
-        return self.scale**2 * (math.gamma(1.0 + 2.0 / self.shape) - g1 * g1)
+        g1 = _exp(math.lgamma(1.0 + 1.0 / self.shape))
+        return self.scale**2 * (_exp(math.lgamma(1.0 + 2.0 / self.shape)) - g1 * g1)
 
 
 class LogNormal(_Duration):
@@ -141,8 +181,11 @@ class LogNormal(_Duration):
     """
 
     dist: Literal["lognormal"] = "lognormal"
-    mu: float = Field(description="mean of log(duration in years)")
-    sigma: float = Field(gt=0, description="standard deviation of log(duration in years)")
+    mu: Real = Field(description="mean of log(duration in years)")
+    sigma: Real = Field(gt=0, description="standard deviation of log(duration in years)")
+
+    def practical_range(self) -> tuple[float, float]:
+        return 0.0, _exp(self.mu + TAIL_Z * self.sigma)
 
     def cum_hazard(self, x: float) -> float:
         if x <= 0:
@@ -160,19 +203,23 @@ class LogNormal(_Duration):
         return gen.lognormal(self.mu, self.sigma, n)
 
     def mean(self) -> float:
-        return math.exp(self.mu + self.sigma**2 / 2)
+        return _exp(self.mu + self.sigma**2 / 2)
 
     def var(self) -> float:
         s2 = self.sigma**2
-        return (math.exp(s2) - 1.0) * math.exp(2 * self.mu + s2)
+        return (_exp(s2) - 1.0) * _exp(2 * self.mu + s2)
 
 
 class Gamma(_Duration):
     """Gamma duration with ``shape`` k and ``scale`` theta in years (mean ``k * theta``)."""
 
     dist: Literal["gamma"] = "gamma"
-    shape: float = Field(gt=0)
-    scale: float = Field(gt=0, description="years")
+    shape: Real = Field(gt=0)
+    scale: Real = Field(gt=0, description="years")
+
+    def practical_range(self) -> tuple[float, float]:
+        high = self.scale * float(special.gammainccinv(self.shape, math.exp(-TAIL_BUDGET)))
+        return 0.0, high if math.isfinite(high) else math.inf
 
     def cum_hazard(self, x: float) -> float:
         if x <= 0:
@@ -206,8 +253,8 @@ class Piecewise(_Duration):
     """
 
     dist: Literal["piecewise"] = "piecewise"
-    breaks: tuple[float, ...] = Field(description="years, strictly increasing, > 0")
-    rates: tuple[float, ...] = Field(description="hazard per year on each interval, >= 0")
+    breaks: tuple[Real, ...] = Field(description="years, strictly increasing, > 0")
+    rates: tuple[Real, ...] = Field(description="hazard per year on each interval, >= 0")
 
     @model_validator(mode="after")
     def _check(self) -> Piecewise:
@@ -220,6 +267,15 @@ class Piecewise(_Duration):
         ):
             raise ValueError("breaks must be positive and strictly increasing")
         return self
+
+    def practical_range(self) -> tuple[float, float]:
+        if len(self.rates) != len(self.breaks) + 1 or any(r < 0 for r in self.rates):
+            return 0.0, 0.0  # reported by _check
+        if not all(math.isfinite(c) for c in self._cum):
+            return 0.0, math.inf
+        last = self.breaks[-1] if self.breaks else 0.0
+        # A hazard that stops (last rate 0) means 'never' past the last break: a legitimate duration.
+        return 0.0, last + TAIL_BUDGET / self.rates[-1] if self.rates[-1] > 0 else last
 
     @property
     def _cum(self) -> tuple[float, ...]:
@@ -296,7 +352,10 @@ class Fixed(_Duration):
     """A constant ``value`` (years when used as a duration)."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: Real = Field(ge=0)
+
+    def practical_range(self) -> tuple[float, float]:
+        return self.value, self.value
 
     def cum_hazard(self, x: float) -> float:
         return 0.0 if x < self.value else math.inf
@@ -318,14 +377,17 @@ class Uniform(_Duration):
     """Uniform on ``[low, high]`` (years when used as a duration; then ``low >= 0``)."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float
-    high: float
+    low: Real
+    high: Real
 
     @model_validator(mode="after")
     def _check(self) -> Uniform:
         if not self.high > self.low:
             raise ValueError(f"high must be > low, got low={self.low}, high={self.high}")
         return self
+
+    def practical_range(self) -> tuple[float, float]:
+        return self.low, self.high
 
     def cum_hazard(self, x: float) -> float:
         if x <= self.low:
@@ -351,10 +413,13 @@ class Normal(_Dist):
     """Normal with ``mean`` and standard deviation ``sd`` (for attributes such as latent quality)."""
 
     dist: Literal["normal"] = "normal"
-    mean_: float = Field(0.0, alias="mean")
-    sd: float = Field(1.0, ge=0)
+    mean_: Real = Field(0.0, alias="mean")
+    sd: Real = Field(1.0, ge=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+    def practical_range(self) -> tuple[float, float]:
+        return self.mean_ - TAIL_Z * self.sd, self.mean_ + TAIL_Z * self.sd
 
     def sample(self, gen: np.random.Generator, n: int) -> FloatArray:
         return self.mean_ + self.sd * gen.standard_normal(n)
@@ -372,9 +437,17 @@ Distribution = Annotated[
 ]
 """Any registered distribution (attributes such as quality or age)."""
 
+
+def _non_negative(dist: _Duration) -> _Duration:
+    if isinstance(dist, Uniform) and dist.low < 0:
+        raise ValueError(f"a duration must be >= 0, got low = {dist.low:g}")
+    return dist
+
+
 DurationDistribution = Annotated[
     Exponential | Weibull | LogNormal | Gamma | Piecewise | Fixed | Uniform,
     Field(discriminator="dist"),
+    AfterValidator(_non_negative),
 ]
 """Distributions of non-negative durations, usable as hazards and patience."""
 

@@ -66,11 +66,12 @@ def _build_stages(m: _Model) -> None:
             caps = list(car.capacity)
         else:
             caps = [max(1, int(round(x))) for x in car.capacity.sample(g_cap, n)]
-        g_lev = m.streams.generator("carrier_level", st.idx)
-        lev_names = [lv for lv in LEVELS if car.levels.get(lv, 0.0) > 0]  # type: ignore[call-overload]
-        lev_cum = np.cumsum([car.levels[lv] for lv in lev_names])  # type: ignore[index]
-        lev_cum[-1] = 1.0
-        levels = [LEVELS.index(lev_names[int(np.searchsorted(lev_cum, u, side="right"))]) for u in g_lev.random(n)]
+        shares = [float(car.levels.get(lv, 0.0)) for lv in LEVELS]  # type: ignore[call-overload]
+        # Which carrier has which level: the counts are fixed, the order is the stage's own draw.
+        order = np.argsort(m.streams.generator("carrier_level", st.idx).random(n), kind="stable")
+        levels = [0] * n
+        for i, level in zip(order.tolist(), _level_counts(shares, n), strict=True):
+            levels[i] = level
         g_spec = m.streams.generator("carrier_specialism", st.idx)
         u_spec = g_spec.random((n, 2))
         st.life = car.lifecycle
@@ -107,3 +108,20 @@ def _add_carrier(m: _Model, st: _Stage, level: int, specialism: int, capacity: i
         CarrierInfo(c.id, st.name, LEVELS[level], m.sectors[specialism] if specialism >= 0 else None, capacity, now)
     )
     return c
+
+
+def _level_counts(shares: list[float], n: int) -> list[int]:
+    """The levels of ``n`` carriers with ``shares`` of each level, as a sorted list of level codes.
+
+    Counts are the shares' quotas of ``n`` by largest remainder (Hamilton's method): each level gets the
+    whole part of its quota, and the carriers left over go to the largest fractions (ties to the lower
+    level). Shares of 0.34 / 0.33 / 0.33 and three carriers give one of each, not a draw that may give
+    three of one level.
+    """
+    total = sum(shares)
+    quotas = [n * s / total for s in shares]
+    counts = [int(q) for q in quotas]
+    by_fraction = sorted(range(len(shares)), key=lambda j: (-(quotas[j] - counts[j]), j))
+    for j in by_fraction[: n - sum(counts)]:
+        counts[j] += 1
+    return [j for j, k in enumerate(counts) for _ in range(k)]

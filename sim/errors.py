@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-__all__ = ["ScenarioError", "format_validation_error"]
+__all__ = ["OutputError", "ScenarioError", "format_validation_error"]
 
 
 class ScenarioError(ValueError):
@@ -19,6 +19,18 @@ class ScenarioError(ValueError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class OutputError(Exception):
+    """Output could not be written: one line naming the step and the path.
+
+    ``exit_code`` is 2 when the place the user chose is the problem (read-only, not a folder, holding
+    another kind of output) and 1 when the machine is (a full disk).
+    """
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
 
 
 def _clean_loc(loc: tuple[int | str, ...], tags: frozenset[str]) -> str:
@@ -47,11 +59,12 @@ def _message(err: Any) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown key"
+    bound = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}  # 1e+15, not 1000000000000000.0
     simple = {
-        "greater_than": f"must be > {ctx.get('gt')}",
-        "greater_than_equal": f"must be >= {ctx.get('ge')}",
-        "less_than": f"must be < {ctx.get('lt')}",
-        "less_than_equal": f"must be <= {ctx.get('le')}",
+        "greater_than": f"must be > {bound.get('gt')}",
+        "greater_than_equal": f"must be >= {bound.get('ge')}",
+        "less_than": f"must be < {bound.get('lt')}",
+        "less_than_equal": f"must be <= {bound.get('le')}",
         "int_parsing": "must be a whole number",
         "int_type": "must be a whole number",
         "int_from_float": "must be a whole number",
@@ -64,6 +77,7 @@ def _message(err: Any) -> str:
         "tuple_type": "must be a list",
         "dict_type": "must be a table",
         "model_type": "must be a table",
+        "model_attributes_type": "must be a table",
         "finite_number": "must be a finite number",
     }
     if kind in simple:

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -88,6 +89,31 @@ def _import_distributed() -> Any:
     return distributed
 
 
+def _connect(distributed: Any, address: str, timeout_seconds: float) -> Any:
+    """A Dask client of ``address``, or :class:`ExecutorUnavailable` within about ``timeout_seconds``.
+
+    The client is made in a daemon thread that is abandoned if it has not answered in time: a server
+    that accepts the connection and never replies would otherwise keep ``Client()`` waiting for ever,
+    whatever its own ``timeout``.
+    """
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = distributed.Client(address, timeout=f"{timeout_seconds}s")
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="incuchain-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout_seconds + 5.0)
+    if "client" in box:
+        return box["client"]
+    error = box.get("error")
+    reason = "no answer" if error is None else f"{type(error).__name__}: {error}"
+    raise ExecutorUnavailable(f"--scheduler {address}: cannot reach the Dask scheduler ({reason})")
+
+
 @contextmanager
 def dask_executor(address: str, timeout_seconds: float = 20.0) -> Iterator[Executor]:
     """An executor on the running Dask cluster whose scheduler is at ``address``.
@@ -97,9 +123,13 @@ def dask_executor(address: str, timeout_seconds: float = 20.0) -> Iterator[Execu
     """
     distributed = _import_distributed()
     try:
-        client = distributed.Client(address, timeout=f"{timeout_seconds}s")
-    except (OSError, TimeoutError) as exc:
-        raise ExecutorUnavailable(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
+        distributed.comm.parse_address(address)
+        distributed.comm.get_address_host_port(address)
+    except (ValueError, TypeError) as exc:
+        raise ExecutorUnavailable(
+            f"--scheduler {address}: not a scheduler address ({exc}); expected tcp://HOST:PORT or 'local'"
+        ) from None
+    client = _connect(distributed, address, timeout_seconds)
     try:
         # pure=False: every submission is computed, never answered from a cache keyed on the arguments.
         yield client.get_executor(pure=False)

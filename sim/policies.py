@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .calendar import CalendarDate
-from .distributions import Distribution, DurationDistribution, Fixed, Normal
+from .distributions import Distribution, DurationDistribution, Fixed, Normal, Real
 
 __all__ = [
     "POLICY_TYPES",
@@ -40,12 +40,14 @@ __all__ = [
 ]
 
 Level = Literal["municipal", "provincial", "national"]
-Factor = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Yuan = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Factor = Annotated[Real, Field(ge=0, le=1e6)]
+"""A multiplier of a hazard or a rate: up to a million (larger ones overflow once combined)."""
+Yuan = Annotated[Real, Field(ge=0, le=1e15)]
+"""An amount of money: up to 1e15 yuan (ten times China's yearly GDP), so that sums stay finite."""
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Target(_Frozen):
@@ -104,7 +106,7 @@ class CapacityChange(_YearlyCost):
     """
 
     type: Literal["capacity_change"] = "capacity_change"
-    factor: float = Field(gt=0, allow_inf_nan=False)
+    factor: Real = Field(gt=0, le=1e6)
     target: Target = Field(default_factory=Target)
 
 
@@ -130,7 +132,7 @@ class RentRelief(_PolicyBase):
     rent_per_tenant_year_yuan: Yuan = Field(
         30_000.0, description="rent a carrier waives per tenant and year, yuan (assumption)"
     )
-    refund_share: Annotated[float, Field(ge=0, le=1)] = Field(
+    refund_share: Annotated[Real, Field(ge=0, le=1)] = Field(
         0.5, description="share of the waived rent refunded (seed: 50 %)"
     )
     cap_per_carrier_yuan: Yuan = Field(500_000.0, description="most refunded per carrier, yuan (seed: 500,000)")
@@ -187,7 +189,7 @@ class GmMatching(_PolicyBase):
     """
 
     type: Literal["gm_matching"] = "gm_matching"
-    share_lacking: Annotated[float, Field(ge=0, le=1)] = Field(
+    share_lacking: Annotated[Real, Field(ge=0, le=1)] = Field(
         0.5, description="share of firms lacking an experienced manager (assumption)"
     )
     failure_factor: Factor = Field(0.9, description="matched firms' failure hazard multiplier (assumption)")
@@ -216,8 +218,8 @@ class AngelFund(_PolicyBase):
     """
 
     type: Literal["angel_fund"] = "angel_fund"
-    threshold: float = Field(1.0, allow_inf_nan=False, description="signal needed, in units of quality (assumption)")
-    noise_sd: float = Field(0.5, ge=0, allow_inf_nan=False, description="sd of the signal's noise (assumption)")
+    threshold: Real = Field(1.0, allow_inf_nan=False, description="signal needed, in units of quality (assumption)")
+    noise_sd: Real = Field(0.5, ge=0, allow_inf_nan=False, description="sd of the signal's noise (assumption)")
     amount_per_firm_yuan: Yuan = Field(200_000.0, description="invested per funded firm, yuan (assumption)")
     budget_per_year_yuan: Yuan | None = Field(None, description="most invested per policy year, yuan (none = no cap)")
     graduation_factor: Factor = Field(1.2, description="graduation hazard multiplier while funded (assumption)")
@@ -241,11 +243,13 @@ class Competition(_PolicyBase):
     type: Literal["competition"] = "competition"
     stage: str = Field(description="stage the winners enter")
     dates: tuple[CalendarDate, ...] = Field(min_length=1, description="dates of the intake events")
-    winners_per_event: Annotated[int, Field(ge=0, strict=True)] = Field(10, description="projects per event")
+    winners_per_event: Annotated[int, Field(ge=0, le=1_000_000_000, strict=True)] = Field(
+        10, description="projects per event"
+    )
     quality: Distribution = Field(
         default_factory=lambda: Normal(mean_=1.0, sd=0.5), description="winners' latent quality (assumption)"
     )
-    sectors: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+    sectors: dict[str, Annotated[Real, Field(ge=0, le=1)]] | None = Field(
         None, description="sector mix of winners (default firms.sectors)"
     )
     age_years: DurationDistribution = Field(default_factory=lambda: Fixed(value=0.0), description="age, years")

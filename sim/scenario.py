@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +33,7 @@ from pydantic import (
 )
 
 from .calendar import CalendarDate, decimal_year
-from .distributions import DISTRIBUTIONS, Distribution, DurationDistribution, Fixed, Normal, Uniform
+from .distributions import DISTRIBUTIONS, Distribution, DurationDistribution, Fixed, Normal, Real
 from .errors import ScenarioError, format_validation_error
 from .policies import (
     POLICY_TYPES,
@@ -91,13 +93,17 @@ EXIT = "exit"
 Level = Literal["municipal", "provincial", "national"]
 LEVELS: tuple[str, ...] = ("municipal", "provincial", "national")
 
-PositiveInt = Annotated[int, Field(gt=0, strict=True)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_COUNT = 1_000_000_000
+"""Largest count of firms or slots a field may give (larger ones overflow the engine's 64-bit tables)."""
+
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_COUNT, strict=True)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)]
+Share = Annotated[Real, Field(ge=0, le=1)]
+Rate = Annotated[Real, Field(ge=0, allow_inf_nan=False)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _capacity_kind(value: Any) -> str:
@@ -120,8 +126,8 @@ class Calendar(_Frozen):
     """When the scenario starts and how long it runs."""
 
     start: CalendarDate = Field(description="first day simulated: a year, 'YYYY-MM' or 'YYYY-MM-DD'")
-    horizon_years: float = Field(gt=0, le=1_000_000, description="simulated span, years")
-    warmup_years: float = Field(0.0, ge=0, description="years at the start excluded from flows and survival summaries")
+    horizon_years: Real = Field(gt=0, le=1_000_000, description="simulated span, years")
+    warmup_years: Real = Field(0.0, ge=0, description="years at the start excluded from flows and survival summaries")
 
     @property
     def start_year(self) -> float:
@@ -144,8 +150,8 @@ class Firms(_Frozen):
         default_factory=lambda: Normal(mean_=0.0, sd=1.0),
         description="latent quality q of a firm (dimensionless)",
     )
-    quality_on_failure: float = Field(0.0, description="failure hazard is multiplied by exp(-quality_on_failure * q)")
-    quality_on_graduation: float = Field(
+    quality_on_failure: Real = Field(0.0, description="failure hazard is multiplied by exp(-quality_on_failure * q)")
+    quality_on_graduation: Real = Field(
         0.0, description="graduation hazard is multiplied by exp(+quality_on_graduation * q)"
     )
 
@@ -153,8 +159,8 @@ class Firms(_Frozen):
 class Screening(_Frozen):
     """Carriers admit a firm only if ``q + noise_sd * Z >= threshold`` (Z standard normal)."""
 
-    threshold: float
-    noise_sd: float = Field(0.0, ge=0)
+    threshold: Real
+    noise_sd: Real = Field(0.0, ge=0)
 
 
 class Admission(_Frozen):
@@ -165,7 +171,7 @@ class Admission(_Frozen):
         description="no carrier has room: join the waiting list, go to the fallback at once, "
         "or (a firm leaving a carrier) stay in place holding its slot until room opens",
     )
-    queue_limit: Annotated[int, Field(ge=0)] | None = Field(
+    queue_limit: Count | None = Field(
         None, description="most firms on the waiting list (none = unlimited); only with on_full = 'queue'"
     )
     on_queue_full: Literal["skip", "block"] = Field(
@@ -230,9 +236,9 @@ class Evaluation(_Frozen):
     *excellent*, else *qualified*.
     """
 
-    fail_below: float = Field(-0.1, allow_inf_nan=False, description="score below which a carrier is unqualified")
-    excellent_from: float = Field(0.1, allow_inf_nan=False, description="score from which a carrier is excellent")
-    min_tenant_years: float = Field(
+    fail_below: Real = Field(-0.1, allow_inf_nan=False, description="score below which a carrier is unqualified")
+    excellent_from: Real = Field(0.1, allow_inf_nan=False, description="score from which a carrier is excellent")
+    min_tenant_years: Real = Field(
         1.0, ge=0, allow_inf_nan=False, description="fewer tenant-years in the year: unqualified"
     )
 
@@ -257,8 +263,10 @@ class Lifecycle(_Frozen):
 
     opening_rate_per_year: RatePerYear = Field(0.0, description="new carriers a year (number or table by year)")
     new_level: Level = Field("municipal", description="level of a newly opened carrier")
-    recognition_years: float = Field(3.0, gt=0, description="years a recognition holds before renewal")
-    promote_excellent_share: Annotated[float, Field(gt=0, le=1)] = Field(
+    recognition_years: Real = Field(
+        3.0, ge=0.1, description="years a recognition holds before renewal (at least 0.1: renewals are events)"
+    )
+    promote_excellent_share: Annotated[Real, Field(gt=0, le=1)] = Field(
         0.66,
         description="share of evaluations since recognition rated excellent to move up at renewal (0.66: two in three)",
     )
@@ -293,10 +301,10 @@ class FactorCurve(_Frozen):
     ``factors`` has one entry more than ``breaks``; the first holds from 0, the last after the last break.
     """
 
-    breaks: tuple[Annotated[float, Field(gt=0, allow_inf_nan=False)], ...] = Field(
+    breaks: tuple[Annotated[Real, Field(gt=0, allow_inf_nan=False)], ...] = Field(
         (), description="years, strictly increasing"
     )
-    factors: tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], ...] = Field(
+    factors: tuple[Annotated[Real, Field(ge=0, allow_inf_nan=False)], ...] = Field(
         description="hazard factors, one per interval (len(breaks) + 1)"
     )
 
@@ -318,8 +326,8 @@ class Support(_Frozen):
 class RevealQuality(_Frozen):
     """A stay that reveals quality: the failure hazard x ``exp(-strength * q)`` during it and ``years_after``."""
 
-    strength: float = Field(ge=0, allow_inf_nan=False, description="per sd of quality (0: off)")
-    years_after: float = Field(
+    strength: Real = Field(ge=0, allow_inf_nan=False, description="per sd of quality (0: off)")
+    years_after: Real = Field(
         0.0, ge=0, allow_inf_nan=False, description="years after leaving during which the term still applies"
     )
 
@@ -337,7 +345,7 @@ class AfterStay(_Frozen):
     )
 
 
-Route = dict[str, Annotated[float, Field(ge=0, le=1)]]
+Route = dict[str, Annotated[Real, Field(ge=0, le=1)]]
 
 
 class Stage(_Frozen):
@@ -350,7 +358,7 @@ class Stage(_Frozen):
     )
     graduation: DurationDistribution | None = Field(None, description="graduation hazard (none = firms settle here)")
     graduation_clock: Literal["stay", "age"] = "stay"
-    max_stay_years: float | None = Field(None, gt=0, description="stay limit; reaching it is a time-out")
+    max_stay_years: Real | None = Field(None, gt=0, description="stay limit; reaching it is a time-out")
     on_graduation: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
     on_timeout: Route | None = Field(None, description="probabilities over next stages (or 'exit')")
     carriers: Carriers | None = Field(None, description="none = no capacity limit and no carriers (the market)")
@@ -385,7 +393,7 @@ class InitialStock(_Frozen):
     """Firms already in a stage at the start."""
 
     stage: str
-    count: Annotated[int, Field(ge=0, strict=True)]
+    count: Count
     age_years: DurationDistribution = Field(default_factory=lambda: Fixed(value=0.0))
     years_in_stage: DurationDistribution | None = Field(
         None, description="time already spent in the stage (capped at the age); none = 0"
@@ -407,7 +415,7 @@ class Listing(_Frozen):
     """
 
     rate_per_year: Rate = Field(0.0022, description="listings per active graduate and year, at quality 0")
-    quality_effect: float = Field(
+    quality_effect: Real = Field(
         0.3, allow_inf_nan=False, description="the listing rate is multiplied by exp(quality_effect * q)"
     )
     after_graduation_from: tuple[str, ...] | None = Field(
@@ -430,16 +438,14 @@ class Jobs(_Frozen):
     and log-sd ``firm_sd``.
     """
 
-    at_founding: float = Field(4.0, gt=0, allow_inf_nan=False, description="jobs of a firm at age 0 (f = 1)")
-    growth_per_year: float = Field(
-        1.2, ge=0, allow_inf_nan=False, description="jobs added per year of age, as a multiple of at_founding"
+    at_founding: Real = Field(4.0, gt=0, le=1e6, description="jobs of a firm at age 0 (f = 1)")
+    growth_per_year: Real = Field(
+        1.2, ge=0, le=1000, description="jobs added per year of age, as a multiple of at_founding"
     )
-    growth_until_years: float = Field(
-        8.0, ge=0, allow_inf_nan=False, description="age after which the curve is flat, years"
-    )
-    firm_sd: float = Field(1.0, ge=0, allow_inf_nan=False, description="sd of log f, the firm's own factor")
-    milestone_factor: float = Field(
-        1.5, ge=0, allow_inf_nan=False, description="jobs x this from the firm's first success milestone on"
+    growth_until_years: Real = Field(8.0, ge=0, le=1000, description="age after which the curve is flat, years")
+    firm_sd: Real = Field(1.0, ge=0, le=10, description="sd of log f, the firm's own factor")
+    milestone_factor: Real = Field(
+        1.5, ge=0, le=1000, description="jobs x this from the firm's first success milestone on"
     )
 
 
@@ -534,7 +540,7 @@ def _check_route(where: str, route: Mapping[str, float], targets: set[str], prob
             problems.append(f"{where}.{dest}: unknown stage (known: {', '.join(sorted(targets))})")
     total = math.fsum(route.values())
     if abs(total - 1.0) > 1e-9:
-        problems.append(f"{where}: probabilities must sum to 1, got {total:g}")
+        problems.append(f"{where}: probabilities must sum to 1, got {total:.10g}")
 
 
 def _check_shares(where: str, shares: Mapping[Any, float], problems: list[str]) -> None:
@@ -542,7 +548,7 @@ def _check_shares(where: str, shares: Mapping[Any, float], problems: list[str]) 
     if not shares:
         problems.append(f"{where}: needs at least one entry")
     elif abs(total - 1.0) > 1e-9:
-        problems.append(f"{where}: shares must sum to 1, got {total:g}")
+        problems.append(f"{where}: shares must sum to 1, got {total:.10g}")
 
 
 def _semantic_problems(sc: Scenario) -> list[str]:
@@ -574,10 +580,6 @@ def _semantic_problems(sc: Scenario) -> list[str]:
             if st.max_stay_years is None:
                 problems.append(f"{where}.on_timeout: set, but the stage has no max_stay_years")
             _check_route(f"{where}.on_timeout", st.on_timeout, targets, problems)
-        for hz in ("failure", "graduation"):
-            dist = getattr(st, hz)
-            if isinstance(dist, Uniform) and dist.low < 0:
-                problems.append(f"{where}.{hz}.low: a duration must be >= 0, got {dist.low:g}")
         adm = st.admission
         fb = sc.fallback_of(name)
         if fb not in targets:
@@ -614,6 +616,8 @@ def _semantic_problems(sc: Scenario) -> list[str]:
     # A firm must be able to leave the carrier system or fail from wherever it is.
     if not problems:
         problems.extend(_trap_problems(sc))
+        problems.extend(_loop_problems(sc))
+    problems.extend(_overflow_problems(sc))
     for i, arr in enumerate(sc.arrivals):
         if arr.stage not in names:
             problems.append(f"arrivals[{i}].stage: unknown stage {arr.stage!r}")
@@ -746,6 +750,135 @@ def _outcome_problems(sc: Scenario) -> list[str]:
     return problems
 
 
+LOOP_LAPS = 1_000_000
+"""A routing loop whose typical lap is shorter than horizon / LOOP_LAPS is refused: firms would circle it
+(nearly) without end, with the simulation clock hardly moving."""
+
+EXP_LIMIT = 500.0
+"""Largest exponent a quality effect may reach (``exp(500)`` is about 1e217: room for policy factors)."""
+
+
+def _graduation_years(st: Stage, oldest_years: float) -> float:
+    """A typical time from entering ``st`` to graduating from it (years): the median graduation time.
+
+    On the firm's age clock, that of the oldest firm the run can hold (``oldest_years``): a distribution
+    with a bounded support, such as ``fixed``, gives 0 once the firm is past it.
+    """
+    dist = st.graduation
+    assert dist is not None
+    if st.graduation_clock == "age":
+        used = dist.cum_hazard(oldest_years)
+        years = 0.0 if math.isinf(used) else dist.inv_cum_hazard(used + math.log(2.0)) - oldest_years
+    else:
+        years = dist.inv_cum_hazard(math.log(2.0))
+    return min(years, st.max_stay_years) if st.max_stay_years is not None else years
+
+
+def _loop_problems(sc: Scenario) -> list[str]:
+    """Routing loops a firm goes round in (almost) no time: a hang with growing memory, so refused.
+
+    The routing graph has an edge for every next stage a firm can take, weighted with a typical stay
+    before it: the median graduation time, the stay limit for a time-out, and nothing for being turned
+    away to the fallback of a full stage. A cycle lighter than ``horizon / LOOP_LAPS`` is refused.
+    """
+    names = list(sc.stages)
+    index = {n: i for i, n in enumerate(names)}
+    limit = sc.calendar.horizon_years / LOOP_LAPS
+    edges: dict[tuple[int, int], tuple[float, str]] = {}
+
+    def add(a: str, b: str, years: float, how: str) -> None:
+        key = (index[a], index[b])
+        if years < limit and (key not in edges or years < edges[key][0]):
+            edges[key] = (years, how)
+
+    ages = [a.age_years for a in sc.arrivals] + [s.age_years for s in sc.initial_stock]
+    ages += [p.age_years for p in sc.policies if isinstance(p, Competition)]
+    oldest = sc.calendar.horizon_years + max((a.practical_range()[1] for a in ages), default=0.0)
+    for name, st in sc.stages.items():
+        if st.graduation is not None and st.on_graduation:
+            years = _graduation_years(st, oldest)
+            for dest, p in st.on_graduation.items():
+                if p > 0 and dest in index:
+                    add(name, dest, years, "on_graduation")
+        if st.max_stay_years is not None:
+            for dest, p in (st.on_timeout or {}).items():
+                if p > 0 and dest in index:
+                    add(name, dest, st.max_stay_years, "on_timeout")
+        if st.carriers is not None and sc.fallback_of(name) in index:
+            add(name, sc.fallback_of(name), 0.0, "admission.fallback")
+    if not edges:
+        return []
+    import numpy as np  # scipy's graph routines: only when some route is fast enough to matter
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components, dijkstra
+
+    rows, cols = zip(*edges, strict=True)
+    # csgraph reads a stored 0 as 'no edge': a zero-time edge weighs the smallest positive float.
+    weights = [max(edges[k][0], 5e-324) for k in edges]
+    graph = csr_matrix((weights, (rows, cols)), shape=(len(names), len(names)))
+    _, component = connected_components(graph, directed=True, connection="strong")
+    sizes = np.bincount(component)
+    problems: list[str] = []
+    seen: set[int] = set()
+    for v in range(len(names)):
+        if v in seen or not (sizes[component[v]] > 1 or (v, v) in edges):
+            continue
+        dist, pred = dijkstra(graph, indices=v, return_predecessors=True, limit=limit)
+        closing = [(dist[u] + edges[(u, v)][0], u) for u in range(len(names)) if (u, v) in edges and dist[u] < limit]
+        lap, last = min(closing, default=(math.inf, -1))
+        if lap >= limit:
+            continue
+        path = [last]
+        while path[-1] != v:
+            path.append(int(pred[path[-1]]))
+        path.reverse()
+        seen.update(path)
+        loop = " -> ".join(names[i] for i in (*path, v))
+        problems.append(
+            f"stages.{names[last]}.{edges[(last, v)][1]}: routing loop {loop} takes "
+            + ("no time" if lap < 1e-12 else f"{lap:.3g} years")
+            + f" a lap (under horizon / {LOOP_LAPS:,}): firms would circle it without end; give a stay on it more time"
+        )
+        if len(problems) >= 5:
+            break
+    return problems
+
+
+def _overflow_problems(sc: Scenario) -> list[str]:
+    """Parameters each valid alone whose combination overflows: quality effects, capacity draws."""
+    problems: list[str] = []
+    sources = [sc.firms.quality, *(a.quality for a in sc.arrivals), *(s.quality for s in sc.initial_stock)]
+    sources += [p.quality for p in sc.policies if isinstance(p, Competition)]
+    q = max(max(abs(lo), abs(hi)) for lo, hi in (d.practical_range() for d in sources if d is not None))
+    terms = [
+        ("firms.quality_on_failure", sc.firms.quality_on_failure),
+        ("firms.quality_on_graduation", sc.firms.quality_on_graduation),
+        ("outcomes.listing.quality_effect", sc.outcomes.listing.quality_effect),
+    ]
+    for name, st in sc.stages.items():  # a stay's own terms add to the firm's, or scale them
+        scale = st.support.quality_scale if st.support is not None else 1.0
+        reveal = st.reveal_quality.strength if st.reveal_quality is not None else 0.0
+        if scale != 1.0:
+            terms.append((f"stages.{name}.support.quality_scale", scale * abs(sc.firms.quality_on_failure) + reveal))
+            terms.append((f"stages.{name}.support.quality_scale", scale * abs(sc.firms.quality_on_graduation)))
+        if reveal:
+            terms.append((f"stages.{name}.reveal_quality.strength", abs(sc.firms.quality_on_failure) + reveal))
+    for where, coef in dict.fromkeys(terms):
+        if abs(coef) * q > EXP_LIMIT and not any(p.startswith(where) for p in problems):
+            problems.append(
+                f"{where}: exp({coef:g} x quality) overflows for quality up to {q:.3g} "
+                f"(the exponent must stay below {EXP_LIMIT:g}: a coefficient of at most {EXP_LIMIT / q:.3g} here)"
+            )
+    for name, st in sc.stages.items():
+        cap = st.carriers.capacity if st.carriers is not None else None
+        if cap is not None and not isinstance(cap, int | tuple) and cap.practical_range()[1] > MAX_COUNT:
+            problems.append(
+                f"stages.{name}.carriers.capacity: draws reach {cap.practical_range()[1]:.3g} slots, "
+                f"more than {MAX_COUNT:,}"
+            )
+    return problems
+
+
 def _trap_problems(sc: Scenario) -> list[str]:
     """Stages from which a firm can never fail or exit (it would circulate for ever)."""
     can_end = {n for n, st in sc.stages.items() if st.failure is not None}
@@ -804,25 +937,69 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    if path.resolve() in chain:
-        raise ScenarioError([f"{path}: extends: circular ({' -> '.join(p.name for p in (*chain, path))})"])
+MAX_FILE_BYTES = 10_000_000
+"""Largest scenario file read (10 MB; the shipped ones are a few kB)."""
+
+MAX_EXTENDS = 32
+"""Longest chain of ``extends``."""
+
+
+def read_text_file(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; :class:`ScenarioError` otherwise.
+
+    Opened without blocking and checked before reading, so a FIFO, a device (``/dev/zero``) or a
+    directory is refused at once instead of hanging or filling the memory.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise ScenarioError([f"{path}: file not found"]) from None
     except OSError as exc:
         raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ScenarioError([f"{path}: cannot read ({'a directory' if stat.S_ISDIR(mode) else 'not a regular file'})"])
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+    if len(data) > limit:
+        raise ScenarioError([f"{path}: larger than {limit:,} bytes; not read"])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError([f"{path}: is UTF-16 text; save it as UTF-8"])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            [f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8"]
+        ) from None
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symbolic-link loop
+        raise ScenarioError([f"{path}: cannot read (symbolic-link loop)"]) from None
+    if resolved in chain:
+        raise ScenarioError([f"{path}: extends: circular ({' -> '.join(p.name for p in (*chain, path))})"])
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError([f"{path}: extends: chain longer than {MAX_EXTENDS} files"])
+    text = read_text_file(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{path}: not valid TOML: arrays or tables nested too deeply"]) from None
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ScenarioError([f"{path}: extends: must be a file name, got {parent!r}"])
-    base = _read_toml(path.parent / parent, (*chain, path.resolve()))
+    base = _read_toml(path.parent / parent, (*chain, resolved))
     return _deep_merge(base, data)
 
 

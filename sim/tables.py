@@ -97,8 +97,8 @@ def firm_table(
             "ever_in_carrier": ever_carrier,
         }
     )
-    for i, name in enumerate(names):
-        df[f"years_in_{name}"] = years_in[:, i]
+    # one block for all stages: a column at a time fragments the frame (a warning per stage past 100)
+    df = pd.concat([df, pd.DataFrame(years_in, columns=[f"years_in_{name}" for name in names])], axis=1)
     df["outcome"] = pd.Categorical.from_codes(outcome, categories=list(_OUTCOMES))
     df["outcome_time"] = outcome_time
     df["outcome_stage"] = pd.Categorical.from_codes(last_stage, categories=list(names))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,15 @@ from typing import Any
 from ..errors import ScenarioError
 from ..scenario import Scenario, default_scenario, load_scenario
 
-__all__ = ["add_seed", "format_table", "load_or_default", "nonneg_int", "positive_int"]
+__all__ = [
+    "add_seed",
+    "format_table",
+    "load_or_default",
+    "nonneg_int",
+    "positive_int",
+    "replication_index",
+    "safe_name",
+]
 
 
 def load_or_default(path: str | None) -> Scenario:
@@ -29,10 +38,29 @@ def nonneg_int(text: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    value = nonneg_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be >= 1, got 0")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+MAX_REPLICATION = 2**31 - 1
+"""Largest replication index: the event log stores it in 32 bits."""
+
+
+def replication_index(text: str) -> int:
+    value = nonneg_int(text)
+    if value > MAX_REPLICATION:
+        raise argparse.ArgumentTypeError(f"must be <= {MAX_REPLICATION} (a 32-bit index), got {value}")
+    return value
+
+
+def safe_name(name: str) -> str:
+    """``name`` as one safe folder name: letters, digits, '_', '.', '-', never '.', '..' or hidden."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".") or "scenario"
 
 
 def add_seed(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,10 +15,18 @@ from ..capacity import never_full_lines, stage_found_full
 from ..experiment import compare
 from ..experiment.cost_effectiveness import spend_difference
 from ..experiment.instruments import ALL
+from ..output import folder_lock
 from ..scenario import load_scenario
 from ..stats import Estimate
-from .common import add_seed, format_table, positive_int
-from .run_cmd import add_experiment_args, add_report_arg, experiment_executor, notes_text, run_guarded
+from .common import add_seed, format_table, positive_int, reject, safe_name
+from .run_cmd import (
+    add_experiment_args,
+    add_report_arg,
+    experiment_executor,
+    guard_resources,
+    notes_text,
+    run_guarded,
+)
 
 HEADLINE = ("active_at_horizon", "failed", "exited")
 STAGE_HEADLINE = ("entries", "graduations", "timeouts", "failures", "mean_stay_years", "mean_occupancy")
@@ -68,10 +75,6 @@ def add_parser(sub: Any) -> None:
     add_report_arg(p)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "scenario"
 
 
 def _headline(metric: str) -> bool:
@@ -191,33 +194,39 @@ def instruments_text(table: pd.DataFrame) -> str:
 def main(args: argparse.Namespace) -> int:
     base = load_scenario(args.baseline)
     variant = load_scenario(args.variant)
-    out = args.out or Path("out") / f"{_safe(base.name)}_vs_{_safe(variant.name)}"
+    out = args.out or Path("out") / f"{safe_name(base.name)}_vs_{safe_name(variant.name)}"
+    if args.instrument_reps is not None and not 1 <= args.instrument_reps <= args.reps:
+        reject(f"--instrument-reps: must be between 1 and --reps ({args.reps}), got {args.instrument_reps}")
+    arms = 2 + (not args.no_independent)
+    tasks = args.reps * arms + (0 if args.no_per_instrument else min(args.reps, 20) * (len(variant.policies) + 2))
+    guard_resources(args, [base, variant], tasks)
 
     def body() -> int:
-        with experiment_executor(args) as ex:
-            cmp = compare(
-                base,
-                variant,
-                reps=args.reps,
-                seed=args.seed,
-                independent=not args.no_independent,
-                per_instrument=False if args.no_per_instrument else None,
-                instrument_reps=args.instrument_reps,
-                executor=ex,
-                out=out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                keep_events=args.keep_events,
-                progress=False if args.quiet else None,
-            )
-        for line in notes_text(cmp.experiment):
-            print(line, file=sys.stderr)
-        if args.report:
-            from ..report import write_comparison_report  # matplotlib only when a report is asked for
+        with folder_lock(out):
+            with experiment_executor(args, tasks) as ex:
+                cmp = compare(
+                    base,
+                    variant,
+                    reps=args.reps,
+                    seed=args.seed,
+                    independent=not args.no_independent,
+                    per_instrument=False if args.no_per_instrument else None,
+                    instrument_reps=args.instrument_reps,
+                    executor=ex,
+                    out=out,
+                    resume=args.resume,
+                    overwrite=args.overwrite,
+                    keep_events=args.keep_events,
+                    progress=False if args.quiet else None,
+                )
+            for line in notes_text(cmp.experiment):
+                print(line, file=sys.stderr)
+            if args.report:
+                from ..report import write_comparison_report  # matplotlib only when a report is asked for
 
-            write_comparison_report(out, cmp)
-            if not args.quiet:
-                print(f"report: {out / 'report.html'}")
+                write_comparison_report(out, cmp)
+                if not args.quiet:
+                    print(f"report: {out / 'report.html'}")
         if not args.quiet:
             print(
                 f"{variant.name} (variant) - {base.name} (baseline): {args.reps} paired replications "

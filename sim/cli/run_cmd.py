@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -24,8 +25,10 @@ from ..api import run
 from ..capacity import never_full_lines, stage_found_full
 from ..executors import ExecutorUnavailable, open_executor
 from ..experiment import ExperimentError, ExperimentResult, run_experiment
-from ..output import write_run
-from .common import add_seed, format_table, load_or_default, nonneg_int, positive_int
+from ..guards import check_resources, parse_bytes
+from ..output import claim_folder, folder_lock, write_run
+from ..scenario import Scenario
+from .common import add_seed, format_table, load_or_default, positive_int, replication_index, safe_name
 
 
 def add_parser(sub: Any) -> None:
@@ -40,7 +43,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded Jiangsu scenario)")
     add_seed(p)
-    p.add_argument("--replication", type=nonneg_int, default=0, help="replication index of a single run (default 0)")
+    p.add_argument(
+        "--replication", type=replication_index, default=0, help="replication index of a single run (default 0)"
+    )
     p.add_argument("--reps", type=positive_int, default=1, help="replications (default 1: a single run)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario name>)")
     add_experiment_args(p)
@@ -74,21 +79,47 @@ def add_experiment_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--resume", action="store_true", help="continue the experiment in --out; compute only what is missing"
     )
-    g.add_argument("--overwrite", action="store_true", help="replace an experiment already in --out")
+    g.add_argument(
+        "--overwrite", action="store_true", help="replace the output (a run or an experiment) already in --out"
+    )
     g.add_argument(
         "--keep-events", action="store_true", help="also keep every replication's events.parquet and firms.parquet"
     )
+    g.add_argument(
+        "--max-memory",
+        type=_memory,
+        default=None,
+        metavar="SIZE",
+        help="refuse to start when the estimated memory exceeds SIZE, e.g. 4G or 500M "
+        "(default: half the machine's memory; see docs/scenario-format.md, limits)",
+    )
+
+
+def _memory(text: str) -> int:
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def guard_resources(args: argparse.Namespace, scenarios: list[Scenario], replications: int) -> None:
+    """Refuse (one line, exit 2) what would not fit in memory; print a warning when it is close."""
+    remote = args.scheduler not in (None, "local")
+    workers = 1 if remote else (args.workers or ((os.cpu_count() or 1) if args.scheduler == "local" else 1))
+    for line in check_resources(scenarios, replications, workers, args.max_memory):
+        print(line, file=sys.stderr)
 
 
 def is_experiment(args: argparse.Namespace) -> bool:
-    """True when ``run`` was asked for more than the single replication of old."""
-    return bool(args.reps > 1 or args.workers or args.scheduler or args.resume or args.overwrite or args.keep_events)
+    """True when ``run`` was asked for more than the single replication of old (``--overwrite`` is not)."""
+    return bool(args.reps > 1 or args.workers or args.scheduler or args.resume or args.keep_events)
 
 
 @contextmanager
-def experiment_executor(args: argparse.Namespace) -> Iterator[Executor]:
-    """The executor the options ask for (closed on exit)."""
-    with open_executor(args.workers, args.scheduler) as ex:
+def experiment_executor(args: argparse.Namespace, tasks: int) -> Iterator[Executor]:
+    """The executor the options ask for (closed on exit), with no more local workers than ``tasks``."""
+    workers = min(args.workers, max(1, tasks)) if args.workers else None
+    with open_executor(workers, args.scheduler) as ex:
         yield ex
 
 
@@ -171,8 +202,8 @@ def _sd(row: Any) -> Any:
 
 
 def default_out(name: str) -> Path:
-    """``out/<scenario name>`` with the name made safe for a folder."""
-    return Path("out") / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "scenario")
+    """``out/<scenario name>`` with the name made safe for a folder (never ``..`` or hidden)."""
+    return Path("out") / safe_name(name)
 
 
 def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = None) -> str:
@@ -267,13 +298,16 @@ def main(args: argparse.Namespace) -> int:
     if is_experiment(args):
         return run_guarded(lambda: _experiment(args))
     sc = load_or_default(args.scenario)
-    res = run(sc, seed=args.seed, replication=args.replication)
     out = args.out or default_out(sc.name)
-    write_run(res, out)
-    if args.report:
-        from ..report import write_report  # imported here: matplotlib only when a report is asked for
+    guard_resources(args, [sc], 1)
+    with folder_lock(out):
+        claim_folder(out, "run", sc.name, args.overwrite)  # before a long run, not after
+        res = run(sc, seed=args.seed, replication=args.replication)
+        write_run(res, out)
+        if args.report:
+            from ..report import write_report  # imported here: matplotlib only when a report is asked for
 
-        write_report(out, res)
+            write_report(out, res)
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
         summary = res.summary()
@@ -292,24 +326,26 @@ def _experiment(args: argparse.Namespace) -> int:
         return 2
     sc = load_or_default(args.scenario)
     out = args.out or default_out(sc.name)
-    with experiment_executor(args) as ex:
-        result = run_experiment(
-            sc,
-            reps=args.reps,
-            seed=args.seed,
-            executor=ex,
-            out=out,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            keep_events=args.keep_events,
-            progress=False if args.quiet else None,
-        )
-    for line in notes_text(result):
-        print(line, file=sys.stderr)
-    if args.report:
-        from ..report import write_report
+    guard_resources(args, [sc], args.reps)
+    with folder_lock(out):
+        with experiment_executor(args, args.reps) as ex:
+            result = run_experiment(
+                sc,
+                reps=args.reps,
+                seed=args.seed,
+                executor=ex,
+                out=out,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                keep_events=args.keep_events,
+                progress=False if args.quiet else None,
+            )
+        for line in notes_text(result):
+            print(line, file=sys.stderr)
+        if args.report:
+            from ..report import write_report
 
-        write_report(out, result)
+            write_report(out, result)
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
         if args.report:

@@ -10,7 +10,11 @@ from ..scenario import scenario_json_schema
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("schema", help="print the scenario JSON Schema", description=__doc__)
+    p = sub.add_parser(
+        "schema",
+        help="print the scenario JSON Schema",
+        description="Print the JSON Schema of scenario files (for editors).",
+    )
     p.set_defaults(func=main)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,10 @@ import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import design_points, parse_setting, sweep_arms
+from ..output import folder_lock
 from ..stats import paired_difference
-from .common import add_seed, format_table, load_or_default, positive_int
-from .run_cmd import add_experiment_args, experiment_executor, notes_text, pm, run_guarded
+from .common import add_seed, format_table, load_or_default, positive_int, safe_name
+from .run_cmd import add_experiment_args, experiment_executor, guard_resources, notes_text, pm, run_guarded
 
 DEFAULT_METRICS = ("active_at_horizon", "failed", "exited", "survival.all.5y")
 
@@ -91,12 +91,13 @@ def paired_text(result: ExperimentResult, metrics: list[str]) -> str:
 def main(args: argparse.Namespace) -> int:
     settings = [parse_setting(s) for s in args.settings]
     sc = load_or_default(args.scenario)
-    sweep_arms(sc, design_points(settings, args.zip))  # every point valid before a cluster is contacted
-    out = args.out or Path("out") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', sc.name) or 'scenario'}_sweep"
+    arms = sweep_arms(sc, design_points(settings, args.zip))  # every point valid before a cluster is contacted
+    out = args.out or Path("out") / f"{safe_name(sc.name)}_sweep"
+    guard_resources(args, [a.scenario for a in arms], args.reps * len(arms))
     metrics = args.metrics or list(DEFAULT_METRICS)
 
     def body() -> int:
-        with experiment_executor(args) as ex:
+        with folder_lock(out), experiment_executor(args, args.reps * len(arms)) as ex:
             result = sweep(
                 sc,
                 settings,

@@ -12,7 +12,11 @@ from ..scenario import load_scenario
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("validate", help="check scenario files", description=__doc__)
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files",
+        description="Check scenario files: 'ok', or one line per problem (exit code 2).",
+    )
     p.add_argument("files", nargs="+", help="scenario TOML files")
     p.set_defaults(func=main)
 

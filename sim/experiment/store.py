@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ScenarioError
-from ..output import atomic_write_text, package_versions, write_json
+from ..output import atomic_write_bytes, atomic_write_text, claim_folder, package_versions, write_json
 from .arms import Arm
 from .tasks import ReplicationOutput
 
@@ -82,10 +81,12 @@ def summary_text(summary: dict[str, Any]) -> str:
     return json.dumps(summary)
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def _remove(path: Path) -> None:
+    """Delete a damaged checkpoint file, or whatever stands in its place (a folder, say)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _jsonable(value: Any) -> Any:
@@ -175,10 +176,13 @@ class ExperimentStore:
         ScenarioError
             The folder holds another experiment (or one to resume without ``resume``), or a resume
             does not match the experiment in the folder.
+        OutputError
+            The folder holds another kind of output (without ``overwrite``) or cannot be written.
         """
         if resume and overwrite:
             raise ScenarioError(["--resume and --overwrite: choose one"])
-        self.root.mkdir(parents=True, exist_ok=True)
+        names = ", ".join(dict.fromkeys(a.scenario.name for a in self.arms))
+        claim_folder(self.root, f"experiment:{self.kind}", names, overwrite)
         manifest_path = self.root / MANIFEST
         rep_dir = self.root / REPLICATIONS
         new = self.manifest()
@@ -260,9 +264,9 @@ class ExperimentStore:
         blobs.append(buf.getvalue().to_pybytes())
         lines = []
         for path, data in zip(self._files(a, r), blobs, strict=True):
-            _atomic_bytes(path, data)
+            atomic_write_bytes(path, data)
             lines.append(f"{_sha256(data)}  {path.name}\n")
-        _atomic_bytes(self.rep_path(a, r, "sha256"), "".join(lines).encode())
+        atomic_write_bytes(self.rep_path(a, r, "sha256"), "".join(lines).encode())
 
     def load(self, a: int, r: int, frame: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
         """Read and verify one replication: ``(summary, timeseries)`` (``None`` for it unless ``frame``).
@@ -333,7 +337,7 @@ class ExperimentStore:
                     log.warning("damaged checkpoint, computing it again: %s", exc)
                     damaged.append(str(exc))
                     for suffix in ("sha256", "parquet", "events.parquet", "firms.parquet"):
-                        self.rep_path(a, r, suffix).unlink(missing_ok=True)
+                        _remove(self.rep_path(a, r, suffix))
                     continue
                 done[(a, r)] = summary
         return done, damaged

@@ -8,13 +8,13 @@ reproduces the row).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ..output import atomic_path
 from ..stats import mean_ci
 from .arms import Arm
 from .metrics import flatten_summary
@@ -115,10 +115,8 @@ def write_csv_stream(path: Path, frames: Iterable[pd.DataFrame]) -> None:
 
     Only one frame is in memory at a time, so a thousand replications' time series never are.
     """
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
         first = True
         for frame in frames:
             fh.write(csv_text(frame, header=first))
             first = False
-    os.replace(tmp, path)

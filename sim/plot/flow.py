@@ -177,16 +177,6 @@ def _band(x0: float, x1: float, top0: float, bot0: float, top1: float, bot1: flo
     return MplPath(verts, codes)
 
 
-def _centre_at(x0: float, x1: float, y0: float, y1: float, frac: float) -> tuple[float, float]:
-    """Point on the band's centre line (a cubic Bezier with flat ends) at ``frac`` of the way across."""
-    t = np.linspace(0.0, 1.0, 201)
-    xm = (x0 + x1) / 2
-    xs = (1 - t) ** 3 * x0 + 3 * (1 - t) ** 2 * t * xm + 3 * (1 - t) * t**2 * xm + t**3 * x1
-    ys = (1 - t) ** 3 * y0 + 3 * (1 - t) ** 2 * t * y0 + 3 * (1 - t) * t**2 * y1 + t**3 * y1
-    x = x0 + frac * (x1 - x0)
-    return x, float(np.interp(x, xs, ys))
-
-
 def _spread(centres: list[float], heights: list[float], low: float, high: float) -> list[float]:
     """Label positions near ``centres`` (sorted top-down) that keep labels of ``heights`` apart, in [low, high]."""
     pos = list(centres)

@@ -234,19 +234,6 @@ class FigureInfo:
             note=note,
         )
 
-    def with_note(self, note: str) -> FigureInfo:
-        """The same info with another footer note."""
-        return FigureInfo(
-            self.scenario,
-            self.seed,
-            self.replications,
-            self.start_year,
-            self.stage_labels,
-            self.carrier_stages,
-            self.stage_order,
-            note,
-        )
-
     def label(self, stage: str) -> str:
         """Display name of a stage."""
         return self.stage_labels.get(stage) or pretty_name(stage)

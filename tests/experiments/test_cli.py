@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import sim
 from sim.cli import main as cli
 from sim.executors import DASK_HINT, ExecutorUnavailable, open_executor
 from sim.experiment.runner import _progress_enabled
+from sim.output import OWNER_FILE
 
 from .helpers import TUTORIAL
 
@@ -41,7 +43,7 @@ def test_run_with_one_replication_keeps_the_single_run_files(
     one_year: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli(["run", str(one_year), "--seed", "3", "--replication", "2", "--out", str(tmp_path)]) == 0
-    assert {p.name for p in tmp_path.iterdir()} == SINGLE_RUN_FILES
+    assert {p.name for p in tmp_path.iterdir() if p.name != OWNER_FILE} == SINGLE_RUN_FILES
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["seed"], summary["replication"]) == (3, 2)
     out = capsys.readouterr().out
@@ -121,10 +123,22 @@ def test_missing_dask_says_how_to_install_it(
     assert capsys.readouterr().err.strip() == DASK_HINT
 
 
-def test_progress_bar_is_off_when_stderr_is_not_a_terminal() -> None:
-    # Under pytest stderr is captured, not a terminal: the automatic setting must stay quiet.
-    assert _progress_enabled(None) is False
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_bar_follows_whether_stderr_is_a_terminal(tty: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The automatic setting shows a bar on a terminal only (whatever pytest does with stderr); a flag wins."""
+    monkeypatch.setattr(sys, "stderr", _Stream(tty))
+    assert _progress_enabled(None) is tty
     assert _progress_enabled(True) is True
+    assert _progress_enabled(False) is False
 
 
 def test_experiment_result_repr_and_values(one_year: Path) -> None:

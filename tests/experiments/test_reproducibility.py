@@ -10,6 +10,7 @@ import pytest
 import sim
 from sim.executors import SerialExecutor, local_dask_executor, process_executor
 from sim.experiment.tables import csv_text
+from sim.output import OWNER_FILE
 
 from .helpers import assert_same_tree
 
@@ -61,7 +62,7 @@ def test_memory_and_folder_give_the_same_tables(short: sim.Scenario, serial_run:
 
 
 def test_folder_layout(serial_run: Path) -> None:
-    names = {p.name for p in serial_run.iterdir()}
+    names = {p.name for p in serial_run.iterdir()} - {OWNER_FILE}
     expected = {
         "experiment.json",
         "meta.json",

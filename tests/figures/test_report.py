@@ -14,7 +14,8 @@ from matplotlib import pyplot as plt
 import sim
 from sim.output import write_run
 from sim.plot import RunPlots, save_figure
-from sim.report import _folder_meta, write_comparison_report, write_report
+from sim.report import write_comparison_report, write_report
+from sim.report.loading import _folder_meta
 
 
 def assert_self_contained(page: str) -> None:

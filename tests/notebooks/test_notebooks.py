@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.slow  # notebooks run whole studies
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
 

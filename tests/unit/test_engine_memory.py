@@ -12,6 +12,8 @@ from sim.engine import simulate
 from sim.event_log import Ev
 from tests.helpers import SCENARIOS
 
+pytestmark = pytest.mark.slow  # runs of tens of thousands of firms
+
 
 def _cyclic_garbage_after(sc: sim.Scenario) -> tuple[int, int, int]:
     """(objects only the cycle collector frees once the output is dropped, firms, firms still in at the end)."""

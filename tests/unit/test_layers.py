@@ -53,6 +53,7 @@ LAYERS: list[tuple[str, int]] = [
     ("sim.plot", 5),
     ("sim.plot.*", 5),
     ("sim.report", 5),
+    ("sim.report.*", 5),
     ("sim.report_*", 5),
     ("sim.reports", 5),
     ("sim.reports.*", 5),

@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow  # ruff and mypy over the whole package take a while
 
 
 def run(*cmd: str) -> subprocess.CompletedProcess[str]:
