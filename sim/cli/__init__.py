@@ -16,6 +16,7 @@ from . import (
     analytic_cmd,
     calibrate_cmd,
     compare_cmd,
+    dashboard_cmd,
     decompose_cmd,
     psa_cmd,
     report_cmd,
@@ -40,6 +41,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     validate_cmd,
     schema_cmd,
     analytic_cmd,
+    dashboard_cmd,
 )
 """Command modules, in the order ``--help`` lists them."""
 
