@@ -438,7 +438,7 @@ class Dashboard:
         self.twin.object = f"**{self._t('twin')}**: " + twin_text(self.baseline, self.variant, self.lang)
 
     def _active_view(self) -> str:
-        return VIEWS[self.tabs.active]
+        return VIEWS[int(self.tabs.active)]
 
     def _render(self) -> None:
         """Ask the pool for the current tab's figure of each world (and the headline numbers)."""
