@@ -16,7 +16,7 @@
 #
 # The default (Jiangsu) scenario gives firms outside any carrier an age-dependent failure hazard
 # (piecewise constant by age) taken from the US BLS survival of establishments born in March 1994
-# (shared figures: TARGETS.md section A). This notebook checks, through the public API only, that
+# (shared figures: docs/sources.md section A). This notebook checks, through the public API only, that
 #
 # 1. the hazard in the scenario file reproduces the published curve exactly, and
 # 2. simulated firms founded into the market survive like it (Kaplan-Meier with censoring).

@@ -19,7 +19,7 @@
 # observables: Wu Jianluan, Zhao Chunyan & Nan Shijing (2017), 科技进步与对策 34(10), match 2,301 NEEQ
 # technology firms and find R&D output elasticity 0.095 inside national incubators against 0.083 outside.
 # In the default scenario incubators have **no** effect on survival by design (the same BLS hazard by age
-# as the market; TARGETS E: Start-Up Chile found none), and the 2019-2020 support instruments add a little.
+# as the market; sources E: Start-Up Chile found none), and the 2019-2020 support instruments add a little.
 # This notebook replays the same firms with the incubators switched off (same admissions) and splits the
 # gap: treatment on the tenants, and selection (screening on quality, the stream a firm came from, and its
 # age at entry -- tenants are older, past the riskiest first year).

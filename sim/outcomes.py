@@ -5,7 +5,7 @@ event log, the firms' attributes and their own random numbers, with no instrumen
 (``docs/outcomes.md`` has the model and the defaults' sources):
 
 * **Milestones.** Graduating from a stage listed in ``[outcomes.milestones]`` is a success test
-  (TARGETS D): the graduate met one of :data:`~sim.scenario.MILESTONES`. The engine keeps one
+  (sources D): the graduate met one of :data:`~sim.scenario.MILESTONES`. The engine keeps one
   graduation hazard per stage; splitting it into competing cause-specific hazards proportional to it
   (``h_c = share_c x h``) is the same as drawing the cause with the fixed shares at each graduation,
   which is what is done here, with the firm's own uniform for its ``k``-th graduation (stream

@@ -3,7 +3,7 @@
 Each policy type is a small frozen model with its parameters (validated when the scenario is read),
 a documented effect on the engine and a cost rule; the budget ledger (:mod:`sim.budget`) applies the
 cost rules. A policy is in force on ``[start, end)`` (calendar dates; none = the scenario's start /
-never ends). Default effect sizes cite ``TARGETS.md`` section E where it speaks to a size and are
+never ends). Default effect sizes cite docs/sources.md section E where it speaks to a size and are
 otherwise marked *assumption*. See ``docs/policies.md`` for the same in prose.
 
 Money is in yuan, time in years. A shock (:class:`Shock`) is a time-windowed change that no policy
@@ -115,10 +115,10 @@ class RentRelief(_PolicyBase):
 
     Seed instrument: Suzhou Industrial Park, 2020 -- private carriers that waived rent and property
     fees from February to June 2020 were refunded up to 50 % of what they waived, capped at 500,000
-    yuan per carrier (``SEED-DIGEST.md``).
+    yuan per carrier (``docs/sources.md, the 2020 Jiangsu newsletter``).
 
     Effect: while in force, the failure hazard of firms holding a slot in a carrier of the targeted
-    stages is multiplied by ``failure_factor`` (assumption: 0.8; ``TARGETS.md`` section E finds no
+    stages is multiplied by ``failure_factor`` (assumption: 0.8; docs/sources.md section E finds no
     survival effect of cash and co-working alone in Start-Up Chile, so a factor near 1 is defensible
     too). Firms without a carrier (the market) are not tenants and are not touched.
 
@@ -145,7 +145,7 @@ class Specialisation(_PolicyBase):
 
     Effect: while in force, a resident firm whose sector is its carrier's specialism has its failure
     hazard x ``failure_factor`` and its graduation hazard x ``graduation_factor`` (defaults 0.9 and
-    1.1: assumption; ``TARGETS.md`` section E gives no size for specialised carriers). ``target``
+    1.1: assumption; docs/sources.md section E gives no size for specialised carriers). ``target``
     narrows it further (stages, levels, sectors). Cost: none.
     """
 
@@ -180,7 +180,7 @@ class GmMatching(_PolicyBase):
     before any policy switches on, so they are not matched on their first admission.
 
     Defaults: ``share_lacking`` 0.5, ``failure_factor`` 0.9, ``graduation_factor`` 1.2 and
-    ``cost_per_match_yuan`` 50,000 are assumptions (``TARGETS.md`` section E: training raised the
+    ``cost_per_match_yuan`` 50,000 are assumptions (docs/sources.md section E: training raised the
     probability of raising capital by up to 45 % in Start-Up Chile, with no effect on survival; a
     manager is closer to training than to cash, hence a graduation effect well below +45 % and a small
     failure effect).
@@ -210,7 +210,7 @@ class AngelFund(_PolicyBase):
 
     Defaults: ``threshold`` 1.0 and ``noise_sd`` 0.5 (assumption: about the best sixth of firms by
     signal), ``amount_per_firm_yuan`` 200,000 (assumption), ``graduation_factor`` 1.2 (assumption;
-    ``TARGETS.md`` section E: cash alone had no effect in Start-Up Chile, training raised capital
+    docs/sources.md section E: cash alone had no effect in Start-Up Chile, training raised capital
     raising by up to 45 %, so financing that counts toward graduation is given a modest push).
 
     Cost: ``amount_per_firm_yuan`` to the firm when funded; at most ``budget_per_year_yuan`` per
@@ -260,7 +260,7 @@ class Competition(_PolicyBase):
 class ConstructionSubsidy(_PolicyBase):
     """One-off grants for new carriers and newly recognised levels; more carriers open while in force.
 
-    Seed instrument: Suzhou, 2020 rules (``SEED-DIGEST.md``): a newly filed municipal maker space gets
+    Seed instrument: Suzhou, 2020 rules (``docs/sources.md, the 2020 Jiangsu newsletter``): a newly filed municipal maker space gets
     200,000 yuan and a new municipal incubator 500,000; a carrier newly recognised at provincial level
     250,000 and at national level 450,000, paid as a top-up ("difference subsidy"), at most 1,000,000
     yuan per carrier in all.
@@ -293,7 +293,7 @@ class ConstructionSubsidy(_PolicyBase):
 class PerformanceSubsidy(_PolicyBase):
     """A yearly reward for carriers rated qualified or better, which buys them better services.
 
-    Seed instrument: Suzhou (``SEED-DIGEST.md``): maker spaces and incubators are rated every year by
+    Seed instrument: Suzhou (``docs/sources.md, the 2020 Jiangsu newsletter``): maker spaces and incubators are rated every year by
     an independent evaluator; those rated "qualified" or better receive up to 500,000 yuan a year.
 
     The rating is the carrier life cycle's yearly evaluation (``carriers.lifecycle.evaluation``), made
@@ -301,7 +301,7 @@ class PerformanceSubsidy(_PolicyBase):
     results -> better ratings. Effect: a carrier of the targeted stages (and levels) paid at an
     evaluation inside ``[start, end)`` has its tenants' failure hazard x ``failure_factor`` and
     graduation hazard x ``graduation_factor`` until the next evaluation (assumptions: 0.95 and 1.1;
-    ``TARGETS.md`` section E: services such as training raised capital raising by up to 45 % in
+    docs/sources.md section E: services such as training raised capital raising by up to 45 % in
     Start-Up Chile, with no effect on survival, hence a small failure effect).
 
     Cost: ``excellent_yuan`` (seed: the 500,000 cap) to a carrier rated excellent and
@@ -319,7 +319,7 @@ class PerformanceSubsidy(_PolicyBase):
 class TaxRelief(_PolicyBase):
     """Property, land-use and VAT relief for recognised carriers: forgone revenue, fewer closures.
 
-    Seed instrument: Ministry of Finance et al. 2018 No. 120 (``SEED-DIGEST.md``): recognised
+    Seed instrument: Ministry of Finance et al. 2018 No. 120 (``docs/sources.md, the 2020 Jiangsu newsletter``): recognised
     (national-level) incubators, university science parks and maker spaces are exempt from property
     tax, urban land-use tax and VAT on their incubation income. Default target: national level.
 
@@ -329,7 +329,7 @@ class TaxRelief(_PolicyBase):
     Cost: ``yuan_per_carrier_year`` for each year a targeted carrier is open inside ``[start, end)``
     (pro rata for part-years), booked to the carrier at each anniversary of the scenario's start for
     the year before it, and at the window's end or the horizon for a last part-year. Default 500,000
-    yuan (assumption: a national incubator has >= 10,000 m2 (``TARGETS.md`` D); property tax of 1.2 %
+    yuan (assumption: a national incubator has >= 10,000 m2 (docs/sources.md D); property tax of 1.2 %
     on 70 % of a building value of ~5,000 yuan/m2 is ~420,000 yuan a year, plus land-use tax and VAT
     on rent).
     """

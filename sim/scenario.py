@@ -254,7 +254,7 @@ class Lifecycle(_Frozen):
       its last rating was unqualified, x a ``tax_relief`` factor), then the evaluation
       (:class:`Evaluation`) of every carrier open for the whole past year.
     * A carrier at provincial or national level with ``demote_after_failed`` unqualified ratings since
-      its recognition drops one level (the national rule of ``TARGETS.md`` D, applied to provincial
+      its recognition drops one level (the national rule of docs/sources.md D, applied to provincial
       too). Recognition lasts ``recognition_years``; at renewal a carrier whose evaluations since its
       recognition (at least one; for carriers of the start, those within the run) were excellent in
       a share of at least ``promote_excellent_share`` moves up one level, others are renewed at their
@@ -408,7 +408,7 @@ class InitialStock(_Frozen):
 
 MilestoneName = Literal["high_tech", "financing", "revenue", "acquisition_or_listing"]
 MILESTONES: tuple[str, ...] = ("high_tech", "financing", "revenue", "acquisition_or_listing")
-"""The success tests a graduate may meet (TARGETS D), in the order every milestone table uses."""
+"""The success tests a graduate may meet (sources D), in the order every milestone table uses."""
 
 
 class Listing(_Frozen):

@@ -9,7 +9,7 @@ A targets file lists ``[[targets]]``, each an observed figure with its uncertain
     year = 2019
     value = 34000
     tolerance = 1700           # or: se = ... (a standard error)
-    source = "TARGETS C: > 34,000 tenants in 2019 (Xinhua Daily)"
+    source = "sources C: > 34,000 tenants in 2019 (Xinhua Daily)"
 
 Metrics a target may name:
 

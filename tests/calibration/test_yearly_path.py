@@ -3,7 +3,7 @@
 Checks what the file calibrates along the whole path, not only at the end of 2019:
 
 * incubator tenants follow the target path of the incubator intake (docs/jiangsu.md, "Incubator
-  arrivals"): > 34,000 at the end of 2019 (TARGETS C), then 4.1 % a year (the 2015-2019 trend) to 2023,
+  arrivals"): > 34,000 at the end of 2019 (sources C), then 4.1 % a year (the 2015-2019 trend) to 2023,
   flat in 2024. Tolerance 8 %: year-end tenants vary about 0.5 % between seeds (sd over 7 seeds,
   docs/jiangsu.md), they run 2-4 % above the path with the policy set in force, and the intake was tuned
   to a few per cent;
