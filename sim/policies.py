@@ -115,7 +115,7 @@ class RentRelief(_PolicyBase):
 
     Seed instrument: Suzhou Industrial Park, 2020 -- private carriers that waived rent and property
     fees from February to June 2020 were refunded up to 50 % of what they waived, capped at 500,000
-    yuan per carrier (``docs/sources.md, the 2020 Jiangsu newsletter``).
+    yuan per carrier (docs/sources.md).
 
     Effect: while in force, the failure hazard of firms holding a slot in a carrier of the targeted
     stages is multiplied by ``failure_factor`` (assumption: 0.8; docs/sources.md section E finds no
@@ -260,7 +260,7 @@ class Competition(_PolicyBase):
 class ConstructionSubsidy(_PolicyBase):
     """One-off grants for new carriers and newly recognised levels; more carriers open while in force.
 
-    Seed instrument: Suzhou, 2020 rules (``docs/sources.md, the 2020 Jiangsu newsletter``): a newly filed municipal maker space gets
+    Seed instrument: Suzhou, 2020 rules (docs/sources.md): a newly filed municipal maker space gets
     200,000 yuan and a new municipal incubator 500,000; a carrier newly recognised at provincial level
     250,000 and at national level 450,000, paid as a top-up ("difference subsidy"), at most 1,000,000
     yuan per carrier in all.
@@ -293,7 +293,7 @@ class ConstructionSubsidy(_PolicyBase):
 class PerformanceSubsidy(_PolicyBase):
     """A yearly reward for carriers rated qualified or better, which buys them better services.
 
-    Seed instrument: Suzhou (``docs/sources.md, the 2020 Jiangsu newsletter``): maker spaces and incubators are rated every year by
+    Seed instrument: Suzhou (docs/sources.md): maker spaces and incubators are rated every year by
     an independent evaluator; those rated "qualified" or better receive up to 500,000 yuan a year.
 
     The rating is the carrier life cycle's yearly evaluation (``carriers.lifecycle.evaluation``), made
@@ -319,7 +319,7 @@ class PerformanceSubsidy(_PolicyBase):
 class TaxRelief(_PolicyBase):
     """Property, land-use and VAT relief for recognised carriers: forgone revenue, fewer closures.
 
-    Seed instrument: Ministry of Finance et al. 2018 No. 120 (``docs/sources.md, the 2020 Jiangsu newsletter``): recognised
+    Seed instrument: Ministry of Finance et al. 2018 No. 120 (docs/sources.md): recognised
     (national-level) incubators, university science parks and maker spaces are exempt from property
     tax, urban land-use tax and VAT on their incubation income. Default target: national level.
 
