@@ -21,12 +21,10 @@
 # 1. the hazard in the scenario file reproduces the published curve exactly, and
 # 2. simulated firms founded into the market survive like it (Kaplan-Meier with censoring).
 #
-# Open it with `jupytext --to ipynb notebooks/01_market_survival_vs_bls.py`, or run it as a script.
+# Open it as a notebook (see notebooks/README.md), or run it as a script.
 
 # %%
-import matplotlib
-
-matplotlib.use("Agg")
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
@@ -89,4 +87,4 @@ assert (check["simulated_percent"] - check["bls_percent"]).abs().max() < 2.0
 
 # %%
 fig = res.plot.survival()
-fig.savefig("market_survival.png", dpi=80)
+fig

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from .api import run
+from .decomposition import Decomposition, decompose
 from .errors import ScenarioError
 from .experiment import Arm, Comparison, ExperimentError, ExperimentResult, compare, run_experiment, sweep
 from .results import RunResult
@@ -26,6 +27,7 @@ from .version import __version__
 __all__ = [
     "Arm",
     "Comparison",
+    "Decomposition",
     "ExperimentError",
     "ExperimentResult",
     "RunResult",
@@ -33,6 +35,7 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "compare",
+    "decompose",
     "default_scenario",
     "load_scenario",
     "parse_scenario",

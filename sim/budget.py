@@ -40,7 +40,14 @@ from .policies import (
 )
 from .scenario import LEVELS, Scenario
 
-__all__ = ["LEDGER_COLUMNS", "budget_summary", "ledger_table"]
+__all__ = [
+    "LEDGER_COLUMNS",
+    "budget_summary",
+    "budget_summary_of_payments",
+    "calendar_years",
+    "ledger_table",
+    "payments",
+]
 
 LEDGER_COLUMNS = (
     "scenario",
@@ -63,9 +70,10 @@ def _window(sc: Scenario, start: Any, end: Any) -> tuple[float, float]:
     return s, e
 
 
-def _tenant_years(out: SimOutput, start: float, end: float, stages: tuple[str, ...] | None) -> np.ndarray:
+def _tenant_years(
+    out: SimOutput, cols: dict[str, np.ndarray], start: float, end: float, stages: tuple[str, ...] | None
+) -> np.ndarray:
     """Years each carrier's tenants spent in it inside ``[start, end)`` (index = carrier id)."""
-    cols = out.log.columns()
     ev, carrier, firm, t = cols["event"], cols["carrier"], cols["firm"], cols["time"]
     keep = ((ev == Ev.ADMIT) | (ev == Ev.LEAVE)) & (carrier >= 0)
     if stages is not None:
@@ -152,7 +160,41 @@ def _carrier_payments(
     return pays
 
 
-def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataFrame:
+_PAYMENT_COLUMNS = ["time_years", "policy", "instrument", "recipient_kind", "recipient", "amount_yuan"]
+
+
+def payments(sc: Scenario, out: SimOutput, cols: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """The ledger's rows without the columns that only label them (scenario, replication, date).
+
+    What :func:`budget_summary_of_payments` needs; :func:`ledger_table` adds the rest. ``cols``: the
+    unpacked event log, when the caller has it already.
+    """
+    cols = out.log.columns() if cols is None else cols
+    rows: list[tuple[float, str, str, str, int, float]] = []
+    horizon = out.horizon
+    for i, pol in enumerate(sc.policies):
+        name = policy_name(pol, i)
+        start, end = _window(sc, pol.start, pol.end)
+        if start >= horizon or end <= start:
+            continue
+        rows += [
+            (t, name, pol.type, kind, recipient, amount)
+            for t, kind, recipient, amount in _payments(sc, out, pol, i, cols)
+        ]
+    frame = pd.DataFrame(rows, columns=_PAYMENT_COLUMNS)
+    frame["recipient"] = frame["recipient"].astype(np.int64)
+    frame["amount_yuan"] = frame["amount_yuan"].astype(np.float64)
+    frame["time_years"] = frame["time_years"].astype(np.float64)
+    return frame
+
+
+def ledger_table(
+    sc: Scenario,
+    out: SimOutput,
+    replication: int = 0,
+    cols: dict[str, np.ndarray] | None = None,
+    pays: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every payment of the run's policies (see the module docstring for the columns and rules).
 
     Parameters
@@ -163,36 +205,27 @@ def ledger_table(sc: Scenario, out: SimOutput, replication: int = 0) -> pd.DataF
         The engine's output for it.
     replication:
         Carried on every row.
+    cols:
+        The unpacked event log, when the caller has it already.
+    pays:
+        :func:`payments` of this run, when the caller has it already (it is not changed).
 
     Returns
     -------
     pandas.DataFrame
         One row per payment, columns :data:`LEDGER_COLUMNS`; amounts in yuan.
     """
-    rows: list[tuple[float, str, str, str, int, float]] = []
-    horizon = out.horizon
-    for i, pol in enumerate(sc.policies):
-        name = policy_name(pol, i)
-        start, end = _window(sc, pol.start, pol.end)
-        if start >= horizon or end <= start:
-            continue
-        rows += [
-            (t, name, pol.type, kind, recipient, amount) for t, kind, recipient, amount in _payments(sc, out, pol, i)
-        ]
+    frame = (payments(sc, out, cols) if pays is None else pays).copy()
     start_year = sc.calendar.start_year
-    frame = pd.DataFrame(
-        rows, columns=["time_years", "policy", "instrument", "recipient_kind", "recipient", "amount_yuan"]
-    )
     frame.insert(1, "date", [date_of_decimal_year(start_year + t).isoformat() for t in frame["time_years"]])
     frame.insert(0, "replication", replication)
     frame.insert(0, "scenario", sc.name)
-    frame["recipient"] = frame["recipient"].astype(np.int64)
-    frame["amount_yuan"] = frame["amount_yuan"].astype(np.float64)
-    frame["time_years"] = frame["time_years"].astype(np.float64)
     return frame[list(LEDGER_COLUMNS)]
 
 
-def _payments(sc: Scenario, out: SimOutput, pol: Policy, index: int) -> list[tuple[float, str, int, float]]:
+def _payments(
+    sc: Scenario, out: SimOutput, pol: Policy, index: int, cols: dict[str, np.ndarray]
+) -> list[tuple[float, str, int, float]]:
     """(time in years, recipient kind, recipient id, yuan) of each payment of policy number ``index``.
 
     Every policy type has a case here (``assert_never`` makes the type checker say so when one is
@@ -205,7 +238,7 @@ def _payments(sc: Scenario, out: SimOutput, pol: Policy, index: int) -> list[tup
         case RentRelief():
             if end >= horizon:
                 return pays  # paid at the window's end, after the run
-            tenant = _tenant_years(out, start, end, pol.target.stages)
+            tenant = _tenant_years(out, cols, start, end, pol.target.stages)
             for info in out.carriers:
                 ok = (pol.target.levels is None or info.level in pol.target.levels) and (
                     pol.target.specialised is None or (info.specialism is not None) == pol.target.specialised
@@ -218,13 +251,11 @@ def _payments(sc: Scenario, out: SimOutput, pol: Policy, index: int) -> list[tup
         case GmMatching() | AngelFund():
             amount = pol.cost_per_match_yuan if isinstance(pol, GmMatching) else pol.amount_per_firm_yuan
             if amount > 0:
-                cols = out.log.columns()
                 hit = np.flatnonzero((cols["event"] == Ev.ATTRIBUTE) & (cols["info"] == index))
                 for j in hit.tolist():
                     pays.append((float(cols["time"][j]), "firm", int(cols["firm"][j]), amount))
         case Competition():
             source = out.source_names.index(f"competition:{policy_name(pol, index)}")
-            cols = out.log.columns()
             hit = np.flatnonzero((cols["event"] == Ev.ARRIVE) & (cols["info"] == source))
             times = cols["time"][hit]
             for t in np.unique(times).tolist():
@@ -250,17 +281,38 @@ def _payments(sc: Scenario, out: SimOutput, pol: Policy, index: int) -> list[tup
     return pays
 
 
+def calendar_years(start_year: float, time_years: np.ndarray) -> np.ndarray:
+    """The calendar year of the date :func:`sim.calendar.date_of_decimal_year` gives each time, vectorised
+    (a time in the last half day of a year rounds to 1 January of the next, as the dates do)."""
+    y = start_year + time_years
+    year = np.floor(y)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = np.where(leap, 366.0, 365.0)
+    day = np.rint((y - year) * days)
+    return (year + (day >= days)).astype(np.int64)
+
+
 def budget_summary(sc: Scenario, ledger: pd.DataFrame) -> dict[str, float]:
     """Flat summary keys (yuan): ``budget.total_yuan``, ``budget.policy.<name>`` for every policy, and
     spend by calendar year, ``budget.year.<YYYY>`` and ``budget.policy.<name>.<YYYY>``, for every year the
     run covers (so experiments give spend by policy and year with intervals)."""
+    year = ledger["date"].str.slice(0, 4).astype(int) if len(ledger) else pd.Series([], dtype=int)
+    return _budget_flat(sc, ledger, year)
+
+
+def budget_summary_of_payments(sc: Scenario, pays: pd.DataFrame) -> dict[str, float]:
+    """:func:`budget_summary` from :func:`payments`, without dating every row: the same keys and numbers."""
+    year = pd.Series(calendar_years(sc.calendar.start_year, pays["time_years"].to_numpy()), dtype=int)
+    return _budget_flat(sc, pays, year)
+
+
+def _budget_flat(sc: Scenario, ledger: pd.DataFrame, year: pd.Series) -> dict[str, float]:
     flat: dict[str, float] = {"budget.total_yuan": float(ledger["amount_yuan"].sum())}
     by = ledger.groupby("policy", sort=False)["amount_yuan"].sum()
     cal = sc.calendar
     first = math.floor(cal.start_year)
     last = math.floor(cal.start_year + cal.horizon_years - 1e-9)
     years = range(first, last + 1)
-    year = ledger["date"].str.slice(0, 4).astype(int) if len(ledger) else pd.Series([], dtype=int)
     by_year = ledger.groupby(year)["amount_yuan"].sum() if len(ledger) else pd.Series(dtype=float)
     for y in years:
         flat[f"budget.year.{y}"] = float(by_year.get(y, 0.0))

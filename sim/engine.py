@@ -139,13 +139,14 @@ from .engine_state import (
     _pick,
     _Stage,
 )
+from .engine_untreated import Untreated, untreated_stay
 from .event_log import CarrierInfo, EventLog, SimOutput
 from .hazard_terms import PostStay
 from .policies import Competition
 from .scenario import Scenario
 from .streams import Streams
 
-__all__ = ["COMPILED", "simulate"]
+__all__ = ["COMPILED", "Untreated", "simulate"]
 
 COMPILED: bool = not __file__.endswith(".py")
 """True when this module is the mypyc-compiled extension (a wheel install; see hatch_build.py)."""
@@ -161,7 +162,9 @@ class _Model:
     are parts of their own that act on the model through its methods.
     """
 
-    def __init__(self, sc: Scenario, seed: int, replication: int, fast_paths: bool = True) -> None:
+    def __init__(
+        self, sc: Scenario, seed: int, replication: int, fast_paths: bool = True, untreated: Untreated | None = None
+    ) -> None:
         self.sc = sc
         # False: every transition goes through the general methods (a test compares the two; see run()).
         self.fast = fast_paths
@@ -203,6 +206,9 @@ class _Model:
         self.gap_share = 0.0  # > 0: firms draw the manager_gap attribute
         self.angels: list[_Window] = []  # angel_fund windows in force, in scenario order
         self.angel_draws = False  # firms draw the angel_signal noise
+        # A programme stage switched off for the same admissions (sim.engine_untreated); -1: none
+        self.untreated = untreated
+        self.untreated_stage = -1 if untreated is None else self.stage_index[untreated.stage]
         self.policies = _Policies(self)
         self.lifecycle = _Lifecycle(self)
         self.sources = _Sources(self)
@@ -392,6 +398,9 @@ class _Model:
         self._bt.append(now)
         self._bf.append(firm.id)
         self._bc.append(_ADMIT | st.code | ccode | (_I_1 if from_queue else _I_0))
+        if st.idx == self.untreated_stage and self.untreated is not None:
+            untreated_stay(self, self.untreated, firm, st, c, now)
+            return
         if self.matching and firm.gap < self.gap_share:
             self.policies.match_manager(firm, st, c, now)
         if self.angels and firm.angel > -INF:
@@ -656,11 +665,17 @@ class _Model:
         self.sources.start()
         self.env.run(until=self.horizon)
         self._flush()
-        return self.sources.output(self.log, self.carrier_info, self.lifecycle.events)
+        out = self.sources.output(self.log, self.carrier_info, self.lifecycle.events)
+        if self.untreated is not None:
+            out.extras["untreated_unmatched"] = self.untreated.unmatched
+        return out
 
 
-def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimOutput:
+def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, untreated: Untreated | None = None) -> SimOutput:
     """Run one replication of ``scenario`` and return its event log and static facts.
+
+    ``untreated`` switches a programme stage off for the same admissions (:class:`sim.engine_untreated.Untreated`,
+    used by :func:`sim.decompose`); by default nothing is switched off and nothing changes.
 
     Python's cyclic garbage collector is paused while the model runs (and restored after): the
     engine's per-firm objects form no reference cycles, so reference counting frees them, and the
@@ -670,7 +685,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimOutp
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Model(scenario, seed, replication).run()
+        return _Model(scenario, seed, replication, untreated=untreated).run()
     finally:
         if enabled:
             gc.enable()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 from simpy.events import NORMAL, URGENT
 
 from .event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, pack
+from .hazard_terms import PostStay, StageTerms
 from .scenario import EXIT, Lifecycle
 from .streams import VISIT_STREAMS, SourceDraws, VisitColumns
 

@@ -17,7 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["CARRIER_EVENTS", "EVENTS", "EVENT_INFO", "RATINGS", "CarrierInfo", "Ev", "EventLog", "SimOutput"]
+__all__ = [
+    "CARRIER_EVENTS",
+    "EVENTS",
+    "EVENT_INFO",
+    "RATINGS",
+    "CarrierInfo",
+    "Ev",
+    "EventLog",
+    "SimOutput",
+    "event_rows",
+]
 
 
 class Ev(IntEnum):
@@ -124,7 +134,9 @@ def events_frame(
     )
     return pd.DataFrame(
         {
-            "scenario": pd.Categorical([scenario] * n) if n else pd.Categorical([]),
+            "scenario": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[scenario])
+            if n
+            else pd.Categorical([]),
             "replication": np.full(n, replication, dtype=np.int32),
             "time": cols["time"].copy(),
             "firm": cols["firm"].copy(),
@@ -172,3 +184,20 @@ class SimOutput:
     # Carrier life cycle: (time, carrier, kind code of CARRIER_EVENTS, level code after the event, info)
     carrier_events: list[tuple[float, int, int, int, int]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+def event_rows(cols: dict[str, np.ndarray], kind: int) -> np.ndarray:
+    """Row numbers of the events of one kind, in log order.
+
+    The first call sorts the rows by event once (a stable radix sort of the 1-byte codes) and keeps
+    that index in ``cols`` itself (keys ``_by_event`` and ``_event_start``), so every table derived
+    from the same columns gathers the rows it needs instead of scanning the whole log per event kind.
+    """
+    order = cols.get("_by_event")
+    if order is None:
+        order = np.argsort(cols["event"], kind="stable")
+        cols["_by_event"] = order
+        counts = np.bincount(cols["event"].astype(np.int64), minlength=len(Ev))
+        cols["_event_start"] = np.concatenate([[0], np.cumsum(counts)])
+    start = cols["_event_start"]
+    return order[int(start[kind]) : int(start[kind + 1])]

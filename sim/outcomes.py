@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .event_log import Ev, SimOutput
+from .event_log import Ev, SimOutput, event_rows
 from .policies import AngelFund
 from .scenario import MILESTONES, Scenario
 from .streams import BLOCK, Streams
@@ -52,6 +52,7 @@ __all__ = [
     "outcome_firm_columns",
     "outcome_summary",
     "outcome_timeseries",
+    "rank_in_group",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -148,6 +149,13 @@ def _draws(
     return out
 
 
+def rank_in_group(sorted_keys: IntArray) -> IntArray:
+    """0, 1, 2, ... within each run of equal keys of a sorted array (a firm's k-th event, say)."""
+    n = len(sorted_keys)
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    return np.arange(n, dtype=np.int64) - np.repeat(starts, np.diff(np.r_[starts, n]))
+
+
 def _financed_graduations(
     ev: npt.NDArray[np.int8], firm: IntArray, angel_rows: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
@@ -181,7 +189,9 @@ def _financed_graduations(
     return out
 
 
-def derive_outcomes(scenario: Scenario, out: SimOutput, seed: int, replication: int) -> FirmOutcomes:
+def derive_outcomes(
+    scenario: Scenario, out: SimOutput, seed: int, replication: int, cols: dict[str, np.ndarray] | None = None
+) -> FirmOutcomes:
     """Milestones, listings and jobs of one replication (see the module docstring).
 
     Parameters
@@ -192,10 +202,12 @@ def derive_outcomes(scenario: Scenario, out: SimOutput, seed: int, replication: 
         The replication's output.
     seed, replication:
         What produced it: the outcome draws come from ``Streams(seed, replication)``.
+    cols:
+        The unpacked event log, when the caller has it already.
     """
     oc = scenario.outcomes
     streams = Streams(seed, replication)
-    cols = out.log.columns()
+    cols = out.log.columns() if cols is None else cols
     t, firm, ev, stage, info = cols["time"], cols["firm"], cols["event"], cols["stage"], cols["info"]
     n = len(out.firm_source)
     names = out.stage_names
@@ -203,14 +215,13 @@ def derive_outcomes(scenario: Scenario, out: SimOutput, seed: int, replication: 
     index = out.firm_index.astype(np.int64)
 
     # ------------------------------------------------------------------------------- milestones
-    g = ev == Ev.GRADUATE
+    g = event_rows(cols, Ev.GRADUATE)
     g_time, g_firm = t[g], firm[g].astype(np.int64)
     g_stage, g_dest = stage[g].astype(np.int64), info[g]
     # rank of each graduation within its firm (the log is in time order)
     order = np.argsort(g_firm, kind="stable")
-    sorted_f = g_firm[order]
     rank = np.empty(len(g_firm), dtype=np.int64)
-    rank[order] = np.arange(len(sorted_f)) - np.searchsorted(sorted_f, sorted_f, side="left")
+    rank[order] = rank_in_group(g_firm[order])
     n_grad = np.bincount(g_firm, minlength=n).astype(np.int64)[:n]
     ms_stages = tuple(names.index(s) for s in oc.milestones if s in names)
     cum = np.zeros((len(names), len(MILESTONES)))
@@ -243,11 +254,12 @@ def derive_outcomes(scenario: Scenario, out: SimOutput, seed: int, replication: 
 
     # ------------------------------------------------------------------------------- life span
     arrival = np.full(n, math.nan)
-    m = ev == Ev.ARRIVE
+    m = event_rows(cols, Ev.ARRIVE)
     arrival[firm[m]] = t[m]
     end = np.full(n, math.inf)
-    m = (ev == Ev.FAIL) | (ev == Ev.EXIT)
-    end[firm[m]] = t[m]
+    for final in (Ev.FAIL, Ev.EXIT):  # a firm has at most one of the two
+        m = event_rows(cols, final)
+        end[firm[m]] = t[m]
 
     # ------------------------------------------------------------------------------- listings
     lst = oc.listing
@@ -455,10 +467,10 @@ def outcome_summary(o: FirmOutcomes, warmup: float = 0.0) -> dict[str, float | i
 
 
 # ----------------------------------------------------------------------------------------- carriers
-def carrier_outcomes(out: SimOutput) -> pd.DataFrame:
+def carrier_outcomes(out: SimOutput, cols: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Per carrier id found in the log: ``tenants_at_horizon`` (admissions - departures; blocked firms
     hold their slot), ``graduates`` and ``failures`` over the whole run."""
-    cols = out.log.columns()
+    cols = out.log.columns() if cols is None else cols
     ev, carrier = cols["event"], cols["carrier"].astype(np.int64)
     held = carrier >= 0
     size = int(carrier.max()) + 1 if held.any() else 0
@@ -477,10 +489,12 @@ def carrier_outcomes(out: SimOutput) -> pd.DataFrame:
     )
 
 
-def add_carrier_outcomes(carriers: pd.DataFrame, out: SimOutput) -> pd.DataFrame:
+def add_carrier_outcomes(
+    carriers: pd.DataFrame, out: SimOutput, cols: dict[str, np.ndarray] | None = None
+) -> pd.DataFrame:
     """``carriers`` (one row per carrier, column ``carrier``) with the columns of :func:`carrier_outcomes`
     (0 for a carrier without any such event)."""
-    extra = carrier_outcomes(out)
+    extra = carrier_outcomes(out, cols)
     merged = carriers.merge(extra, on="carrier", how="left")
     for col in ("tenants_at_horizon", "graduates", "failures"):
         merged[col] = merged[col].fillna(0).astype(np.int64)

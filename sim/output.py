@@ -22,11 +22,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import OutputError
+from .event_log import EVENTS, events_frame
 from .results import RunResult
 from .scenario import Scenario
 
@@ -36,6 +38,7 @@ __all__ = [
     "atomic_path",
     "atomic_write_text",
     "claim_folder",
+    "events_arrow",
     "folder_lock",
     "provenance",
     "scenario_digest",
@@ -131,11 +134,52 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json_text(data))
 
 
-def parquet_bytes(df: pd.DataFrame) -> bytes:
-    """A DataFrame as Parquet (no index, zstd) in memory."""
+def parquet_bytes(table: pd.DataFrame | pa.Table) -> bytes:
+    """A DataFrame (no index) or an Arrow table as Parquet (zstd) in memory: the same table, the same bytes.
+
+    Dictionary encoding only where the data is categorical: trying it on every column (the default)
+    costs about as much as the rest of the write and gains nothing on unique floats and paths.
+    """
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    dictionary = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
     buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), buf, compression="zstd")
+    pq.write_table(table, buf, compression="zstd", use_dictionary=dictionary)
     return buf.getvalue()
+
+
+def events_arrow(res: RunResult) -> pa.Table:
+    """The event log as an Arrow table, straight from its columns: equal (schema, pandas metadata and
+    values) to ``pa.Table.from_pandas(res.events, preserve_index=False)`` without building the DataFrame.
+
+    So ``pandas.read_parquet`` of the file gives :attr:`sim.RunResult.events` back.
+    """
+    cols = res.columns
+    n = len(cols["time"])
+    if n == 0:
+        return pa.Table.from_pandas(res.events, preserve_index=False)
+    # the schema (with the pandas metadata) of a one-row frame of the same kind: categories, dtypes
+    one = {k: v[:1] for k, v in cols.items()}
+    schema = pa.Schema.from_pandas(
+        events_frame(one, res.output.stage_names, res.scenario.name, res.replication), preserve_index=False
+    )
+
+    def coded(name: str, codes: np.ndarray, categories: list[str]) -> pa.Array:
+        kind = schema.field(name).type
+        indices = pa.array(codes.astype(kind.index_type.to_pandas_dtype()), mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(categories, type=kind.value_type))
+
+    arrays = [
+        coded("scenario", np.zeros(n, np.int8), [res.scenario.name]),
+        pa.array(np.full(n, res.replication, dtype=np.int32)),
+        pa.array(cols["time"]),
+        pa.array(cols["firm"]),
+        coded("event", cols["event"], list(EVENTS)),
+        coded("stage", cols["stage"], list(res.output.stage_names)),
+        pa.array(cols["carrier"]),
+        pa.array(cols["info"]),
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def write_parquet(path: Path, df: pd.DataFrame) -> None:
@@ -286,7 +330,7 @@ def write_run(res: RunResult, out: Path, command: str = "run", overwrite: bool =
     """
     summary = json_text(res.summary())  # before anything is written: non-finite numbers stop here
     contents: dict[str, bytes] = {
-        "events.parquet": parquet_bytes(res.events),
+        "events.parquet": parquet_bytes(events_arrow(res)),
         "firms.parquet": parquet_bytes(res.firms),
         "timeseries.csv": res.timeseries.to_csv(index=False, float_format="%.10g").encode(),
         "carriers.csv": res.carriers.to_csv(index=False).encode(),

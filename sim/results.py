@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from .budget import budget_summary, ledger_table
+from .budget import budget_summary, budget_summary_of_payments, ledger_table, payments
 from .event_log import CarrierInfo, SimOutput, events_frame
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario
-from .tables import firm_table, run_summary, stage_timeseries
+from .tables import firm_table, graduates_by_year, log_summary, run_summary, stage_timeseries
 
 if TYPE_CHECKING:
     from .plot import RunPlots
@@ -54,26 +55,52 @@ class RunResult:
         self._summary: dict[str, Any] | None = None
 
     @functools.cached_property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The event log's columns as numpy arrays (unpacked once; every table reads them)."""
+        return self.output.log.columns()
+
+    @functools.cached_property
     def events(self) -> pd.DataFrame:
         """The event log as a DataFrame."""
-        return events_frame(self.output.log.columns(), self.output.stage_names, self.scenario.name, self.replication)
+        return events_frame(self.columns, self.output.stage_names, self.scenario.name, self.replication)
 
     @functools.cached_property
     def outcomes(self) -> FirmOutcomes:
         """Milestones, listings and jobs, derived from the log (see :func:`sim.outcomes.derive_outcomes`)."""
-        return derive_outcomes(self.scenario, self.output, self.seed, self.replication)
+        return derive_outcomes(self.scenario, self.output, self.seed, self.replication, self.columns)
 
     @functools.cached_property
     def firms(self) -> pd.DataFrame:
         """One row per firm (see :func:`sim.tables.firm_table`)."""
         return firm_table(
-            self.output, self.scenario.name, self.replication, self.scenario.calendar.warmup_years, self.outcomes
+            self.output,
+            self.scenario.name,
+            self.replication,
+            self.scenario.calendar.warmup_years,
+            self.outcomes,
+            self.columns,
         )
 
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
         """Per month and stage (see :func:`sim.tables.stage_timeseries`)."""
-        return stage_timeseries(self.output, self.scenario.name, self.replication, outcomes=self.outcomes)
+        return stage_timeseries(
+            self.output,
+            self.scenario.name,
+            self.replication,
+            outcomes=self.outcomes,
+            cols=self.columns,
+            graduates_before=self._before,
+        )
+
+    @property
+    def _before(self) -> dict[str, int]:
+        """Graduates before the start, per stage with carriers and a graduation hazard (cumulative counts)."""
+        return {
+            n: st.carriers.graduates_before_start
+            for n, st in self.scenario.stages.items()
+            if st.carriers is not None and st.graduation is not None
+        }
 
     @functools.cached_property
     def carriers(self) -> pd.DataFrame:
@@ -92,7 +119,7 @@ class RunResult:
             }
         )
         # tenants at the horizon, graduates and failures, counted from the log by carrier id
-        return add_carrier_outcomes(frame, self.output)
+        return add_carrier_outcomes(frame, self.output, self.columns)
 
     @functools.cached_property
     def carrier_events(self) -> pd.DataFrame:
@@ -107,9 +134,13 @@ class RunResult:
         return carrier_counts_table(self.output, self.scenario.name, self.replication)
 
     @functools.cached_property
+    def _payments(self) -> pd.DataFrame:
+        return payments(self.scenario, self.output, self.columns)
+
+    @functools.cached_property
     def ledger(self) -> pd.DataFrame:
         """One row per policy payment, yuan (see :func:`sim.budget.ledger_table`)."""
-        return ledger_table(self.scenario, self.output, self.replication)
+        return ledger_table(self.scenario, self.output, self.replication, pays=self._payments)
 
     @functools.cached_property
     def plot(self) -> RunPlots:
@@ -127,14 +158,30 @@ class RunResult:
         """
         if self._summary is not None:  # kept on the result itself: a cache outside it would keep every result alive
             return self._summary
-        body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years, self.outcomes)
+        # Straight from the log: no firm table, no dated ledger (tables built on request only)
+        body = log_summary(self.output, self.scenario.calendar.warmup_years, self.outcomes, self.columns)
+        if self.scenario.policies:
+            budget = budget_summary_of_payments(self.scenario, self._payments)
+        self._summary = self._assemble(body, budget if self.scenario.policies else None)
+        return self._summary
+
+    def summary_from_tables(self) -> dict[str, Any]:
+        """:meth:`summary` computed the long way, from the firm table and the dated ledger.
+
+        The same dict to the last bit (``tests/outcomes/test_fast_summary.py`` checks it); kept as the
+        reference the quick path is held to, and built afresh on every call.
+        """
+        body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years, self.outcomes, self.columns)
+        return self._assemble(body, budget_summary(self.scenario, self.ledger) if self.scenario.policies else None)
+
+    def _assemble(self, body: dict[str, Any], budget: dict[str, float] | None) -> dict[str, Any]:
+        body.update(graduates_by_year(self.output, self._before, self.scenario.calendar.start_year))
         living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
         if living:
             body.update(lifecycle_summary(self.output, living))
-        if self.scenario.policies:
-            body.update(budget_summary(self.scenario, self.ledger))
-        self._summary = {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}
-        return self._summary
+        if budget is not None:
+            body.update(budget)
+        return {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}
 
     def __repr__(self) -> str:
         return (

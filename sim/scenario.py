@@ -294,6 +294,9 @@ class Carriers(_Frozen):
         0.0, description="share of carriers specialised in one sector (drawn from the sector mix)"
     )
     lifecycle: Lifecycle | None = Field(None, description="none = the carriers of the start stay, unchanged")
+    graduates_before_start: Annotated[int, Field(ge=0, strict=True)] = Field(
+        0, description="firms the stage's carriers graduated before the start (cumulative counts start from it)"
+    )
 
 
 class FactorCurve(_Frozen):

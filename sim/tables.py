@@ -7,23 +7,132 @@ Nothing here reaches into the engine: every measure is computed from :class:`sim
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .event_log import CARRIER_EVENTS, Ev, SimOutput
-from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries
+from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows
+from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 
-__all__ = ["SURVIVAL_YEARS", "firm_table", "km_survival", "run_summary", "stage_timeseries"]
+__all__ = [
+    "EVER_LABEL",
+    "NEVER_LABEL",
+    "SURVIVAL_YEARS",
+    "firm_fates",
+    "firm_table",
+    "graduates_by_year",
+    "km_survival",
+    "km_survival_fast",
+    "log_summary",
+    "run_summary",
+    "stage_timeseries",
+    "survival_by_source",
+    "visited_paths",
+]
 
 SURVIVAL_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0, 10.0)
+
+NEVER_LABEL = "never in a carrier (association)"
+EVER_LABEL = "ever in a carrier (association)"
+"""Labels of the summary's survival groups: a comparison of them is an association, not an effect
+(:func:`sim.decompose` splits a programme's gap into treatment and selection)."""
 
 _OUTCOMES = ("active", "failed", "exited")
 
 
+Columns = dict[str, np.ndarray]
+"""The unpacked event log (:meth:`sim.event_log.EventLog.columns`)."""
+
+
+def firm_fates(out: SimOutput, cols: Columns | None = None) -> dict[str, np.ndarray]:
+    """Per firm, from the log: ``arrival`` (years), ``entry`` (stage index), ``outcome`` (0 active, 1 failed,
+    2 exited), ``outcome_time`` (years; the horizon if censored), ``last_stage`` (last stage admitted to,
+    -1 if none) and ``ever_carrier``. The columns :func:`firm_table` and :func:`log_summary` share."""
+    cols = out.log.columns() if cols is None else cols
+    t, firm, stage = cols["time"], cols["firm"], cols["stage"]
+    n = len(out.firm_source)
+    arrival = np.full(n, np.nan)
+    entry = np.full(n, -1, dtype=np.int64)
+    m = event_rows(cols, Ev.ARRIVE)
+    arrival[firm[m]] = t[m]
+    entry[firm[m]] = stage[m]
+    outcome = np.zeros(n, dtype=np.int64)
+    outcome_time = np.full(n, out.horizon)
+    fail = event_rows(cols, Ev.FAIL)
+    outcome[firm[fail]] = 1
+    outcome_time[firm[fail]] = t[fail]
+    ex = event_rows(cols, Ev.EXIT)
+    outcome[firm[ex]] = 2
+    outcome_time[firm[ex]] = t[ex]
+    adm = event_rows(cols, Ev.ADMIT)
+    adm_firm = firm[adm]
+    last_stage = np.full(n, -1, dtype=np.int64)
+    last_stage[adm_firm] = stage[adm]  # later rows overwrite earlier ones: the rows are in log (time) order
+    ever_carrier = np.zeros(n, dtype=bool)
+    ever_carrier[adm_firm[cols["carrier"][adm] >= 0]] = True
+    return {
+        "arrival": arrival,
+        "entry": entry,
+        "outcome": outcome,
+        "outcome_time": outcome_time,
+        "last_stage": last_stage,
+        "ever_carrier": ever_carrier,
+    }
+
+
+def _three_decimals(t: np.ndarray) -> pa.Array:
+    """``f"{x:.3f}"`` of every time (years >= 0), as Arrow strings, vectorised.
+
+    ``x * 1000`` rounded to an integer gives the same digits as the correctly rounded ``%.3f`` unless
+    ``x * 1000`` lies within a hair of a half (where the product's own rounding could tip it); those
+    few are formatted by Python.
+    """
+    y = t * 1000.0
+    k = np.rint(y)
+    exact = np.abs(np.abs(y - k) - 0.5) > 1e-6
+    whole = pc.cast(pa.array(k // 1000, type=pa.float64()).cast(pa.int64()), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(k % 1000).cast(pa.int64()), pa.string()), 3, "0")
+    text = pc.binary_join_element_wise(whole, frac, ".")
+    if not exact.all():
+        fixed = np.array(text.to_pylist(), dtype=object)
+        for i in np.flatnonzero(~exact).tolist():
+            fixed[i] = f"{float(t[i]):.3f}"
+        text = pa.array(fixed.tolist(), type=pa.string())
+    return text
+
+
+def visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[str], np.ndarray]:
+    """Each firm's admissions as ``stage@time`` (3 decimals) joined by ``>``, and their number.
+
+    Only the firm table needs these strings, so they are built when it is, with Arrow's string kernels.
+    """
+    cols = out.log.columns() if cols is None else cols
+    n = len(out.firm_source)
+    adm = np.flatnonzero(cols["event"] == Ev.ADMIT)
+    f = cols["firm"][adm]
+    order = np.argsort(f, kind="stable")  # by firm, each firm's admissions in log (time) order
+    counts = np.bincount(f, minlength=n).astype(np.int64)[:n]
+    if len(adm) == 0:
+        return [""] * n, counts
+    names = pa.array(list(out.stage_names), type=pa.string())
+    stage = pc.take(names, pa.array(cols["stage"][adm][order].astype(np.int64)))
+    labels = pc.binary_join_element_wise(stage, _three_decimals(cols["time"][adm][order]), "@")
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    paths = pc.binary_join(pa.ListArray.from_arrays(offsets, labels), ">")
+    return paths.to_pylist(), counts
+
+
 def firm_table(
-    out: SimOutput, scenario: str, replication: int, warmup: float = 0.0, outcomes: FirmOutcomes | None = None
+    out: SimOutput,
+    scenario: str,
+    replication: int,
+    warmup: float = 0.0,
+    outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
 ) -> pd.DataFrame:
     """One row per firm.
 
@@ -35,31 +144,15 @@ def firm_table(
     (active / failed / exited), ``outcome_time`` (years; the horizon if censored), ``outcome_stage``
     (last stage), ``censored``, ``survival_years`` (from arrival to failure or censoring). With
     ``outcomes``, also the milestone, listing and jobs columns of :func:`sim.outcomes.outcome_firm_columns`.
+    ``cols``: the unpacked log, when the caller has it already.
     """
-    cols = out.log.columns()
+    cols = out.log.columns() if cols is None else cols
     t, firm, ev, stage = cols["time"], cols["firm"], cols["event"], cols["stage"]
-    carrier = cols["carrier"]
     n = len(out.firm_source)
     names = out.stage_names
-    arrival = np.full(n, np.nan)
-    entry = np.full(n, -1, dtype=np.int64)
-    m = ev == Ev.ARRIVE
-    arrival[firm[m]] = t[m]
-    entry[firm[m]] = stage[m]
-    outcome = np.zeros(n, dtype=np.int64)
-    outcome_time = np.full(n, out.horizon)
-    fail = ev == Ev.FAIL
-    outcome[firm[fail]] = 1
-    outcome_time[firm[fail]] = t[fail]
-    ex = ev == Ev.EXIT
-    outcome[firm[ex]] = 2
-    outcome_time[firm[ex]] = t[ex]
-    # last stage the firm was admitted to
+    fates = firm_fates(out, cols)
+    arrival, outcome, outcome_time = fates["arrival"], fates["outcome"], fates["outcome_time"]
     adm = ev == Ev.ADMIT
-    last_stage = np.full(n, -1, dtype=np.int64)
-    last_stage[firm[adm]] = stage[adm]  # later rows overwrite earlier ones: the log is in time order
-    ever_carrier = np.zeros(n, dtype=bool)
-    ever_carrier[firm[adm & (carrier >= 0)]] = True
     # time in each stage: admit -> leave (or censored at the horizon)
     years_in = np.zeros((n, len(names)))
     lv = ev == Ev.LEAVE
@@ -69,19 +162,13 @@ def firm_table(
     np.add.at(open_, (firm[adm], stage[adm].astype(np.int64)), 1)
     np.add.at(open_, (firm[lv], stage[lv].astype(np.int64)), -1)
     years_in += open_ * out.horizon
-    # visited path
-    order_f = firm[adm]
-    order_s = stage[adm]
-    order_t = t[adm]
-    path = [""] * n
-    counts = np.zeros(n, dtype=np.int64)
-    for f, s, tt in zip(order_f.tolist(), order_s.tolist(), order_t.tolist(), strict=True):
-        path[f] = f"{path[f]}>{names[s]}@{tt:.3f}" if path[f] else f"{names[s]}@{tt:.3f}"
-        counts[f] += 1
-    stage_cat = pd.Categorical.from_codes(entry, categories=list(names))
+    path, counts = visited_paths(out, cols)
+    stage_cat = pd.Categorical.from_codes(fates["entry"], categories=list(names))
     df = pd.DataFrame(
         {
-            "scenario": pd.Categorical([scenario] * n),
+            "scenario": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[scenario])
+            if n
+            else pd.Categorical([]),
             "replication": np.full(n, replication, dtype=np.int32),
             "firm": np.arange(n, dtype=np.int64),
             "source": pd.Categorical.from_codes(out.firm_source.astype(np.int64), categories=list(out.source_names)),
@@ -94,14 +181,14 @@ def firm_table(
             "age_at_arrival": arrival - out.firm_birth,
             "stages_visited": path,
             "n_stages": counts,
-            "ever_in_carrier": ever_carrier,
+            "ever_in_carrier": fates["ever_carrier"],
         }
     )
     # one block for all stages: a column at a time fragments the frame (a warning per stage past 100)
     df = pd.concat([df, pd.DataFrame(years_in, columns=[f"years_in_{name}" for name in names])], axis=1)
     df["outcome"] = pd.Categorical.from_codes(outcome, categories=list(_OUTCOMES))
     df["outcome_time"] = outcome_time
-    df["outcome_stage"] = pd.Categorical.from_codes(last_stage, categories=list(names))
+    df["outcome_stage"] = pd.Categorical.from_codes(fates["last_stage"], categories=list(names))
     df["censored"] = outcome != 1
     df["survival_years"] = outcome_time - arrival
     if outcomes is not None:
@@ -121,6 +208,8 @@ def stage_timeseries(
     replication: int,
     capacities: list[int] | None = None,
     outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
+    graduates_before: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Per month and stage: occupancy, waiting list, blocked firms, entries and exits by kind.
 
@@ -130,83 +219,81 @@ def stage_timeseries(
     stock included), ``active`` (in a stage or on a waiting list), ``failed`` and ``exited``
     (cumulative), with ``arrived == active + failed + exited`` in every row. With ``outcomes``, also
     ``milestone_<test>`` per stage and the system columns ``listed`` and ``jobs``
-    (:func:`sim.outcomes.outcome_timeseries`).
+    (:func:`sim.outcomes.outcome_timeseries`). ``graduates_cumulative``: the stage's graduates before
+    the start (``graduates_before``, by stage name) plus its graduations up to the end of the month.
+    ``cols``: the unpacked log, when the caller has it already.
     """
-    cols = out.log.columns()
+    cols = out.log.columns() if cols is None else cols
     t, ev, stage, info = cols["time"], cols["event"], cols["stage"], cols["info"]
     n_months = max(1, int(math.ceil(out.horizon * 12.0 - 1e-9)))
     names = out.stage_names
+    n_st = len(names)
+    n_ev = len(Ev)
     month = np.arange(n_months)
-    frames = []
-
-    def counts(mask: np.ndarray) -> np.ndarray:
-        return _monthly_counts(t[mask], n_months)
-
-    arrived = np.cumsum(counts(ev == Ev.ARRIVE))
-    failed = np.cumsum(counts(ev == Ev.FAIL))
-    exited = np.cumsum(counts(ev == Ev.EXIT))
-    active = np.zeros(n_months, dtype=np.int64)
+    # every (stage, event, month) count in one pass over the log; stage -1 (none) is row 0
+    month_of = np.minimum((t * 12.0).astype(np.int64), n_months - 1)
+    key = ((stage.astype(np.int64) + 1) * n_ev + ev) * n_months + month_of
+    cnt = np.bincount(key, minlength=(n_st + 1) * n_ev * n_months).reshape(n_st + 1, n_ev, n_months)
+    off_list = (ev == Ev.ADMIT) & (info == 1)  # admitted from the waiting list
+    from_list = np.bincount(
+        (stage[off_list].astype(np.int64) + 1) * n_months + month_of[off_list], minlength=(n_st + 1) * n_months
+    ).reshape(n_st + 1, n_months)
+    everywhere = cnt.sum(axis=0)
+    arrived = np.cumsum(everywhere[Ev.ARRIVE])
+    failed = np.cumsum(everywhere[Ev.FAIL])
+    exited = np.cumsum(everywhere[Ev.EXIT])
     # Places in the carriers open at the end of each month (capacities before any policy).
     month_end = np.minimum((month + 1) / 12.0, out.horizon)
     closed_at = {cid: t_ for t_, cid, kind, _, _ in out.carrier_events if kind == CARRIER_EVENTS.index("close")}
-    cap_by_stage: dict[int, np.ndarray] = {}
+    capacity = np.full((n_st, n_months), -1, dtype=np.int64)
     if capacities is None:
+        has = np.zeros(n_st, dtype=bool)
         for c in out.carriers:
             j = names.index(c.stage)
-            open_ = (c.opened_years <= month_end) & (closed_at.get(c.id, math.inf) > month_end)
-            cap_by_stage[j] = cap_by_stage.get(j, np.zeros(n_months, dtype=np.int64)) + c.capacity * open_
-    per_stage = []
-    for j, name in enumerate(names):
-        s = stage == j
-        adm = counts(s & (ev == Ev.ADMIT))
-        lv = counts(s & (ev == Ev.LEAVE))
-        wait = counts(s & (ev == Ev.WAIT))
-        off_queue = counts(s & (((ev == Ev.ADMIT) & (info == 1)) | (ev == Ev.RENEGE)))
-        blk = counts(s & (ev == Ev.BLOCK))
-        # a blocked firm is released by the 'leave' of its stage; count releases by the blocked firm's stage
-        occupancy = np.cumsum(adm - lv)
-        queue = np.cumsum(wait - off_queue)
-        per_stage.append(
-            {
-                "stage": name,
-                "occupancy": occupancy,
-                "queue": queue,
-                "blocked_events": blk,
-                "entries": adm,
-                "graduations": counts(s & (ev == Ev.GRADUATE)),
-                "timeouts": counts(s & (ev == Ev.TIME_OUT)),
-                "failures": counts(s & (ev == Ev.FAIL)),
-                "reneges": counts(s & (ev == Ev.RENEGE)),
-                "skips": counts(s & (ev == Ev.SKIP)),
-                "rejections": counts(s & (ev == Ev.REJECT)),
-                "capacity": cap_by_stage.get(j, np.full(n_months, -1, dtype=np.int64)),
-            }
-        )
-        active += occupancy + queue
+            if not has[j]:
+                capacity[j] = 0
+                has[j] = True
+            capacity[j] += c.capacity * ((c.opened_years <= month_end) & (closed_at.get(c.id, math.inf) > month_end))
+    per = cnt[1:]
+    occupancy = np.cumsum(per[:, Ev.ADMIT] - per[:, Ev.LEAVE], axis=1)
+    # a blocked firm is released by the 'leave' of its stage; count releases by the blocked firm's stage
+    queue = np.cumsum(per[:, Ev.WAIT] - (from_list[1:] + per[:, Ev.RENEGE]), axis=1)
+    active = (occupancy + queue).sum(axis=0)
+    before = np.array([(graduates_before or {}).get(name, 0) for name in names], dtype=np.int64)
     by_stage, system = outcome_timeseries(outcomes, n_months) if outcomes is not None else ({}, {})
-    for j, rec in enumerate(per_stage):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "scenario": scenario,
-                    "replication": replication,
-                    "month": month,
-                    "t_years": (month + 1) / 12.0,
-                    **rec,
-                    **by_stage.get(j, {}),
-                    "arrived": arrived,
-                    "active": active,
-                    "failed": failed,
-                    "exited": exited,
-                    **system,
-                }
-            )
-        )
-    df = pd.concat(frames, ignore_index=True)
-    df["stage"] = pd.Categorical(df["stage"], categories=list(names))
-    df["scenario"] = pd.Categorical(df["scenario"])
-    df["replication"] = df["replication"].astype(np.int32)
-    return df.sort_values(["month", "stage"], kind="stable").reset_index(drop=True)
+
+    def grid(values: np.ndarray) -> np.ndarray:  # (stage, month) -> rows in (month, stage) order
+        return np.ascontiguousarray(values.T).reshape(-1)
+
+    def each(values: np.ndarray) -> np.ndarray:  # the same value for every stage of a month
+        return np.repeat(values, n_st)
+
+    rows = n_months * n_st
+    data: dict[str, Any] = {
+        "scenario": pd.Categorical.from_codes(np.zeros(rows, dtype=np.int64), categories=[scenario]),
+        "replication": np.full(rows, replication, dtype=np.int32),
+        "month": each(month),
+        "t_years": each((month + 1) / 12.0),
+        "stage": pd.Categorical.from_codes(np.tile(np.arange(n_st), n_months), categories=list(names)),
+        "occupancy": grid(occupancy),
+        "queue": grid(queue),
+        "blocked_events": grid(per[:, Ev.BLOCK]),
+        "entries": grid(per[:, Ev.ADMIT]),
+        "graduations": grid(per[:, Ev.GRADUATE]),
+        "graduates_cumulative": grid(before[:, None] + np.cumsum(per[:, Ev.GRADUATE], axis=1)),
+        "timeouts": grid(per[:, Ev.TIME_OUT]),
+        "failures": grid(per[:, Ev.FAIL]),
+        "reneges": grid(per[:, Ev.RENEGE]),
+        "skips": grid(per[:, Ev.SKIP]),
+        "rejections": grid(per[:, Ev.REJECT]),
+        "capacity": grid(capacity),
+    }
+    for key_ in by_stage.get(0, {}):
+        data[key_] = grid(np.stack([by_stage[j][key_] for j in range(n_st)]))
+    data.update(arrived=each(arrived), active=each(active), failed=each(failed), exited=each(exited))
+    for key_, values in system.items():
+        data[key_] = each(values)
+    return pd.DataFrame(data)
 
 
 def km_survival(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ...]) -> list[float | None]:
@@ -229,89 +316,247 @@ def km_survival(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ..
     return out
 
 
-def run_summary(
-    out: SimOutput, firms: pd.DataFrame, warmup: float = 0.0, outcomes: FirmOutcomes | None = None
-) -> dict[str, Any]:
-    """The run's summary (a JSON-ready dict): per stage flows, stays and occupancy; overall outcomes.
+def _km_sf_right_censored(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier steps ``(times, survival)`` with some censoring: the arithmetic of
+    :func:`scipy.stats.ecdf` for right-censored data, operation for operation, without its input checks.
 
-    Flows count events in ``[warmup, horizon)``; mean occupancy is the exact time-average over the
-    same window; survival is the Kaplan-Meier estimate of P(not failed by t years after arrival) over
-    firms arriving after the warm-up (firms that exited count as not failed; the horizon censors),
-    split by whether they ever entered a carrier (that split conditions on the future, so it mixes
-    selection, time at risk and treatment -- use paired comparisons for effects). With ``outcomes``, also
-    the flat milestone, listing and jobs keys of :func:`sim.outcomes.outcome_summary`.
+    Deaths and losses tied at one time enter only through counts at that time, so the order in which
+    sorting leaves tied observations does not change a bit of the result.
     """
-    cols = out.log.columns()
-    t, ev, stage = cols["time"], cols["event"], cols["stage"]
-    firm = cols["firm"]
-    window = t >= warmup
+    times = np.concatenate((durations[observed], durations[~observed]))
+    died = np.zeros(len(times), dtype=np.int64)
+    died[: int(np.count_nonzero(observed))] = 1
+    i = np.argsort(times)
+    times = times[i]
+    died = died[i]
+    at_risk = np.arange(times.size, 0, -1)
+    j = np.diff(times, prepend=-np.inf, append=np.inf) > 0
+    t = times[j[:-1]]
+    n = at_risk[j[:-1]]
+    d = np.diff(np.cumsum(died)[j[1:]], prepend=0)
+    return t, np.cumprod((n - d) / n)
+
+
+def km_survival_fast(durations: np.ndarray, observed: np.ndarray, at: tuple[float, ...]) -> list[float | None]:
+    """:func:`km_survival` to the last bit, an order of magnitude quicker on large samples.
+
+    Evaluates the step function as :func:`scipy.stats.ecdf` does (the value at the last step at or before
+    each time). Falls back to :func:`km_survival` when no observation is censored (scipy's other branch);
+    a sample without deaths (:func:`km_survival` answers it before calling scipy) needs no scipy at all.
+    """
+    if len(durations) == 0:
+        return [None] * len(at)
+    if observed.sum() == 0:
+        return [1.0 if x <= durations.max() else None for x in at]
+    if observed.all():
+        return km_survival(durations, observed, at)
+    steps, sf = _km_sf_right_censored(durations, observed)
+    top = durations.max()
+    out: list[float | None] = []
+    for x in at:
+        if x <= top + 1e-12:
+            k = int(np.searchsorted(steps, x, side="right")) - 1
+            out.append(float(sf[k]) if k >= 0 else 1.0)
+        else:
+            out.append(None)
+    return out
+
+
+def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Any]:
+    """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy."""
+    t, ev, stage, firm = cols["time"], cols["event"], cols["stage"], cols["firm"]
+    # the log is in time order, so the window [warmup, horizon) is its tail
+    first = int(np.searchsorted(t, warmup, side="left"))
     span = out.horizon - warmup
+    n_ev = len(Ev)
+    n_st = len(out.stage_names)
+    # every (stage, event) count at once: stage -1 (no stage) is row 0
+    key = (stage.astype(np.int64) + 1) * n_ev + ev
+    total = np.bincount(key, minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
+    in_window = np.bincount(key[first:], minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev) if first else total
+    adm_rows = event_rows(cols, Ev.ADMIT)
+    lv_rows = event_rows(cols, Ev.LEAVE)
+    adm_stage, lv_stage = stage[adm_rows], stage[lv_rows]
+    blocks = event_rows(cols, Ev.BLOCK)
+    aimed = cols["info"][blocks[blocks >= first]].astype(np.int64)
+    blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
     stages: dict[str, Any] = {}
     for j, name in enumerate(out.stage_names):
-        s = stage == j
-        sw = s & window
-
-        def c(kind: Ev, mask: np.ndarray = sw) -> int:
-            return int(np.count_nonzero(mask & (ev == kind)))
-
+        a = adm_rows[adm_stage == j]
+        lv = lv_rows[lv_stage == j]
+        adm_t, lv_t = t[a], t[lv]
         # exact time-average occupancy over the window: integrate the step function
-        adm_t = t[s & (ev == Ev.ADMIT)]
-        lv_t = t[s & (ev == Ev.LEAVE)]
         occ_area = float(
             np.sum(out.horizon - np.maximum(adm_t, warmup)) - np.sum(out.horizon - np.maximum(lv_t, warmup))
         )
         # completed stays that started in the window
-        adm_mask = s & (ev == Ev.ADMIT)
-        lv_mask = s & (ev == Ev.LEAVE)
-        stays = _completed_stays(firm[adm_mask], t[adm_mask], firm[lv_mask], t[lv_mask], warmup)
+        stays = _completed_stays(firm[a], adm_t, firm[lv], lv_t, warmup)
+        c = in_window[j + 1]
         stages[name] = {
-            "entries": c(Ev.ADMIT),
-            "graduations": c(Ev.GRADUATE),
-            "failures": c(Ev.FAIL),
-            "timeouts": c(Ev.TIME_OUT),
-            "reneges": c(Ev.RENEGE),
-            "skips": c(Ev.SKIP),
-            "rejections": c(Ev.REJECT),
+            "entries": int(c[Ev.ADMIT]),
+            "graduations": int(c[Ev.GRADUATE]),
+            "failures": int(c[Ev.FAIL]),
+            "timeouts": int(c[Ev.TIME_OUT]),
+            "reneges": int(c[Ev.RENEGE]),
+            "skips": int(c[Ev.SKIP]),
+            "rejections": int(c[Ev.REJECT]),
             # applications that found no room: waits and skips here, and blocks aimed here (info = target)
-            "found_full": c(Ev.WAIT)
-            + c(Ev.SKIP)
-            + int(np.count_nonzero(window & (ev == Ev.BLOCK) & (cols["info"] == j))),
+            "found_full": int(c[Ev.WAIT]) + int(c[Ev.SKIP]) + int(blocked_for[j]),
             "mean_stay_years": float(np.mean(stays)) if len(stays) else None,
             "completed_stays": len(stays),
             "mean_occupancy": occ_area / span if span > 0 else None,
-            "occupancy_at_horizon": int(
-                np.count_nonzero(s & (ev == Ev.ADMIT)) - np.count_nonzero(s & (ev == Ev.LEAVE))
-            ),
+            "occupancy_at_horizon": int(total[j + 1, Ev.ADMIT] - total[j + 1, Ev.LEAVE]),
         }
-    post = firms[~firms["in_warmup"].to_numpy()]
-    obs = (post["outcome"] == "failed").to_numpy()
+    return stages
+
+
+def _summary(
+    out: SimOutput,
+    cols: Columns,
+    warmup: float,
+    outcomes: FirmOutcomes | None,
+    fates: dict[str, np.ndarray],
+    km: Any,
+) -> dict[str, Any]:
+    """The summary from per-firm arrays (``arrival``, ``outcome`` codes, ``survival_years``, ``ever_carrier``)."""
+    post = ~(fates["arrival"] < warmup)
+    outcome = fates["outcome"][post]
+    obs = outcome == 1
     # A firm that left the system (exit) did not fail: it counts as not failed up to the horizon, so the
     # curves estimate P(not failed by t) rather than a survival with exits treated as lost to follow-up.
-    exited = (post["outcome"] == "exited").to_numpy()
-    dur = np.where(exited, out.horizon - post["arrival_time"].to_numpy(), post["survival_years"].to_numpy())
-    carrier = post["ever_in_carrier"].to_numpy()
+    exited = outcome == 2
+    dur = np.where(exited, out.horizon - fates["arrival"][post], fates["survival_years"][post])
+    carrier = fates["ever_carrier"][post]
     survival = {
         "years": list(SURVIVAL_YEARS),
-        "all": km_survival(dur, obs, SURVIVAL_YEARS),
-        "never_in_carrier": km_survival(dur[~carrier], obs[~carrier], SURVIVAL_YEARS),
-        "ever_in_carrier": km_survival(dur[carrier], obs[carrier], SURVIVAL_YEARS),
+        "all": km(dur, obs, SURVIVAL_YEARS),
+        "never_in_carrier": km(dur[~carrier], obs[~carrier], SURVIVAL_YEARS),
+        "ever_in_carrier": km(dur[carrier], obs[carrier], SURVIVAL_YEARS),
     }
-    stock = np.isin(cols["info"], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
-    arrivals_window = int(np.count_nonzero(window & (ev == Ev.ARRIVE) & ~stock))
-    outcome = firms["outcome"].value_counts()
+    arrive = event_rows(cols, Ev.ARRIVE)
+    stock = np.isin(cols["info"][arrive], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
+    arrivals_window = int(np.count_nonzero((cols["time"][arrive] >= warmup) & ~stock))
+    counts = np.bincount(fates["outcome"], minlength=3)
     return {
         "horizon_years": out.horizon,
         "warmup_years": warmup,
         "arrivals": arrivals_window,
-        "initial_stock": int(np.count_nonzero((ev == Ev.ARRIVE) & stock)),
-        "firms": len(firms),
-        "active_at_horizon": int(outcome.get("active", 0)),
-        "failed": int(outcome.get("failed", 0)),
-        "exited": int(outcome.get("exited", 0)),
-        "stages": stages,
+        "initial_stock": int(np.count_nonzero(stock)),
+        "firms": len(fates["outcome"]),
+        "active_at_horizon": int(counts[0]),
+        "failed": int(counts[1]),
+        "exited": int(counts[2]),
+        "stages": _stage_summary(out, cols, warmup),
         "survival": survival,
         **(outcome_summary(outcomes, warmup) if outcomes is not None else {}),
     }
+
+
+_SUMMARY_DOC = """Flows count events in ``[warmup, horizon)``; mean occupancy is the exact time-average over the
+    same window; survival is the Kaplan-Meier estimate of P(not failed by t years after arrival) over
+    firms arriving after the warm-up (firms that exited count as not failed; the horizon censors),
+    split by whether they ever entered a carrier (that split conditions on the future, so it mixes
+    selection, time at risk and treatment -- use paired comparisons for effects). With ``outcomes``, also
+    the flat milestone, listing and jobs keys of :func:`sim.outcomes.outcome_summary`."""
+
+
+def log_summary(
+    out: SimOutput, warmup: float = 0.0, outcomes: FirmOutcomes | None = None, cols: Columns | None = None
+) -> dict[str, Any]:
+    """The run's summary (a JSON-ready dict) straight from the event log, without building any table.
+
+    Equal to :func:`run_summary` of the firm table, value for value and bit for bit
+    (``tests/outcomes/test_fast_summary.py`` checks every shipped scenario). This is what
+    :meth:`sim.RunResult.summary` and the experiments use.
+    """
+    cols = out.log.columns() if cols is None else cols
+    fates = firm_fates(out, cols)
+    fates["survival_years"] = fates["outcome_time"] - fates["arrival"]
+    return _summary(out, cols, warmup, outcomes, fates, km_survival_fast)
+
+
+def run_summary(
+    out: SimOutput,
+    firms: pd.DataFrame,
+    warmup: float = 0.0,
+    outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
+) -> dict[str, Any]:
+    """The run's summary (a JSON-ready dict) read from the firm table: per stage flows, stays and
+    occupancy; overall outcomes. The reference for :func:`log_summary`, which gives the same without the
+    table (and with a quicker Kaplan-Meier of the same arithmetic).
+    """
+    cols = out.log.columns() if cols is None else cols
+    fates = {
+        "arrival": firms["arrival_time"].to_numpy(),
+        "outcome": np.asarray(firms["outcome"].cat.codes.to_numpy(), dtype=np.int64),
+        "survival_years": firms["survival_years"].to_numpy(),
+        "ever_carrier": firms["ever_in_carrier"].to_numpy(),
+    }
+    return _summary(out, cols, warmup, outcomes, fates, km_survival)
+
+
+for _f in (log_summary, run_summary):
+    _f.__doc__ = f"{_f.__doc__}\n\n    {_SUMMARY_DOC}\n    "
+
+
+def _survival_data(firms: pd.DataFrame, horizon: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Firms arriving after the warm-up, their years to failure or censoring, and whether they failed.
+
+    A firm that left the system (exit) did not fail: it counts as not failed up to the horizon, so the
+    curves estimate P(not failed by t) rather than a survival with exits treated as lost to follow-up.
+    """
+    post = firms[~firms["in_warmup"].to_numpy()]
+    obs = (post["outcome"] == "failed").to_numpy()
+    exited = (post["outcome"] == "exited").to_numpy()
+    dur = np.where(exited, horizon - post["arrival_time"].to_numpy(), post["survival_years"].to_numpy())
+    return post, dur, obs
+
+
+def survival_by_source(firms: pd.DataFrame, horizon: float, warmup: float = 0.0) -> pd.DataFrame:
+    """Kaplan-Meier P(not failed by t years after arrival), per source stream and carrier use.
+
+    One row per source (arrival stream, initial stock entry, competition) and group (``ever in a
+    carrier``, ``never in a carrier``) with firms: ``source``, ``group``, ``firms`` and one column per
+    year of :data:`SURVIVAL_YEARS` within the horizon (None where it cannot be estimated). The split
+    is an association, not an effect: who enters a carrier is selected (screening, quality, surviving
+    long enough to enter), and the streams differ in age and quality at arrival.
+    """
+    post, dur, obs = _survival_data(firms, horizon)
+    years = tuple(y for y in SURVIVAL_YEARS if y <= horizon - warmup)
+    carrier = post["ever_in_carrier"].to_numpy()
+    source = post["source"].astype(str).to_numpy()
+    rows: list[dict[str, Any]] = []
+    for name in dict.fromkeys(source):
+        mine = source == name
+        for label, mask in (("ever in a carrier", mine & carrier), ("never in a carrier", mine & ~carrier)):
+            if mask.any():
+                surv = km_survival(dur[mask], obs[mask], years)
+                cells = {f"{y:g}y": v for y, v in zip(years, surv, strict=True)}
+                rows.append({"source": name, "group": label, "firms": int(mask.sum()), **cells})
+    return pd.DataFrame(rows)
+
+
+def graduates_by_year(out: SimOutput, graduates_before: Mapping[str, int], start_year: float) -> dict[str, int]:
+    """Cumulative graduates at the end of each calendar year the run covers, per stage of ``graduates_before``.
+
+    Keys ``graduates_cumulative.<stage>.<year>``: the stage's graduates before the start plus its
+    graduations from the start to the end of that year (whole run, warm-up included), as Torch statistics
+    count them. Years whose end is after the horizon are left out.
+    """
+    cols = out.log.columns()
+    t, ev, stage = cols["time"], cols["event"], cols["stage"]
+    first = int(math.floor(start_year + 1e-9))
+    years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
+    keys: dict[str, int] = {}
+    for j, name in enumerate(out.stage_names):
+        if name not in graduates_before:
+            continue
+        times = np.sort(t[(stage == j) & (ev == Ev.GRADUATE)])
+        for y in years:
+            done = int(np.searchsorted(times, y + 1 - start_year, side="right"))
+            keys[f"graduates_cumulative.{name}.{y}"] = graduates_before[name] + done
+    return keys
 
 
 def _completed_stays(
@@ -320,16 +565,17 @@ def _completed_stays(
     """Durations admit -> leave, pairing each firm's k-th admission with its k-th leave in this stage."""
     if len(lv_f) == 0:
         return np.empty(0)
-    a_order = np.lexsort((adm_t, adm_f))
-    l_order = np.lexsort((lv_t, lv_f))
+    # by firm, then time: the rows come in log (time) order, so a stable sort by firm is enough
+    a_order = np.argsort(adm_f, kind="stable")
+    l_order = np.argsort(lv_f, kind="stable")
     af, at_ = adm_f[a_order], adm_t[a_order]
     lf, lt = lv_f[l_order], lv_t[l_order]
-    # rank of each event within its firm
-    a_rank = np.arange(len(af)) - np.searchsorted(af, af, side="left")
-    l_rank = np.arange(len(lf)) - np.searchsorted(lf, lf, side="left")
-    a_key = pd.MultiIndex.from_arrays([af, a_rank])
-    l_key = pd.MultiIndex.from_arrays([lf, l_rank])
-    pos = a_key.get_indexer(l_key)
+    a_rank = rank_in_group(af)
+    l_rank = rank_in_group(lf)
+    # (firm, rank) as one integer: sorted and unique for the admissions, so a binary search finds each
+    # leave's admission
+    width = int(max(a_rank.max(), l_rank.max())) + 1
+    pos = np.searchsorted(af * width + a_rank, lf * width + l_rank)
     starts = at_[pos]
     keep = starts >= warmup
     return np.asarray((lt - starts)[keep], dtype=np.float64)

@@ -9,7 +9,6 @@ by one, then ``summary.csv``, ``summary_stats.csv`` and ``timeseries.csv`` (see
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
@@ -28,7 +27,9 @@ from ..experiment import ExperimentError, ExperimentResult, run_experiment
 from ..guards import check_resources, parse_bytes
 from ..output import claim_folder, folder_lock, write_run
 from ..scenario import Scenario
-from .common import add_seed, format_table, load_or_default, positive_int, replication_index, safe_name
+from ..tables import EVER_LABEL, NEVER_LABEL, survival_by_source
+from .common import add_seed, format_table, load_or_default, positive_int, reject, replication_index, safe_name
+from .printing import is_share, label, level_text, spend_years
 
 
 def add_parser(sub: Any) -> None:
@@ -50,6 +51,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario name>)")
     add_experiment_args(p)
     add_report_arg(p)
+    p.add_argument(
+        "--decompose",
+        metavar="STAGE",
+        default=None,
+        help="also split the gap between the stage's participants and other firms into treatment and selection "
+        "(incuchain decompose; --reps replications, at least 2) and write decomposition.csv",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
 
@@ -123,6 +131,37 @@ def experiment_executor(args: argparse.Namespace, tasks: int) -> Iterator[Execut
         yield ex
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def announce(what: str, simulations: int, quiet: bool) -> Callable[[float], None] | None:
+    """Say how many simulations a command runs, before it starts; return the callback that adds an
+    estimate of how long once the first replications are timed (``None`` when ``quiet``).
+
+    Both lines go to stderr, so the tables on stdout stay the same. The estimate counts every
+    replication, including those a resume finds on disk.
+    """
+    if quiet:
+        return None
+    print(f"{what}: {simulations:,} simulations", file=sys.stderr, flush=True)
+
+    def estimate(seconds_per_replication: float) -> None:
+        total = seconds_per_replication * simulations
+        print(
+            f"{what}: first replications took {seconds_per_replication:.2f} s each (wall, all workers): "
+            f"about {_duration(total)} for the {simulations:,}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return estimate
+
+
 def run_guarded(body: Callable[[], int]) -> int:
     """Run an experiment command: failed replications exit 1, an unavailable executor exits 2."""
     try:
@@ -134,25 +173,6 @@ def run_guarded(body: Callable[[], int]) -> int:
         for line in exc.lines:
             print(line, file=sys.stderr)
         return 1
-
-
-def pm(mean: float, low: float, high: float) -> str:
-    """``mean ± half-width`` (the mean alone when there is no interval)."""
-    if math.isnan(mean):
-        return "-"
-    num = _num(mean)
-    if math.isnan(low) or math.isnan(high):
-        return num
-    return f"{num} ± {_num((high - low) / 2)}"
-
-
-def _num(x: float) -> str:
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 10:
-        return f"{x:.1f}"
-    return f"{x:.3g}"
 
 
 def notes_text(result: ExperimentResult) -> list[str]:
@@ -168,21 +188,23 @@ def notes_text(result: ExperimentResult) -> list[str]:
 
 
 def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
-    """Means with confidence intervals: system-wide metrics, then stages side by side."""
+    """Means with confidence intervals: system-wide metrics and survival, then stages side by side."""
     by = {m: row for m, row in zip(stats["metric"], stats.itertuples(index=False), strict=True)}
 
     def cell(metric: str) -> str:
         row = by.get(metric)
-        return "-" if row is None else pm(float(row.mean), float(row.ci_low), float(row.ci_high))
+        if row is None or int(row.n) == 0:
+            return "-"
+        return level_text(float(row.mean), float(row.ci_low), float(row.ci_high), share=is_share(metric))
 
     overall = ["arrivals", "initial_stock", "active_at_horizon", "failed", "exited"]
-    rows = [[m, cell(m), _sd(by.get(m)), int(by[m].n) if m in by else 0] for m in overall]
+    rows = [[label(m, labels), cell(m), int(by[m].n) if m in by else 0] for m in overall]
     for group in ("all", "never_in_carrier", "ever_in_carrier"):
         for t in ("1", "3", "5", "10"):
             m = f"survival.{group}.{t}y"
             if m in by and int(by[m].n) > 0:
-                rows.append([m, cell(m), _sd(by[m]), int(by[m].n)])
-    top = format_table(["metric", "mean ± 95% CI half-width", "sd", "n"], rows)
+                rows.append([label(m, labels), cell(m), int(by[m].n)])
+    top = format_table(["outcome", "mean ± 95% CI half-width", "replications"], rows)
     stages = list(dict.fromkeys(m.split(".")[1] for m in by if m.startswith("stages.")))
     measures = [
         ("entries", "entries"),
@@ -197,17 +219,15 @@ def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
     return f"{top}\n\n{table}"
 
 
-def _sd(row: Any) -> Any:
-    return None if row is None else float(row.sd)
-
-
 def default_out(name: str) -> Path:
     """``out/<scenario name>`` with the name made safe for a folder (never ``..`` or hidden)."""
     return Path("out") / safe_name(name)
 
 
-def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = None) -> str:
-    """A short readable summary of one replication."""
+def summary_text(
+    summary: dict[str, Any], stage_labels: dict[str, str] | None = None, by_source: pd.DataFrame | None = None
+) -> str:
+    """A short readable summary of one replication (``by_source``: :func:`sim.tables.survival_by_source`)."""
     labels = stage_labels or {}
     rows = []
     for name, s in summary["stages"].items():
@@ -235,17 +255,26 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
     )
     surv = summary["survival"]
     srows = [
-        ["never in a carrier", *surv["never_in_carrier"]],
-        ["ever in a carrier", *surv["ever_in_carrier"]],
+        [NEVER_LABEL, *surv["never_in_carrier"]],
+        [EVER_LABEL, *surv["ever_in_carrier"]],
         ["all firms", *surv["all"]],
     ]
     # survival past the horizon cannot be estimated: leave those columns out
     keep = [i for i, y in enumerate(surv["years"]) if y <= summary["horizon_years"] - summary["warmup_years"]]
+    rows_pct = [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows]
+    if by_source is not None:
+        for r in by_source.itertuples(index=False):
+            cells = [getattr(r, f"_{3 + k}") for k in range(len(keep))]
+            rows_pct.append(
+                [
+                    f"  {r.source}, {r.group} ({r.firms:,})",
+                    *(None if c is None or c != c else f"{100 * c:.1f}%" for c in cells),
+                ]
+            )
     stable = format_table(
-        ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)],
-        [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows],
+        ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)], rows_pct
     )
-    text = f"{head}\n\n{table}\n\n{stable}"
+    text = f"{head}\n\n{table}\n\n{stable}\n{ASSOCIATION_NOTE}"
     living = [n for n in summary["stages"] if f"carriers.{n}.open" in summary]
     if living:
         crows = [
@@ -270,6 +299,15 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
             ],
             crows,
         )
+    cumulative: dict[str, list[str]] = {}
+    for key, value in summary.items():
+        if key.startswith("graduates_cumulative."):
+            _, stage, year = key.split(".")
+            cumulative.setdefault(stage, []).append(f"{year} {value:,}")
+    if cumulative:
+        text += "\n\ncumulative graduates (before the start included), at the end of each year:"
+        for stage, cells in cumulative.items():
+            text += f"\n  {labels.get(stage) or stage}: " + "; ".join(cells)
     if "jobs.at_horizon" in summary:
         text += (
             f"\n\noutcomes: {summary['jobs.at_horizon']:,.0f} jobs in active firms at the horizon "
@@ -288,10 +326,32 @@ def summary_text(summary: dict[str, Any], stage_labels: dict[str, str] | None = 
             for k in summary
             if k.startswith("budget.policy.") and summary[k] and not re.search(r"\.\d{4}$", k)  # not by year
         ]
-        text += f"\n\npublic spend: {summary['budget.total_yuan'] / 1e6:,.1f} million yuan" + (
+        text += f"\n\npublic spend {spend_years(summary)}: {summary['budget.total_yuan'] / 1e6:,.1f} million yuan" + (
             f" ({'; '.join(spend)})" if spend else ""
         )
     return text
+
+
+ASSOCIATION_NOTE = (
+    "(ever vs never in a carrier is an association, not an effect: it mixes who got in -- screening, quality,\n"
+    "the initial stock, the source streams -- with what support did; --decompose STAGE splits it)"
+)
+
+
+def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
+    """With ``--decompose STAGE``: run the decomposition, write decomposition.csv, return its text."""
+    if args.decompose is None:
+        return None
+    from ..decomposition import decompose, programme_error
+    from .decompose_cmd import decomposition_text
+
+    problem = programme_error(sc, args.decompose)
+    if problem:
+        reject(f"--decompose: {problem}")
+    d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    d.table.to_csv(out / "decomposition.csv", index=False)
+    return decomposition_text(d)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -304,6 +364,7 @@ def main(args: argparse.Namespace) -> int:
         claim_folder(out, "run", sc.name, args.overwrite)  # before a long run, not after
         res = run(sc, seed=args.seed, replication=args.replication)
         write_run(res, out)
+        split = _decompose(args, sc, out)
         if args.report:
             from ..report import write_report  # imported here: matplotlib only when a report is asked for
 
@@ -311,9 +372,12 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         labels = {n: st.label or n for n, st in sc.stages.items()}
         summary = res.summary()
-        print(summary_text(summary, labels))
+        by_source = survival_by_source(res.firms, sc.calendar.horizon_years, sc.calendar.warmup_years)
+        print(summary_text(summary, labels, by_source))
         for line in never_full_lines(sc, stage_found_full([summary])):
             print(line)
+        if split:
+            print(f"\n{split}")
         print(f"\nwrote {out}/ (events.parquet, firms.parquet, timeseries.csv, summary.json, ...)")
         if args.report:
             print(f"report: {out / 'report.html'}")
@@ -329,6 +393,7 @@ def _experiment(args: argparse.Namespace) -> int:
     guard_resources(args, [sc], args.reps)
     with folder_lock(out):
         with experiment_executor(args, args.reps) as ex:
+            timing = announce(sc.name, args.reps, args.quiet)
             result = run_experiment(
                 sc,
                 reps=args.reps,
@@ -339,9 +404,11 @@ def _experiment(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 keep_events=args.keep_events,
                 progress=False if args.quiet else None,
+                timing=timing,
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)
+        split = _decompose(args, sc, out)
         if args.report:
             from ..report import write_report
 
@@ -357,5 +424,6 @@ def _experiment(args: argparse.Namespace) -> int:
         print(stats_text(result.stats, labels))
         for line in never_full_lines(sc, stage_found_full([result.stats])):
             print(line)
+        print(ASSOCIATION_NOTE if split is None else f"\n{split}")
         print(f"\nwrote {out}/ (summary.csv, summary_stats.csv, timeseries.csv, replications/, meta.json, ...)")
     return 0

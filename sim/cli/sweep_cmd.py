@@ -10,13 +10,21 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
-from ..experiment.design import design_points, parse_setting, sweep_arms
+from ..experiment.design import SWEEP_METRICS, design_points, parse_setting, sweep_arms, sweep_differences
 from ..output import folder_lock
-from ..stats import paired_difference
 from .common import add_seed, format_table, load_or_default, positive_int, safe_name
-from .run_cmd import add_experiment_args, experiment_executor, guard_resources, notes_text, pm, run_guarded
+from .printing import NS, difference_text, field_label, is_share, label, level_text
+from .run_cmd import (
+    add_experiment_args,
+    add_report_arg,
+    announce,
+    experiment_executor,
+    guard_resources,
+    notes_text,
+    run_guarded,
+)
 
-DEFAULT_METRICS = ("active_at_horizon", "failed", "exited", "survival.all.5y")
+DEFAULT_METRICS = SWEEP_METRICS
 
 
 def add_parser(sub: Any) -> None:
@@ -50,11 +58,12 @@ def add_parser(sub: Any) -> None:
         help=f"metric to print (repeatable; default: {', '.join(DEFAULT_METRICS)}); all go to the files",
     )
     add_experiment_args(p)
+    add_report_arg(p)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
     p.set_defaults(func=main)
 
 
-def sweep_text(result: ExperimentResult, metrics: list[str]) -> str:
+def sweep_text(result: ExperimentResult, metrics: list[str], labels: dict[str, str] | None = None) -> str:
     """One row per point: its swept values, then mean ± 95% CI half-width of each metric."""
     stats: pd.DataFrame = result.stats
     keys = [k for arm in result.arms for k in arm.params]
@@ -66,26 +75,29 @@ def sweep_text(result: ExperimentResult, metrics: list[str]) -> str:
         cells = []
         for m in metrics:
             r = by.get(m)
-            cells.append("-" if r is None else pm(float(r.mean), float(r.ci_low), float(r.ci_high)))
+            if r is None or int(r.n) == 0:
+                cells.append("-")
+            else:
+                cells.append(level_text(float(r.mean), float(r.ci_low), float(r.ci_high), share=is_share(m)))
         rows.append([arm.label, *(arm.params.get(k) for k in keys), *cells])
-    return format_table(["point", *keys, *metrics], rows)
+    return format_table(["point", *(field_label(k) for k in keys), *(label(m, labels) for m in metrics)], rows)
 
 
-def paired_text(result: ExperimentResult, metrics: list[str]) -> str:
-    """Each point after the first minus the first, paired replication by replication: mean [95% CI]."""
-    summary: pd.DataFrame = result.summary
+def paired_text(result: ExperimentResult, metrics: list[str], labels: dict[str, str] | None = None) -> str:
+    """Each point after the first minus the first, paired replication by replication: mean [95% CI], n.s."""
     first = result.arms[0].label
-    base = summary[summary["arm"] == first].set_index("replication")
+    diffs = sweep_differences(result.summary, [a.label for a in result.arms], metrics)
     rows = []
     for arm in result.arms[1:]:
-        part = summary[summary["arm"] == arm.label].set_index("replication")
-        reps = base.index.intersection(part.index)
-        cells = []
-        for m in metrics:
-            e = paired_difference(base.loc[reps, m].to_numpy(float), part.loc[reps, m].to_numpy(float))
-            cells.append(f"{e.mean:+.3g} [{e.ci_low:.3g}, {e.ci_high:.3g}]" if e.n > 1 else "-")
+        by = diffs[diffs["arm"] == arm.label].set_index("metric")
+        cells = [
+            difference_text(float(r.diff_mean), float(r.ci_low), float(r.ci_high), share=is_share(m))
+            if m in by.index and int((r := by.loc[m]).n) > 1
+            else "-"
+            for m in metrics
+        ]
         rows.append([f"{arm.label} - {first}", *cells])
-    return format_table(["paired difference", *metrics], rows)
+    return format_table(["paired difference", *(label(m, labels) for m in metrics)], rows)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -98,6 +110,7 @@ def main(args: argparse.Namespace) -> int:
 
     def body() -> int:
         with folder_lock(out), experiment_executor(args, args.reps * len(arms)) as ex:
+            timing = announce(f"{sc.name} sweep", len(arms) * args.reps, args.quiet)
             result = sweep(
                 sc,
                 settings,
@@ -110,9 +123,16 @@ def main(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 keep_events=args.keep_events,
                 progress=False if args.quiet else None,
+                timing=timing,
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)
+        if args.report:
+            from ..report import write_sweep_report  # matplotlib only when a report is asked for
+
+            write_sweep_report(out, result, metrics=[m for m in metrics if m in result.metrics])
+            if not args.quiet:
+                print(f"report: {out / 'report.html'}")
         if not args.quiet:
             unknown = [m for m in metrics if m not in result.metrics]
             if unknown:
@@ -122,13 +142,14 @@ def main(args: argparse.Namespace) -> int:
                 "means ± 95% confidence-interval half-widths\n"
             )
             known = [m for m in metrics if m in result.metrics]
-            print(sweep_text(result, known))
+            labels = {n: st.label or n for n, st in sc.stages.items()}
+            print(sweep_text(result, known, labels))
             if len(result.arms) > 1:
                 print(
                     "\nEvery point runs on the same random numbers, so differences from the first point are paired "
-                    "(mean and 95% confidence interval):\n"
+                    f"(mean and 95% confidence interval; {NS}: the interval contains 0):\n"
                 )
-                print(paired_text(result, known))
+                print(paired_text(result, known, labels))
             print(f"\nwrote {out}/ (summary.csv, summary_stats.csv, timeseries.csv, scenarios/, meta.json, ...)")
         return 0
 

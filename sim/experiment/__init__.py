@@ -3,8 +3,8 @@
 * :func:`run_experiment` -- ``reps`` replications of each scenario, on any executor, with
   checkpoints and resume when given a folder; tidy tables with means and t intervals.
 * :func:`compare` -- the paired effect of a variant against a baseline on every summary metric,
-  how much common random numbers narrowed each interval and, when the variant adds several
-  policies, what each buys alone.
+  on request how much common random numbers narrowed each interval and, when the variant adds
+  several policies, what each buys alone.
 * :func:`sweep` -- a design over scenario fields (``stages.incubator.carriers.capacity``), full
   factorial or zipped.
 

@@ -13,6 +13,8 @@ unbounded) and the row says so in ``note``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,15 @@ from scipy import special
 from ..stats import Estimate, mean_ci
 from .runner import ExperimentResult
 
-__all__ = ["COST_COLUMNS", "OUTCOMES", "SPEND", "cost_effectiveness_table", "outcome_values", "spend_difference"]
+__all__ = [
+    "COST_COLUMNS",
+    "OUTCOMES",
+    "SPEND",
+    "cost_bounds",
+    "cost_effectiveness_table",
+    "outcome_values",
+    "spend_difference",
+]
 
 SPEND = "budget.total_yuan"
 """The summary metric holding a replication's total spend, yuan."""
@@ -151,3 +161,34 @@ def cost_effectiveness_table(
             }
         )
     return pd.DataFrame(rows, columns=list(COST_COLUMNS))
+
+
+def cost_bounds(row: Mapping[str, Any]) -> tuple[float, float, float, bool]:
+    """The cost per additional unit as a reader should see it: never negative, open when the effect is n.s.
+
+    Parameters
+    ----------
+    row:
+        A row of :func:`cost_effectiveness_table` (``cost_per_unit``, ``ci_low``, ``ci_high``,
+        ``spend_diff_mean``, ``outcome_diff_mean``, ``outcome_ci_low``, ``outcome_ci_high``).
+
+    Returns
+    -------
+    tuple
+        ``(estimate, low, high, significant)`` in yuan per additional unit. When the effect's interval
+        lies above 0, the delta-method interval with its lower end clipped at 0 (a positive spend
+        for a positive effect cannot cost less than nothing). When it contains 0 the effect may be
+        nil, so the cost has no upper bound (``high`` is infinite); the lower end is the spend over
+        the largest effect the interval allows. NaN throughout when there is no additional outcome
+        (an effect that is 0 or below it) or no additional spend.
+    """
+    nan = math.nan
+    cost, low, high = (float(row[k]) for k in ("cost_per_unit", "ci_low", "ci_high"))
+    spend, d_lo, d_hi = (float(row[k]) for k in ("spend_diff_mean", "outcome_ci_low", "outcome_ci_high"))
+    effect = float(row["outcome_diff_mean"])
+    if math.isnan(effect) or effect <= 0 or math.isnan(spend) or spend <= 0:
+        return nan, nan, nan, False
+    if not (math.isnan(d_lo) or math.isnan(d_hi)) and d_lo > 0:
+        return cost, max(low, 0.0) if not math.isnan(low) else nan, high, True
+    floor = spend / d_hi if not math.isnan(d_hi) and d_hi > 0 else nan
+    return cost, floor, math.inf, False

@@ -16,14 +16,26 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel
 
 from ..errors import ScenarioError
 from ..scenario import Scenario
+from ..stats import paired_difference
 from .arms import Arm
-from .runner import ExperimentResult, execute
+from .runner import ExperimentResult, Timing, execute
 
-__all__ = ["check_path", "design_points", "parse_setting", "parse_value", "sweep", "sweep_arms"]
+__all__ = [
+    "SWEEP_DIFFERENCE_COLUMNS",
+    "SWEEP_METRICS",
+    "check_path",
+    "design_points",
+    "parse_setting",
+    "parse_value",
+    "sweep",
+    "sweep_arms",
+    "sweep_differences",
+]
 
 
 def parse_value(text: str) -> Any:
@@ -180,6 +192,7 @@ def sweep(
     keep_events: bool = False,
     progress: bool | None = None,
     level: float = 0.95,
+    timing: Timing | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications at every point of a design over scenario fields.
 
@@ -191,7 +204,7 @@ def sweep(
         ``{dotted path: values}`` (or pairs), e.g. ``{"stages.incubator.carriers.capacity": [50, 100]}``.
     zipped:
         Pair the i-th values of the settings instead of crossing them.
-    reps, seed, executor, out, resume, overwrite, keep_events, progress, level:
+    reps, seed, executor, out, resume, overwrite, keep_events, progress, level, timing:
         As for :func:`sim.run_experiment`. Every point uses the same replications (common random
         numbers), so differences between points are paired.
 
@@ -214,4 +227,60 @@ def sweep(
         keep_events=keep_events,
         progress=progress,
         level=level,
+        timing=timing,
     )
+
+
+SWEEP_METRICS: tuple[str, ...] = ("active_at_horizon", "failed", "exited", "survival.all.5y")
+"""Metrics a sweep prints and reports by default (every metric goes to the files)."""
+
+SWEEP_DIFFERENCE_COLUMNS = ("arm", "metric", "n", "diff_mean", "ci_low", "ci_high", "significant")
+"""Columns of :func:`sweep_differences`."""
+
+
+def sweep_differences(
+    summary: pd.DataFrame, labels: Sequence[str], metrics: Sequence[str], level: float = 0.95
+) -> pd.DataFrame:
+    """Each point after the first minus the first, paired replication by replication.
+
+    Parameters
+    ----------
+    summary:
+        A sweep's ``summary.csv`` (one row per point and replication: ``arm``, ``replication`` and a
+        column per metric).
+    labels:
+        The points' arm labels in design order (``p000``, ``p001``, ...); the first is the reference.
+    metrics:
+        Metrics to difference (those missing from ``summary`` are skipped).
+    level:
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per later point and metric: ``arm``, ``metric``, ``n``, ``diff_mean``, ``ci_low``,
+        ``ci_high``, ``significant`` (the interval excludes 0).
+    """
+    rows: list[dict[str, Any]] = []
+    if not labels:
+        return pd.DataFrame(rows, columns=list(SWEEP_DIFFERENCE_COLUMNS))
+    base = summary[summary["arm"] == labels[0]].set_index("replication")
+    for label in labels[1:]:
+        part = summary[summary["arm"] == label].set_index("replication")
+        reps = base.index.intersection(part.index)
+        for m in metrics:
+            if m not in summary.columns:
+                continue
+            e = paired_difference(base.loc[reps, m].to_numpy(float), part.loc[reps, m].to_numpy(float), level)
+            rows.append(
+                {
+                    "arm": label,
+                    "metric": m,
+                    "n": e.n,
+                    "diff_mean": e.mean,
+                    "ci_low": e.ci_low,
+                    "ci_high": e.ci_high,
+                    "significant": bool(e.n > 1 and (e.ci_low > 0 or e.ci_high < 0)),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(SWEEP_DIFFERENCE_COLUMNS))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "INSTRUMENT_COLUMNS",
     "Instrument",
     "added_policies",
+    "as_cost_row",
     "instrument_arms",
     "instruments_table",
 ]
@@ -207,3 +209,17 @@ def instruments_table(
                 }
             )
     return pd.DataFrame(rows, columns=list(INSTRUMENT_COLUMNS))
+
+
+def as_cost_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of :func:`instruments_table` with the names of a cost-effectiveness row (for
+    :func:`~sim.experiment.cost_effectiveness.cost_bounds`)."""
+    return {
+        "cost_per_unit": row["cost_per_unit"],
+        "ci_low": row["cost_ci_low"],
+        "ci_high": row["cost_ci_high"],
+        "spend_diff_mean": row["spend_diff_yuan"],
+        "outcome_diff_mean": row["effect_mean"],
+        "outcome_ci_low": row["effect_ci_low"],
+        "outcome_ci_high": row["effect_ci_high"],
+    }

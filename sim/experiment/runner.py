@@ -30,9 +30,13 @@ from ..scenario import Scenario
 from .arms import Arm, make_arms
 from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
-from .tasks import ReplicationOutput, ReplicationTask, run_task
+from .tasks import ReplicationOutput, ReplicationTask, ScenarioNotLoaded, run_task
 
-__all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "run_experiment"]
+__all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "Timing", "run_experiment"]
+
+Timing = Callable[[float], None]
+"""Called once, when the first replications are in (as many as run at once, at least two), with the wall
+seconds per replication so far: times the replications still to run, an estimate of the time left."""
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +143,8 @@ class ExperimentResult:
                 if self._frames is not None:
                     frame = self._frames[(a, r)]
                 else:
-                    assert self._store is not None
+                    if self._store is None:
+                        raise ValueError("this experiment holds summaries only, no time series")
                     loaded = self._store.load(a, r)[1]
                     assert loaded is not None
                     frame = loaded
@@ -198,13 +203,31 @@ def _execute(
     window: int,
     on_result: Callable[[int, int, ReplicationOutput], None],
     bar: Any,
+    timing: Timing | None = None,
+    checkpoint: bool = True,
 ) -> tuple[list[ReplicationFailure], float]:
-    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``."""
+    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``; ``checkpoint``:
+    results with checkpoint bytes (an experiment with a folder) or with frames.
+
+    The first ``window`` tasks of each arm carry the scenario's text, which reaches every worker that
+    takes one; later tasks carry only its digest. A worker that does not hold it yet (one that joined
+    or restarted later) answers :class:`ScenarioNotLoaded`, and that task goes again with the text.
+    """
     failures: list[ReplicationFailure] = []
     sim_seconds = 0.0
     pending: dict[Future[ReplicationOutput], tuple[int, int]] = {}
     queue = iter(todo)
     broken = False
+    sent_text = [0] * len(arms)
+    started = time.perf_counter()
+    finished = 0
+    first = min(len(todo), max(2, window // 4))
+
+    def submit(a: int, r: int, with_text: bool) -> None:
+        arm = arms[a]
+        text = arm.toml if with_text else None
+        task = ReplicationTask(arm.digest, seed, arm.replication(r), keep_events, text, checkpoint)
+        pending[executor.submit(run_task, task)] = (a, r)
 
     def submit_more() -> None:
         while not broken and len(pending) < window:
@@ -212,8 +235,8 @@ def _execute(
             if item is None:
                 return
             a, r = item
-            task = ReplicationTask(arms[a].toml, seed, arms[a].replication(r), keep_events)
-            pending[executor.submit(run_task, task)] = item
+            submit(a, r, sent_text[a] < window)
+            sent_text[a] += 1
 
     try:
         submit_more()
@@ -223,6 +246,9 @@ def _execute(
                 a, r = pending.pop(fut)
                 try:
                     output = fut.result()
+                except ScenarioNotLoaded:
+                    submit(a, r, True)
+                    continue
                 except BrokenProcessPool as exc:
                     broken = True
                     failures.append(_failure(arms[a], arms[a].replication(r), exc))
@@ -233,6 +259,9 @@ def _execute(
                     sim_seconds += output.simulation_seconds
                     on_result(a, r, output)
                     bar.update(1)
+                    finished += 1
+                    if timing is not None and finished == first:
+                        timing((time.perf_counter() - started) / finished)
             submit_more()
     except BaseException:
         for fut in pending:
@@ -261,6 +290,7 @@ def run_experiment(
     keep_events: bool = False,
     progress: bool | None = None,
     level: float = 0.95,
+    timing: Timing | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications of each scenario and gather tidy tables.
 
@@ -289,6 +319,9 @@ def run_experiment(
         Show a progress bar (``None``: when stderr is a terminal). It appears after two seconds.
     level:
         Confidence level of the intervals in :attr:`ExperimentResult.stats`.
+    timing:
+        Called once, when the first replications are in, with the wall seconds per replication so far
+        (:data:`Timing`): what the command line turns into an estimate of the whole before most of it runs.
 
     Returns
     -------
@@ -315,6 +348,7 @@ def run_experiment(
         keep_events=keep_events,
         progress=progress,
         level=level,
+        timing=timing,
     )
 
 
@@ -335,6 +369,7 @@ def execute(
     progress: bool | None = None,
     level: float = 0.95,
     extra_tables: ExtraTables | None = None,
+    timing: Timing | None = None,
 ) -> ExperimentResult:
     """:func:`run_experiment` for prepared arms; ``kind`` (run, compare, sweep) goes to the manifest.
 
@@ -354,7 +389,7 @@ def execute(
     store = None
     done: dict[tuple[int, int], dict[str, Any]] = {}
     damaged: list[str] = []
-    frames: dict[tuple[int, int], pd.DataFrame] | None = None
+    frames: dict[tuple[int, int], pd.DataFrame] | None = None  # time series of an experiment kept in memory
     if out is not None:
         store = ExperimentStore(Path(out), arms, reps, seed, keep_events, kind)
         store.open(resume=resume, overwrite=overwrite)
@@ -390,7 +425,9 @@ def execute(
         # one at a time when serial, so each replication is saved as soon as it is done.
         workers = parallelism(ex)
         window = 4 * workers if workers > 1 else 1
-        failures, sim_seconds = _execute(arms, todo, seed, keep_events, ex, window, on_result, bar)
+        failures, sim_seconds = _execute(
+            arms, todo, seed, keep_events, ex, window, on_result, bar, timing, checkpoint=store is not None
+        )
     meta: dict[str, Any] = {
         "kind": kind,
         "seed": seed,

@@ -32,12 +32,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..errors import ScenarioError
 from ..output import atomic_write_bytes, atomic_write_text, claim_folder, package_versions, write_json
 from .arms import Arm
-from .tasks import ReplicationOutput
+from .tasks import ReplicationOutput, read_checkpoint, summary_text
 
 __all__ = ["MANIFEST", "OUTPUT_FILES", "CheckpointError", "ExperimentStore", "summary_text"]
 
@@ -60,8 +59,6 @@ OUTPUT_FILES = (
 )
 """Top-level files an experiment writes (removed by ``overwrite``)."""
 
-_SUMMARY_KEY = b"incuchain.summary"
-
 
 class CheckpointError(Exception):
     """A checkpoint file is unreadable, incomplete or fails its checksum."""
@@ -74,11 +71,6 @@ class CheckpointError(Exception):
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def summary_text(summary: dict[str, Any]) -> str:
-    """A summary as JSON text, keys in their own order (stages in chain order, not alphabetical)."""
-    return json.dumps(summary)
 
 
 def _remove(path: Path) -> None:
@@ -256,12 +248,9 @@ class ExperimentStore:
             if output.events_parquet is None or output.firms_parquet is None:
                 raise ValueError("keep_events is set but the replication returned no events")
             blobs += [output.events_parquet, output.firms_parquet]
-        table = pa.Table.from_pandas(output.timeseries, preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta[_SUMMARY_KEY] = summary_text(output.summary).encode()
-        buf = pa.BufferOutputStream()
-        pq.write_table(table.replace_schema_metadata(meta), buf, compression="zstd")
-        blobs.append(buf.getvalue().to_pybytes())
+        if output.checkpoint is None:
+            raise ValueError("the replication returned no checkpoint")
+        blobs.append(output.checkpoint)
         lines = []
         for path, data in zip(self._files(a, r), blobs, strict=True):
             atomic_write_bytes(path, data)
@@ -304,8 +293,7 @@ class ExperimentStore:
                 raise CheckpointError(path, "checksum mismatch (the file was changed or damaged)")
         try:
             # ``data`` is the checkpoint, read last in the loop above; its footer holds the summary.
-            summary: dict[str, Any] = json.loads(pq.read_schema(pa.BufferReader(data)).metadata[_SUMMARY_KEY])
-            table = pq.read_table(pa.BufferReader(data)).to_pandas() if frame else None
+            summary, table = read_checkpoint(data, frame)
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException) as exc:
             raise CheckpointError(files[-1], f"unreadable ({exc})") from None
         arm = self.arms[a]

@@ -1,26 +1,59 @@
 """One replication as a task that can run anywhere: plain data in, compact results out.
 
-A :class:`ReplicationTask` carries the resolved scenario as TOML text (not a live object), the seed
-and the replication index, so it pickles in a few kilobytes and means the same thing on any worker.
-:func:`run_task` returns the replication's summary and monthly time series -- not its event log,
-which stays on the worker unless the experiment keeps events, and then travels as Parquet bytes.
+A :class:`ReplicationTask` carries the scenario's digest, the seed and the replication index, and the
+resolved scenario as TOML text only until the workers have it: a worker parses a scenario once and keeps
+it, keyed by its digest, for every later replication of it (:func:`run_task`). A worker that has not
+seen the scenario (a new or restarted one) answers :class:`ScenarioNotLoaded`, and the runner sends
+that task again with the text.
+
+:func:`run_task` returns the replication's summary and its monthly time series: for an experiment
+with a folder, as its checkpoint, Parquet bytes with the summary in the footer (:func:`checkpoint_bytes`),
+a few kilobytes, encoded on the worker and written to disk as they are; for one kept in memory, as the
+frame itself (cheaper than encoding it). Not its event log, which stays on the worker unless the
+experiment keeps events, and then travels as Parquet bytes too. The summary comes straight from the event log
+(:meth:`sim.RunResult.summary`), without the firm table.
 """
 
 from __future__ import annotations
 
-import functools
-import io
+import json
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..api import run
+from ..output import events_arrow, parquet_bytes
 from ..scenario import Scenario, parse_scenario
 
-__all__ = ["ReplicationOutput", "ReplicationTask", "parquet_bytes", "run_task"]
+__all__ = [
+    "ReplicationOutput",
+    "ReplicationTask",
+    "ScenarioNotLoaded",
+    "checkpoint_bytes",
+    "parquet_bytes",
+    "read_checkpoint",
+    "run_task",
+    "summary_text",
+]
+
+SUMMARY_KEY = b"incuchain.summary"
+"""Key of the summary (JSON) in a checkpoint's Parquet footer."""
+
+
+class ScenarioNotLoaded(LookupError):
+    """The worker does not hold the task's scenario: send the task again with its text."""
+
+    def __init__(self, digest: str) -> None:
+        self.digest = digest
+        super().__init__(f"scenario {digest[:12]} is not loaded on this worker")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses process boundaries with its digest
+        return (ScenarioNotLoaded, (self.digest,))
 
 
 @dataclass(frozen=True)
@@ -29,20 +62,26 @@ class ReplicationTask:
 
     Attributes
     ----------
-    scenario_toml:
-        The resolved scenario (:meth:`sim.Scenario.to_toml`).
+    scenario_digest:
+        SHA-256 of the resolved scenario (:func:`sim.output.scenario_digest`): the key workers keep it by.
     seed:
         Root seed.
     replication:
         Replication index (selects the random streams).
     keep_events:
         Also return the event log and the firm table as Parquet bytes.
+    scenario_toml:
+        The resolved scenario (:meth:`sim.Scenario.to_toml`), or ``None`` once the workers hold it.
+    checkpoint:
+        Return the time series as checkpoint bytes (an experiment with a folder) rather than a frame.
     """
 
-    scenario_toml: str
+    scenario_digest: str
     seed: int
     replication: int
     keep_events: bool = False
+    scenario_toml: str | None = None
+    checkpoint: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,8 +94,11 @@ class ReplicationOutput:
         Replication index.
     summary:
         :meth:`sim.RunResult.summary` (JSON-ready).
-    timeseries:
-        :attr:`sim.RunResult.timeseries` (per month and stage).
+    checkpoint:
+        :attr:`sim.RunResult.timeseries` (per month and stage) with the summary, as Parquet bytes
+        (:func:`checkpoint_bytes`), when the task asked for it; else ``None``.
+    frame:
+        The time series itself, when the task did not ask for the checkpoint; else ``None``.
     events_parquet, firms_parquet:
         The event log and the firm table as Parquet files (only when the task kept events).
     simulation_seconds:
@@ -64,24 +106,66 @@ class ReplicationOutput:
     """
 
     replication: int
-    summary: dict[str, object]
-    timeseries: pd.DataFrame
+    summary: dict[str, Any]
+    checkpoint: bytes | None
+    frame: pd.DataFrame | None
     events_parquet: bytes | None
     firms_parquet: bytes | None
     simulation_seconds: float
 
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """The time series (read from :attr:`checkpoint` when it came as one)."""
+        frame = self.frame if self.checkpoint is None else read_checkpoint(self.checkpoint)[1]
+        assert frame is not None
+        return frame
 
-def parquet_bytes(df: pd.DataFrame) -> bytes:
-    """A DataFrame as the bytes of a Parquet file (no index, zstd): the same frame, the same bytes."""
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), buf, compression="zstd")
-    return buf.getvalue()
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """A summary as JSON text, keys in their own order (stages in chain order, not alphabetical)."""
+    return json.dumps(summary)
 
 
-@functools.lru_cache(maxsize=16)
-def _scenario(scenario_toml: str) -> Scenario:
-    # A worker receives the same text for every replication of a scenario: parse and validate it once.
-    return parse_scenario(tomllib.loads(scenario_toml))
+def checkpoint_bytes(summary: dict[str, Any], timeseries: pd.DataFrame) -> bytes:
+    """A replication's checkpoint: its time series as Parquet (zstd), its summary (JSON) in the footer's
+    key-value metadata. The same inputs give the same bytes on any worker."""
+    table = pa.Table.from_pandas(timeseries, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[SUMMARY_KEY] = summary_text(summary).encode()
+    buf = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(meta), buf, compression="zstd")
+    return bytes(buf.getvalue().to_pybytes())
+
+
+def read_checkpoint(data: bytes, frame: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """``(summary, timeseries)`` from checkpoint bytes (``None`` for the frame unless ``frame``).
+
+    Raises ``OSError``, ``KeyError``, ``ValueError`` or ``pyarrow.ArrowException`` on bytes that are not one.
+    """
+    summary: dict[str, Any] = json.loads(pq.read_schema(pa.BufferReader(data)).metadata[SUMMARY_KEY])
+    table = pq.read_table(pa.BufferReader(data)).to_pandas() if frame else None
+    return summary, table
+
+
+_LOADED: OrderedDict[str, Scenario] = OrderedDict()
+"""Scenarios this process holds, by digest, most recently used last (at most :data:`_KEEP`)."""
+
+_KEEP = 32
+
+
+def _scenario(task: ReplicationTask) -> Scenario:
+    """The task's scenario: the one this worker holds, or parsed (once) from the text the task carries."""
+    sc = _LOADED.get(task.scenario_digest)
+    if sc is None:
+        if task.scenario_toml is None:
+            raise ScenarioNotLoaded(task.scenario_digest)
+        sc = parse_scenario(tomllib.loads(task.scenario_toml))
+        _LOADED[task.scenario_digest] = sc
+        while len(_LOADED) > _KEEP:
+            _LOADED.popitem(last=False)
+    else:
+        _LOADED.move_to_end(task.scenario_digest)
+    return sc
 
 
 def run_task(task: ReplicationTask) -> ReplicationOutput:
@@ -90,19 +174,26 @@ def run_task(task: ReplicationTask) -> ReplicationOutput:
     Parameters
     ----------
     task:
-        The scenario text, seed and replication index.
+        The scenario (digest, and text until the worker holds it), seed and replication index.
 
     Returns
     -------
     ReplicationOutput
-        Summary and time series; events too when ``task.keep_events``.
+        Summary and checkpoint; events too when ``task.keep_events``.
+
+    Raises
+    ------
+    ScenarioNotLoaded
+        The task carries no text and this worker does not hold the scenario.
     """
-    res = run(_scenario(task.scenario_toml), seed=task.seed, replication=task.replication)
+    res = run(_scenario(task), seed=task.seed, replication=task.replication)
+    summary = res.summary()
     return ReplicationOutput(
         replication=task.replication,
-        summary=res.summary(),
-        timeseries=res.timeseries,
-        events_parquet=parquet_bytes(res.events) if task.keep_events else None,
+        summary=summary,
+        checkpoint=checkpoint_bytes(summary, res.timeseries) if task.checkpoint else None,
+        frame=None if task.checkpoint else res.timeseries,
+        events_parquet=parquet_bytes(events_arrow(res)) if task.keep_events else None,
         firms_parquet=parquet_bytes(res.firms) if task.keep_events else None,
         simulation_seconds=res.wall_seconds,
     )

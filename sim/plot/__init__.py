@@ -22,6 +22,7 @@ from .style import OKABE_ITO, FigureInfo, save_figure, style_context
 from .survival import (
     BLS_SURVIVAL_PERCENT,
     bls_reference,
+    calibrated_to_bls,
     km_curve,
     km_curves,
     survival_at_figure,
@@ -35,6 +36,7 @@ __all__ = [
     "FigureInfo",
     "RunPlots",
     "bls_reference",
+    "calibrated_to_bls",
     "carrier_counts",
     "carriers_figure",
     "chain_flows",

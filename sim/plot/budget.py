@@ -13,13 +13,16 @@ They read the tidy tables the simulator writes (``RunResult.ledger`` / ``ledger.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .effects import metric_label, metric_unit
+from ..experiment.cost_effectiveness import cost_bounds
+from ..metric_names import metric_label, outcome_unit
 from .style import (
     HATCHES,
     SERIES_COLOURS,
@@ -171,6 +174,23 @@ def spend_figure(
         return finish_figure(fig, title, info, caption)
 
 
+def _bounds(row: Mapping[str, Any]) -> tuple[float, float, float, bool]:
+    """Estimate, low, high and whether the effect is significant; never below 0 (see :func:`cost_bounds`).
+
+    A full ``cost_effectiveness.csv`` row is read by :func:`cost_bounds`; a bare one (:data:`COST_COLUMNS`)
+    is taken as given, its lower end clipped at 0, and an infinite upper end read as not significant.
+    """
+    if row.keys() >= _EFFECT_COLUMNS:
+        return cost_bounds(row)
+    cost, low, high = (float(row[k]) for k in ("cost_per_unit", "ci_low", "ci_high"))
+    if math.isnan(cost) or cost <= 0:
+        return math.nan, math.nan, math.nan, False
+    return cost, max(low, 0.0) if not math.isnan(low) else math.nan, high, not math.isinf(high)
+
+
+_EFFECT_COLUMNS = {"spend_diff_mean", "outcome_diff_mean", "outcome_ci_low", "outcome_ci_high"}
+
+
 def cost_effectiveness_figure(
     table: pd.DataFrame,
     info: FigureInfo | None = None,
@@ -180,10 +200,17 @@ def cost_effectiveness_figure(
 ) -> Figure:
     """Yuan per additional unit of each outcome, with confidence intervals (one row per outcome).
 
+    Costs are never drawn below 0. When the outcome's own interval contains 0 the effect may be nil,
+    so the cost has no upper bound: the row is drawn in grey, dashed and with a hollow marker, from
+    the spend over the largest effect the interval allows to an arrow at the right, and marked n.s.
+
     Parameters
     ----------
     table:
-        :data:`COST_COLUMNS`: ``metric``, ``cost_per_unit`` (yuan), ``ci_low``, ``ci_high``.
+        ``cost_effectiveness.csv``: at least :data:`COST_COLUMNS` (``metric``, ``cost_per_unit`` in
+        yuan, ``ci_low``, ``ci_high``); with ``spend_diff_mean`` and the outcome's ``outcome_diff_mean``,
+        ``outcome_ci_low`` and ``outcome_ci_high``, intervals are read by
+        :func:`sim.experiment.cost_effectiveness.cost_bounds`.
     info:
         Footer and stage names.
     title:
@@ -195,50 +222,85 @@ def cost_effectiveness_figure(
     -------
     matplotlib.figure.Figure
         One row per outcome: a marker and an interval line (``gid`` ``cost:<metric>``) and the value as
-        text (``gid`` ``cost-text:<metric>``).
+        text (``gid`` ``cost-text:<metric>``), per the outcome's unit (per job, per graduation, ...).
     """
     info = info or FigureInfo()
-    rows = table.dropna(subset=["cost_per_unit"]).reset_index(drop=True)
+    records = table.to_dict("records")
+    bounds = [_bounds(r) for r in records]
     with style_context():
-        fig = new_figure(9.0, 1.7 + 0.34 * max(len(rows), 2))
+        fig = new_figure(9.0, 1.7 + 0.34 * max(len(records), 2))
         ax = fig.add_subplot()
-        if rows.empty:
+        # the scale follows the significant rows: an n.s. row's estimate and floor may be far off (a
+        # near-zero effect); past the axis it is drawn as an arrow at the right edge
+        finite = [v for b in bounds if b[3] for v in b[:3] if math.isfinite(v)]
+        finite = finite or [v for b in bounds for v in (b[0], b[1]) if math.isfinite(v)]
+        if not finite:
             no_data(ax, "no cost-effectiveness estimates")
             return finish_figure(fig, title, info)
-        values = rows[["cost_per_unit", "ci_low", "ci_high"]].to_numpy(dtype=float)
-        largest = float(np.max(np.abs(values[np.isfinite(values)]), initial=1.0))
+        largest = max([*finite, 1.0])
         div, unit = yuan_scale(largest)
         right = 1.15 * largest / div  # an unbounded interval is drawn to here, ending in an arrow
-        y = np.arange(len(rows))[::-1].astype(float)
-        for yi, r in zip(y, rows.itertuples(index=False), strict=True):
-            m = str(r.metric)
-            c, lo, hi = float(r.cost_per_unit) / div, float(r.ci_low) / div, float(r.ci_high) / div
-            if math.isfinite(lo):
-                end = hi if math.isfinite(hi) else right
-                ax.plot([lo, end], [yi, yi], color="black", linewidth=1.6, solid_capstyle="butt", gid=f"cost:{m}")
-                if not math.isfinite(hi):
-                    ax.plot([end], [yi], marker=">", color="black", markersize=6, linestyle="none")
-            ax.plot([c], [yi], marker="D", color="black", markersize=6, linestyle="none", zorder=3)
-            per = "percentage point" if metric_unit(m) == "share" else metric_unit(m).rstrip("s")
-            upper = f"{hi:,.3g}" if math.isfinite(hi) else "no bound"
-            ci = f"  [{lo:,.3g}, {upper}]" if math.isfinite(lo) else ""
+        y = np.arange(len(records))[::-1].astype(float)
+        for yi, r, (c, lo, hi, significant) in zip(y, records, bounds, strict=True):
+            m = str(r["metric"])
+            per = outcome_unit(m)
+            if math.isnan(c):
+                ax.text(0, yi, "  no additional outcome: no cost per unit", va="center", fontsize=8, color=TEXT_GREY)
+                ax.text(
+                    1.02, yi, "-", transform=ax.get_yaxis_transform(), va="center", fontsize=8, gid=f"cost-text:{m}"
+                )
+                continue
+            colour = "black" if significant else TEXT_GREY
+            c, lo, hi = c / div, lo / div, hi / div
+            start = min(lo, 0.94 * right) if math.isfinite(lo) else 0.0
+            end = hi if math.isfinite(hi) else right
+            ax.plot(
+                [start, end],
+                [yi, yi],
+                color=colour,
+                linewidth=1.6,
+                linestyle="-" if significant else "--",
+                solid_capstyle="butt",
+                gid=f"cost:{m}",
+            )
+            if not math.isfinite(hi):
+                ax.plot([end], [yi], marker=">", color=colour, markersize=6, linestyle="none")
+            ax.plot(
+                [c] if c <= right else [],
+                [yi] if c <= right else [],
+                marker="D",
+                color=colour,
+                markerfacecolor=colour if significant else "white",
+                markersize=6,
+                linestyle="none",
+                zorder=3,
+            )
+            if significant:
+                ci = f"  [{lo:,.3g}, {hi:,.3g}]" if math.isfinite(lo) else ""
+                text = f"{c:,.3g} {unit} per {per}{ci}"
+            else:
+                floor = f"at least {lo:,.3g}, " if math.isfinite(lo) else ""
+                text = f"n.s.: {c:,.3g} {unit} per {per}  [{floor}no upper bound]"
             ax.text(
                 1.02,
                 yi,
-                f"{c:,.3g} {unit} per {per}{ci}",
+                text,
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="center",
                 fontsize=8,
+                color=colour,
                 gid=f"cost-text:{m}",
             )
-        ax.set_yticks(y, [metric_label(str(m), info.label) for m in rows["metric"]])
-        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_yticks(y, [metric_label(str(r["metric"]), info.label) for r in records])
+        ax.set_ylim(-0.7, len(records) - 0.3)
+        ax.set_xlim(0, right * 1.04)
         ax.set_xlabel(f"cost per additional unit ({unit})")
-        ax.axvline(0, color=TEXT_GREY, linewidth=1.0, zorder=1)
         ax.grid(axis="y", visible=False)
         caption = (
-            f"Spending divided by the paired effect on each outcome; lines: {level:.0%} confidence intervals. "
-            "An interval that reaches 0 effect has no upper bound on cost."
+            f"Spending divided by the paired effect on each outcome; black lines: {level:.0%} confidence "
+            "intervals (never below 0). Grey, dashed, hollow and marked n.s.: the outcome's interval contains 0, "
+            "so the effect may be nil and the cost has no upper bound; the interval is open, from the spend over "
+            "the largest effect the interval allows."
         )
         return finish_figure(fig, title, info, caption)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .style import TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, pretty_name, style_context
+from ..metric_names import metric_label, metric_unit
+from .style import TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, style_context
 
 __all__ = ["HEADLINE_METRICS", "effects_figure", "headline_metrics", "metric_label", "metric_unit"]
 
@@ -23,53 +24,6 @@ HEADLINE_METRICS: tuple[str, ...] = ("active_at_horizon", "failed", "exited")
 """System-wide outcomes shown first."""
 
 _STAGE_HEADLINE = ("entries", "graduations", "failures", "timeouts")
-
-_MEASURE_TEXT = {
-    "entries": "entries",
-    "graduations": "graduations",
-    "failures": "failures",
-    "timeouts": "time-outs",
-    "reneges": "gave up waiting",
-    "skips": "turned away (full)",
-    "rejections": "rejected at screening",
-    "mean_stay_years": "mean stay",
-    "completed_stays": "completed stays",
-    "mean_occupancy": "mean occupancy",
-    "occupancy_at_horizon": "occupancy at the horizon",
-}
-
-_OVERALL_TEXT = {
-    "arrivals": "New firms (after the warm-up)",
-    "initial_stock": "Firms at the start",
-    "firms": "Firms in all",
-    "active_at_horizon": "Firms active at the horizon",
-    "failed": "Firms failed",
-    "exited": "Firms exited",
-}
-
-_GROUP_TEXT = {"all": "all firms", "never_in_carrier": "never in a carrier", "ever_in_carrier": "ever in a carrier"}
-
-
-def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name) -> str:
-    """A reader's name for a summary metric (``stages.incubator.failures`` -> ``Incubator: failures``)."""
-    if metric in _OVERALL_TEXT:
-        return _OVERALL_TEXT[metric]
-    m = re.match(r"^survival\.([a-z_]+)\.([0-9.]+)y$", metric)
-    if m:
-        return f"Not failed after {m.group(2)} y, {_GROUP_TEXT.get(m.group(1), m.group(1))}"
-    parts = metric.split(".")
-    if len(parts) == 3 and parts[0] == "stages":
-        return f"{stage_label(parts[1])}: {_MEASURE_TEXT.get(parts[2], parts[2].replace('_', ' '))}"
-    return pretty_name(metric)
-
-
-def metric_unit(metric: str) -> str:
-    """The unit of a summary metric: ``firms``, ``years`` or ``share``."""
-    if metric.startswith("survival."):
-        return "share"
-    if metric.endswith("_years"):
-        return "years"
-    return "firms"
 
 
 def headline_metrics(metrics: Sequence[str]) -> list[str]:
@@ -89,7 +43,7 @@ def _num(x: float, unit: str, sign: bool = True) -> str:
     if math.isnan(x):
         return "-"
     if math.isinf(x):
-        return "inf"
+        return "no bound"
     plus = "+" if sign else ""
     if unit == "share":
         text = (f"{100 * x:{plus}.1f} pp" if x else "0 pp") if sign else f"{100 * x:.1f}%"
@@ -163,19 +117,29 @@ def effects_figure(
             base = float(r["baseline_mean"])
             unit = metric_unit(m)
             d, lo, hi = float(r["diff_mean"]), float(r["ci_low"]), float(r["ci_high"])
+            excludes_zero = math.isfinite(lo) and (lo > 0 or hi < 0)
+            ns = math.isfinite(lo) and not excludes_zero and not (lo == hi == d)
+            colour = TEXT_GREY if ns else "black"
             if base != 0 and math.isfinite(base):
                 rel = 100 * np.array([d, lo, hi]) / abs(base)
-                excludes_zero = math.isfinite(lo) and (lo > 0 or hi < 0)
                 if np.isfinite(rel[1:]).all():
-                    ax.plot(rel[1:], [yi, yi], color="black", linewidth=1.6, solid_capstyle="butt", gid=f"effect:{m}")
+                    ax.plot(
+                        rel[1:],
+                        [yi, yi],
+                        color=colour,
+                        linewidth=1.6,
+                        linestyle="--" if ns else "-",
+                        solid_capstyle="butt",
+                        gid=f"effect:{m}",
+                    )
                     xs_all += [float(rel[1]), float(rel[2])]
                 ax.plot(
                     [rel[0]],
                     [yi],
                     marker="o",
                     markersize=6.5,
-                    color="black",
-                    markerfacecolor="black" if excludes_zero else "white",
+                    color=colour,
+                    markerfacecolor=colour if excludes_zero else "white",
                     markeredgewidth=1.4,
                     linestyle="none",
                     gid=f"effect-mean:{m}",
@@ -201,11 +165,12 @@ def effects_figure(
             ax.text(
                 1.13,
                 yi,
-                f"{_num(d, unit)}{unit_text}{ci}",
+                f"{_num(d, unit)}{unit_text}{ci}{'  n.s.' if ns else ''}",
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="center",
                 fontsize=8,
+                color=colour,
                 gid=f"effect-text:{m}",
             )
         ax.axvline(0, color=TEXT_GREY, linewidth=1.0, zorder=1)
@@ -243,7 +208,8 @@ def effects_figure(
         n = int(effects["n"].max()) if len(effects) else 0
         caption = (
             f"Paired differences over {n} replications sharing their random numbers; lines: {level:.0%} "
-            "t-based confidence intervals; filled markers: the interval excludes 0. "
+            "t-based confidence intervals; filled markers: the interval excludes 0; grey, dashed, hollow and "
+            "marked n.s.: the interval contains 0 (not significant). "
             "pp = percentage points."
         )
         if drop_zero and zero:

@@ -29,6 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..metric_names import pretty_name
 from ..version import __version__
 
 if TYPE_CHECKING:
@@ -159,12 +160,6 @@ def style_context() -> Iterator[None]:
     settings: Any = _rc()  # rc_context's stub lists the known keys as literals; these are all known
     with mpl.rc_context(settings):
         yield
-
-
-def pretty_name(name: str) -> str:
-    """``industrial_park`` -> ``Industrial park``."""
-    text = name.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,10 @@ if TYPE_CHECKING:
 __all__ = [
     "BLS_LABEL",
     "BLS_SURVIVAL_PERCENT",
+    "BLS_TOLERANCE_PP",
     "KM_COLUMNS",
     "bls_reference",
+    "calibrated_to_bls",
     "km_curve",
     "km_curves",
     "survival_at_figure",
@@ -81,6 +83,29 @@ def uses_age_clock(scenario: Scenario) -> bool:
     """True when the scenario's ``market`` stage fails firms by their age (the BLS curve's setting)."""
     market = scenario.stages.get("market")
     return market is not None and market.failure_clock == "age"
+
+
+BLS_TOLERANCE_PP = 2.0
+"""How close (percentage points, at every age 1..10 years) a market's own survival must be to the BLS
+curve for the curve to be drawn as its reference (:func:`calibrated_to_bls`)."""
+
+
+def calibrated_to_bls(scenario: Scenario, tolerance_pp: float = BLS_TOLERANCE_PP) -> bool:
+    """Whether the scenario is calibrated to the BLS curve, so that figures may set firms against it.
+
+    The rule: the scenario has a ``market`` stage whose failure hazard runs on the firm's age
+    (``failure_clock = "age"``, the BLS curve's setting: a birth cohort followed by age), and that
+    hazard's own survival ``S(a)`` is within ``tolerance_pp`` percentage points of the BLS shares at
+    every age 1..10 years. Market entrants then follow the curve by construction, and a gap between
+    them and it is a finding (the province's market stream reproduces it exactly). A scenario with
+    another market hazard would show a gap that is only its own assumption, so the curve is left out.
+    """
+    market = scenario.stages.get("market")
+    if market is None or market.failure_clock != "age" or market.failure is None:
+        return False
+    ages = np.arange(1.0, 11.0)
+    own = 100.0 * market.failure.survival(ages)
+    return bool(np.all(np.abs(own - np.array(BLS_SURVIVAL_PERCENT)) <= tolerance_pp))
 
 
 def km_curve(durations: np.ndarray, failed: np.ndarray, level: float = 0.95) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +14,20 @@ from ..output import scenario_digest
 from ..plot import (
     FigureInfo,
     bls_reference,
+    calibrated_to_bls,
+    chain_flows,
     effects_figure,
+    flow_figure,
     occupancy_difference_figure,
     occupancy_figure,
     survival_at_figure,
-    uses_age_clock,
 )
 from ..scenario import Scenario, load_scenario
 from .content import (
     _budget_figures,
     _calendar_rows,
     _capacity_html,
+    _cost_section,
     _effects_table,
     _instruments_table,
     _notes,
@@ -31,7 +35,7 @@ from .content import (
     _scenario_differences,
     _subtitle,
 )
-from .loading import INSTRUMENTS_FILE, _budget, _folder_meta, _read_table
+from .loading import FLOW_REPLICATIONS, INSTRUMENTS_FILE, _budget, _folder_meta, _read_table, _rerun_events
 from .page import _code, _Figure, _figures_html, _kv_table, _section, _write
 
 
@@ -153,6 +157,23 @@ def write_comparison_report(
             ),
         )
     ]
+    horizon = main.calendar.horizon_years if main is not None else None
+    for arm, sc in (("baseline", baseline), ("variant", variant)):
+        events = _rerun_events(sc, seed, replications)
+        if sc is not None and events is not None and len(events):
+            arm_info = replace(info, replications=tuple(replications[:FLOW_REPLICATIONS]), note=f"{arm}: {sc.name}")
+            n = min(len(replications), FLOW_REPLICATIONS)
+            figures.append(
+                _Figure(
+                    f"chain_flow_{arm}",
+                    f"Chain flow, {arm}",
+                    f"Where the {arm}'s firms go, from their first stage to their status at the horizon: mean "
+                    f"flows per replication over the first {n} replications, simulated again from the seed for "
+                    "this figure (a replication depends only on the scenario, the seed and its index, so they "
+                    "are the comparison's own).",
+                    flow_figure(chain_flows(events), arm_info, horizon_years=horizon),
+                )
+            )
     if timeseries is not None and len(timeseries) and "arm" in timeseries.columns:
         figures.append(
             _Figure(
@@ -180,7 +201,7 @@ def write_comparison_report(
             )
         )
     if stats is not None and "arm" in stats.columns:
-        reference = bls_reference() if main is not None and uses_age_clock(main) else None
+        reference = bls_reference() if main is not None and calibrated_to_bls(main) else None
         figures.append(
             _Figure(
                 "survival",
@@ -211,7 +232,9 @@ def write_comparison_report(
         reproduce = _code(
             f"incuchain compare scenarios/baseline.toml scenarios/variant.toml --reps {reps} --seed {seed}"
         )
+    has_cost = cost_effectiveness is not None and len(cost_effectiveness) > 0
     body = [
+        *([_section("Spend and cost-effectiveness", _cost_section(cost_effectiveness, effects))] if has_cost else []),
         _section("What was compared", _kv_table(rows) + diff + reproduce),
         _section(
             "Headline effects",

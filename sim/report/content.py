@@ -6,12 +6,17 @@ import datetime as dt
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from ..capacity import never_full_lines, stage_found_full
+from ..experiment.comparison import NO_VARIATION
+from ..experiment.cost_effectiveness import SPEND, cost_bounds
+from ..experiment.instruments import as_cost_row
+from ..metric_names import metric_unit, outcome_unit
 from ..output import package_versions, scenario_digest
 from ..plot import (
     FigureInfo,
@@ -20,8 +25,8 @@ from ..plot import (
     metric_label,
     spend_figure,
 )
-from ..plot.effects import metric_unit
 from ..scenario import Scenario
+from ..tables import EVER_LABEL, NEVER_LABEL
 from .page import _code, _Figure, _table
 
 
@@ -243,8 +248,8 @@ def _single_headline(summary: Mapping[str, Any], info: FigureInfo) -> str:
             (key, name)
             for key, name in (
                 ("all", "all firms"),
-                ("never_in_carrier", "never in a carrier"),
-                ("ever_in_carrier", "ever in a carrier"),
+                ("never_in_carrier", NEVER_LABEL),
+                ("ever_in_carrier", EVER_LABEL),
             )
             if key in surv
         ]
@@ -306,8 +311,8 @@ def _stats_headline(stats: pd.DataFrame | None, info: FigureInfo) -> str:
     if years:
         groups = (
             ("all", "all firms"),
-            ("never_in_carrier", "never in a carrier"),
-            ("ever_in_carrier", "ever in a carrier"),
+            ("never_in_carrier", NEVER_LABEL),
+            ("ever_in_carrier", EVER_LABEL),
         )
         rows = [(name, *(cell(f"survival.{g}.{y}", share=True) for y in years)) for g, name in groups]
         parts.append(
@@ -352,6 +357,7 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
 
         lo, hi = float(r["ci_low"]), float(r["ci_high"])
         ci = "-" if math.isnan(lo) else f"[{_signed(lo, share)}, {_signed(hi, share)}]"
+        ci += _ns(float(r["diff_mean"]), lo, hi)
         row = [
             metric_label(m, info.label),
             num(r["baseline_mean"]),
@@ -360,7 +366,8 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
             ci,
         ]
         if with_ratio:
-            row.append(_fmt(float(r["pairing_ci_ratio"])))
+            note = str(r.get("note", "") or "")
+            row.append("no variation" if NO_VARIATION in note else _fmt(float(r["pairing_ci_ratio"])))
         row.append(str(r.get("note", "") or ""))
         rows.append(row)
     headers = ["outcome", "baseline", "variant", "difference", "95% CI"]
@@ -374,7 +381,7 @@ def _effects_table(effects: pd.DataFrame, info: FigureInfo, headline: bool) -> s
     dropped = "" if not headline else " Outcomes without values, or zero in both scenarios, are left out here."
     return table + (
         "<p class='small'>Differences are variant − baseline, paired replication by replication; survival in "
-        f"percentage points (pp).{ratio_note}{dropped}</p>"
+        f"percentage points (pp). {NS}: the interval contains 0 (not significant).{ratio_note}{dropped}</p>"
     )
 
 
@@ -397,12 +404,10 @@ def _instruments_table(table: pd.DataFrame) -> str:
         last = (r.instrument, r.arm)
         # the full variant's rows are those of its own arm (a policy may be called "all")
         name = "all (the full variant)" if r.arm == "variant" else f"{r.instrument} ({r.type})"
-        effect_ci = (
-            "-"
-            if math.isnan(float(r.effect_ci_low))
-            else f"[{_signed(float(r.effect_ci_low), False)}, {_signed(float(r.effect_ci_high), False)}]"
-        )
-        cost_ci = "-" if math.isnan(float(r.cost_ci_low)) else f"[{_yuan(r.cost_ci_low)}, {_yuan(r.cost_ci_high)}]"
+        lo, hi = float(r.effect_ci_low), float(r.effect_ci_high)
+        effect_ci = "-" if math.isnan(lo) else f"[{_signed(lo, False)}, {_signed(hi, False)}]"
+        effect_ci += _ns(float(r.effect_mean), lo, hi)
+        cost, cost_ci = _cost_cells(as_cost_row(r._asdict()))
         rows.append(
             [
                 name if first else "",
@@ -411,7 +416,7 @@ def _instruments_table(table: pd.DataFrame) -> str:
                 str(r.outcome).replace("_", " "),
                 _signed(float(r.effect_mean), False),
                 effect_ci,
-                _yuan(r.cost_per_unit),
+                cost,
                 cost_ci,
                 "" if pd.isna(r.note) else str(r.note),
             ]
@@ -432,8 +437,10 @@ def _instruments_table(table: pd.DataFrame) -> str:
         "baseline (common random numbers): effects are paired differences against the baseline. <em>Spend "
         "alone</em> is the instrument's own ledger in that run, <em>spend in variant</em> its ledger in the "
         "full variant (mean per replication). The cost per additional unit is the paired spend difference "
-        "over the paired outcome difference, with a delta-method interval; it is unreliable when the "
-        "effect's interval contains 0. Effects of instruments need not add up to the full variant's: "
+        "over the paired outcome difference, with a delta-method interval (its lower end never below 0). When "
+        f"the effect's interval contains 0 ({NS}) the effect may be nil and the cost has no upper bound: the "
+        "interval is open, from the spend over the largest effect the interval allows. "
+        "Effects of instruments need not add up to the full variant's: "
         "instruments interact.</p>"
     )
 
@@ -446,6 +453,38 @@ def _capacity_html(scenario: Scenario | None, result: Mapping[str, Any] | pd.Dat
     return "".join(f"<p class='small'>{html.escape(line)}</p>" for line in lines)
 
 
+def _decomposition_html(table: pd.DataFrame) -> str:
+    """The selection-versus-treatment split of :func:`sim.decompose` (its ``table``, or decomposition.csv)."""
+    from ..decomposition import LABELS, OUTCOMES
+
+    by = {(str(r.outcome), str(r.measure)): r for r in table.itertuples(index=False)}
+
+    def cell(outcome: str, measure: str) -> str:
+        r = by.get((outcome, measure))
+        if r is None or math.isnan(float(r.mean)):
+            return "-"
+        scale = 1.0 if outcome == "jobs" else 100.0
+        if math.isnan(float(r.ci_low)):
+            return _signed(float(r.mean) * scale, False)
+        return f"{_signed(float(r.mean) * scale, False)} ± {_fmt((float(r.ci_high) - float(r.ci_low)) / 2 * scale)}"
+
+    measures = ("naive", "att", "selection", "selection_quality", "selection_stream", "selection_age")
+    rows = [(LABELS[o], *(cell(o, m) for m in measures)) for o in OUTCOMES if (o, "att") in by]
+    programme = str(table["programme"].iloc[0]) if "programme" in table.columns and len(table) else "the programme"
+    return (
+        f"<p>Participants of <b>{html.escape(programme)}</b> against all other firms arriving during the run. The "
+        "naive gap (what a survey would measure) is the treatment effect on the treated (ATT: the same firms "
+        "replayed with the programme switched off, same admissions) plus selection (who got in); selection is "
+        "split by latent quality, entry stream and age at entry. Percentage points (jobs: per firm), means ± 95% "
+        "CI half-width across replications.</p>"
+        + _table(
+            ["outcome", "naive gap", "treatment (ATT)", "selection", "of which quality", "stream", "age at entry"],
+            rows,
+            numeric=tuple(range(1, 7)),
+        )
+    )
+
+
 def _notes(with_reference: bool, comparison: bool = False) -> str:
     items = [
         "Times are years since the scenario's start; calendar years on time axes count from it.",
@@ -454,9 +493,10 @@ def _notes(with_reference: bool, comparison: bool = False) -> str:
     ]
     if not comparison:
         items.append(
-            "Survival of firms ever versus never in a carrier conditions on the future (a firm must survive to "
-            "enter one): the gap mixes selection and time at risk with any effect of support. Use a paired "
-            "comparison (<code>incuchain compare</code>) to measure effects."
+            "Survival of firms ever versus never in a carrier is an association, not an effect: it conditions on "
+            "the future (a firm must survive to enter one) and mixes selection and time at risk with any effect "
+            "of support. <code>incuchain decompose</code> (or <code>incuchain run --decompose STAGE</code>) splits "
+            "a programme's gap into treatment and selection; <code>incuchain compare</code> measures a policy."
         )
     else:
         items.append(
@@ -483,3 +523,65 @@ def _reproduce(seed: int | None, replications: Sequence[int], single: bool, scen
 
 def _subtitle(sc: Scenario | None) -> str:
     return sc.description if sc is not None and sc.description else ""
+
+
+NS = "n.s."
+"""Marks an effect whose confidence interval contains 0 (not significant), in every table."""
+
+
+def _ns(diff: float, low: float, high: float) -> str:
+    """`` n.s.`` after an interval that contains 0 (nothing for a missing or zero-width interval)."""
+    if math.isnan(low) or math.isnan(high) or low == high == diff:
+        return ""
+    return "" if (low > 0 or high < 0) else f" {NS}"
+
+
+def _cost_cells(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The cost per additional unit and its interval, as :func:`cost_bounds` reads them (never negative)."""
+    est, low, high, significant = cost_bounds(row)
+    if math.isnan(est):
+        return "-", "-"
+    if significant:
+        return _yuan(est), "-" if math.isnan(low) else f"[{_yuan(low)}, {_yuan(high)}]"
+    floor = "" if math.isnan(low) else f"at least {_yuan(low)}, "
+    return f"{_yuan(est)} {NS}", f"[{floor}no upper bound]"
+
+
+def _spend_years(metrics: Iterable[str]) -> str:
+    """``2019-2026`` from the ``budget.year.<YYYY>`` metrics ("the horizon" without them)."""
+    years = sorted(int(m.rsplit(".", 1)[1]) for m in metrics if re.fullmatch(r"budget\.year\.\d{4}", str(m)))
+    if not years:
+        return "over the horizon"
+    return f"in {years[0]}" if len(years) == 1 else f"over {years[0]}-{years[-1]} ({len(years)} years)"
+
+
+def _cost_section(cost: pd.DataFrame, effects: pd.DataFrame) -> str:
+    """Spend and yuan per additional outcome, first thing on a comparison's page."""
+    eff = effects.set_index("metric")
+    spend = float(cost["spend_diff_mean"].dropna().iloc[0]) if cost["spend_diff_mean"].notna().any() else math.nan
+    ci = ""
+    if SPEND in eff.index and not math.isnan(float(eff.loc[SPEND, "ci_low"])):
+        ci = f" (95% CI {_yuan(eff.loc[SPEND, 'ci_low'])} to {_yuan(eff.loc[SPEND, 'ci_high'])})"
+    head = (
+        f"<p>The variant spends {_yuan(spend)} yuan more than the baseline {_spend_years(eff.index)}{ci}, "
+        "mean per replication.</p>"
+    )
+    rows = []
+    for r in cost.to_dict("records"):
+        value, interval = _cost_cells(r)
+        lo, hi = float(r["outcome_ci_low"]), float(r["outcome_ci_high"])
+        effect = _signed(float(r["outcome_diff_mean"]), False)
+        effect += "" if math.isnan(lo) else f" [{_signed(lo, False)}, {_signed(hi, False)}]"
+        effect += _ns(float(r["outcome_diff_mean"]), lo, hi)
+        rows.append([f"per additional {outcome_unit(str(r['metric']))}", effect, value, interval])
+    table = _table(["cost", "additional outcomes [95% CI]", "yuan per unit", "95% CI"], rows, numeric=(1, 2, 3))
+    return (
+        head
+        + table
+        + (
+            "<p class='small'>Cost per unit: the paired spend difference over the paired outcome difference, with a "
+            f"delta-method interval whose lower end is never below 0. {NS}: the outcome's interval contains 0, so "
+            "the effect may be nil and the cost has no upper bound (the interval is open, from the spend over the "
+            "largest effect the interval allows). A dash: no additional outcome on average.</p>"
+        )
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..api import run
 from ..output import scenario_digest
 from ..scenario import Scenario
 
@@ -81,3 +82,17 @@ def _replications(meta: Mapping[str, Any], stats: pd.DataFrame | None, ts: pd.Da
     if stats is not None and len(stats):
         return list(range(int(stats["n"].max())))
     return []
+
+
+FLOW_REPLICATIONS = 3
+"""Replications re-simulated for the chain flow of an experiment that kept no events: a replication is
+a pure function of (scenario, seed, replication index), so these are the experiment's own."""
+
+
+def _rerun_events(
+    scenario: Scenario | None, seed: int | None, replications: Sequence[int], limit: int = FLOW_REPLICATIONS
+) -> pd.DataFrame | None:
+    """The event logs of the first ``limit`` replications, simulated again (``None`` without a scenario)."""
+    if scenario is None or seed is None or not replications:
+        return None
+    return _concat(run(scenario, seed=seed, replication=int(r)).events for r in list(replications)[:limit])

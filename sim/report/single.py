@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from ..experiment import ExperimentResult
 from ..plot import (
     FigureInfo,
     bls_reference,
+    calibrated_to_bls,
     carrier_counts,
     carriers_figure,
     chain_flows,
@@ -19,13 +21,13 @@ from ..plot import (
     occupancy_figure,
     survival_at_figure,
     survival_figure,
-    uses_age_clock,
 )
 from ..results import RunResult
 from ..scenario import Scenario, load_scenario
 from .content import (
     _budget_figures,
     _capacity_html,
+    _decomposition_html,
     _notes,
     _reproduce,
     _run_rows,
@@ -33,7 +35,16 @@ from .content import (
     _stats_headline,
     _subtitle,
 )
-from .loading import _budget, _folder_meta, _kept, _read_json, _read_table, _replications
+from .loading import (
+    FLOW_REPLICATIONS,
+    _budget,
+    _folder_meta,
+    _kept,
+    _read_json,
+    _read_table,
+    _replications,
+    _rerun_events,
+)
 from .page import _Figure, _figures_html, _kv_table, _section, _write
 
 
@@ -51,6 +62,7 @@ def write_report(
     meta: Mapping[str, Any] | None = None,
     ledger: pd.DataFrame | None = None,
     cost_effectiveness: pd.DataFrame | None = None,
+    decomposition: pd.DataFrame | None = None,
     formats: Sequence[str] = ("png", "svg"),
 ) -> Path:
     """Write ``report.html`` and ``figures/`` for one scenario: a run, or an experiment of many replications.
@@ -81,6 +93,9 @@ def write_report(
         Provenance (``meta.json``); merged over the folder's ``meta.json``.
     ledger, cost_effectiveness:
         Budget tables (see :mod:`sim.plot.budget`).
+    decomposition:
+        :attr:`sim.Decomposition.table` (default: ``decomposition.csv`` in the folder, if any): the report
+        then splits a programme's gap into treatment and selection.
     formats:
         Files written per figure under ``figures/``.
 
@@ -146,6 +161,8 @@ def write_report(
         counts = _read_table(out / "carrier_counts.csv")
     if ledger is None and cost_effectiveness is None:
         ledger, cost_effectiveness = _budget(out)
+    if decomposition is None and (out / "decomposition.csv").is_file():
+        decomposition = _read_table(out / "decomposition.csv")
     if summary is not None:
         seed = summary.get("seed", seed)
         replications = replications or [int(summary.get("replication", 0))]
@@ -164,16 +181,21 @@ def write_report(
         counts = carrier_counts(carriers, horizon)  # carriers fixed over the run
 
     figures: list[_Figure] = []
+    what = "Where firms go: from their first stage through the chain to their status at the horizon."
+    flow_info = info
+    if (events is None or not len(events)) and summary is None:
+        events = _rerun_events(scenario, seed, replications)
+        if events is not None:
+            flow_info = replace(info, replications=tuple(replications[:FLOW_REPLICATIONS]))
+            n = min(len(replications), FLOW_REPLICATIONS)
+            what += (
+                f" Mean flows per replication over the first {n} replications, simulated again from the seed "
+                "for this figure (a replication depends only on the scenario, the seed and its index, so they "
+                "are the experiment's own)."
+            )
     if events is not None and len(events):
         flows = chain_flows(events)
-        figures.append(
-            _Figure(
-                "chain_flow",
-                "Chain flow",
-                "Where firms go: from their first stage through the chain to their status at the horizon.",
-                flow_figure(flows, info, horizon_years=horizon),
-            )
-        )
+        figures.append(_Figure("chain_flow", "Chain flow", what, flow_figure(flows, flow_info, horizon_years=horizon)))
     if timeseries is not None and len(timeseries):
         figures.append(
             _Figure(
@@ -183,7 +205,7 @@ def write_report(
                 occupancy_figure(timeseries, info),
             )
         )
-    reference = bls_reference() if scenario is not None and uses_age_clock(scenario) else None
+    reference = bls_reference() if scenario is not None and calibrated_to_bls(scenario) else None
     if firms is not None and len(firms):
         figures.append(
             _Figure(
@@ -222,6 +244,11 @@ def write_report(
     body = [
         _section("What was run", _kv_table(rows) + reproduce),
         _section("Headline numbers", headline + _capacity_html(scenario, summary if summary is not None else stats)),
+        *(
+            [_section("Selection versus treatment", _decomposition_html(decomposition))]
+            if decomposition is not None
+            else []
+        ),
         _section("Figures", _figures_html(out, figures, formats)),
         _section("Notes", _notes(reference is not None)),
     ]

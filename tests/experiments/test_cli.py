@@ -78,7 +78,8 @@ def test_resume_of_another_seed_is_refused_in_one_line(
     assert cli(["run", str(one_year), "--reps", "2", "--quiet", "--out", str(tmp_path)]) == 0
     assert cli(["run", str(one_year), "--reps", "2", "--seed", "5", "--resume", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "cannot resume: seed differs" in err[0], err
+    # the count of simulations, said before the run starts, then the error in one line
+    assert len(err) == 2 and "2 simulations" in err[0] and "cannot resume: seed differs" in err[1], err
 
 
 def test_compare_prints_effects_and_writes_effects_csv(
@@ -91,9 +92,16 @@ def test_compare_prints_effects_and_writes_effects_csv(
         'target = { stages = ["incubator"] }\n'
     )
     out = tmp_path / "cmp"
-    assert cli(["compare", str(one_year), str(variant), "--reps", "3", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "difference" in printed and "CI narrowed x" in printed and "stages.incubator.failures" in printed
+    assert (
+        cli(["compare", str(one_year), str(variant), "--reps", "3", "--independent", "--all", "--out", str(out)]) == 0
+    )
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "difference" in printed and "Firms active at the horizon" in printed and "CI narrowed x" in printed
+    assert "stages." not in printed, "machine names in the printout"
+    assert "inf" not in printed.split(), "a metric without variation reads 'no variation', never inf"
+    assert "support vs tutorial: 9 simulations" in captured.err, captured.err  # 3 arms x 3, said before the run
+    assert "first replications took" in captured.err
     effects = pd.read_csv(out / "effects.csv")
     assert list(effects.columns[:9]) == [
         "metric",

@@ -61,8 +61,8 @@ def test_cost_effectiveness_rows_and_an_unbounded_interval() -> None:
     fig = cost_effectiveness_figure(table)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Firms active at the horizon", "Incubator: graduations"]
-    assert text_of(fig, "cost-text:active_at_horizon") == "2 million yuan per firm  [1.5, 3]"
-    assert "no bound" in text_of(fig, "cost-text:stages.incubator.graduations")
+    assert text_of(fig, "cost-text:active_at_horizon") == "2 million yuan per active firm  [1.5, 3]"
+    assert "no upper bound" in text_of(fig, "cost-text:stages.incubator.graduations")
     (line,) = by_gid(fig, "cost:active_at_horizon")
     assert list(line.get_xdata()) == pytest.approx([1.5, 3.0])
     render(fig)

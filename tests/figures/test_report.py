@@ -15,7 +15,7 @@ import sim
 from sim.output import write_run
 from sim.plot import RunPlots, save_figure
 from sim.report import write_comparison_report, write_report
-from sim.report.loading import _folder_meta
+from sim.report.loading import _folder_meta, _kept, _rerun_events
 
 
 def assert_self_contained(page: str) -> None:
@@ -67,11 +67,17 @@ def test_experiment_report(experiment: sim.ExperimentResult, tmp_path: Path) -> 
     assert sections(page) == ["What was run", "Headline numbers", "Figures", "Notes"]
     assert_self_contained(page)
     assert "experiment of 4 replications" in page and " ± " in page
-    assert {p.name for p in (tmp_path / "figures").iterdir()} == {"occupancy.png", "survival.png"}
+    names = {p.name for p in (tmp_path / "figures").iterdir()}
+    assert names == {"chain_flow.png", "occupancy.png", "survival.png"}, "the chain flow of re-simulated replications"
+    assert "first 3 replications, simulated again from the seed" in page
 
 
 def test_experiment_folder_with_kept_events(short: sim.Scenario, tmp_path: Path) -> None:
     sim.run_experiment(short, reps=2, seed=5, keep_events=True, out=tmp_path)
+    kept = _kept(tmp_path, "events")
+    again = _rerun_events(short, 5, [0, 1])
+    assert kept is not None and again is not None
+    pd.testing.assert_frame_equal(again, kept, obj="re-simulated events against the experiment's kept ones")
     page = write_report(tmp_path, formats=("png",)).read_text(encoding="utf-8")
     assert_self_contained(page)
     names = {p.name for p in (tmp_path / "figures").iterdir()}

@@ -66,7 +66,7 @@ def cmp(base: sim.Scenario, variant: sim.Scenario, folder: Path) -> sim.Comparis
 
 def test_one_arm_per_added_instrument_with_file_safe_labels(cmp: sim.Comparison, folder: Path) -> None:
     labels = [a.label for a in cmp.experiment.arms]
-    assert labels == ["baseline", "variant", "variant_independent", MENTORING_ARM, NOOP_ARM]
+    assert labels == ["baseline", "variant", MENTORING_ARM, NOOP_ARM]
     assert dict(cmp.instrument_arms) == {MENTORING: MENTORING_ARM, NOOP: NOOP_ARM}
     for label in labels:
         assert len(list((folder / "replications" / label).glob("rep-*.sha256"))) == REPS, f"arm {label}"
@@ -148,7 +148,7 @@ def test_resume_recomputes_only_the_missing_instrument_replications(
         p.unlink()
     again = sim.compare(base, variant, reps=REPS, seed=SEED, out=copy, resume=True)
     meta = json.loads((copy / "meta.json").read_text())
-    assert meta["computed"] == 2 and meta["reused_from_checkpoints"] == 5 * REPS - 2
+    assert meta["computed"] == 2 and meta["reused_from_checkpoints"] == 4 * REPS - 2
     assert_same_tree(folder, copy)
     assert again.instruments is not None and cmp.instruments is not None
     pd.testing.assert_frame_equal(again.instruments, cmp.instruments)
@@ -213,7 +213,11 @@ def test_cli_prints_the_per_instrument_block(
     files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cmp"
-    assert cli(["compare", *map(str, files), "--reps", "2", "--no-independent", "--out", str(out)]) == 0
+    argv = ["compare", *map(str, files), "--reps", "2", "--no-independent", "--out", str(out)]
+    assert cli(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Per instrument" not in printed and "instruments.csv" in printed, "the lead says where the rest is"
+    assert cli([*argv, "--resume", "--all"]) == 0
     printed = capsys.readouterr().out
     assert "Per instrument" in printed and "all (variant)" in printed and "instruments.csv" in printed
     overall = printed.index("Budget:")
@@ -230,7 +234,7 @@ def test_cli_no_per_instrument_runs_only_the_old_arms(
     printed = capsys.readouterr().out
     assert "Per instrument" not in printed
     arms = [a["label"] for a in json.loads((out / MANIFEST).read_text())["arms"]]
-    assert arms == ["baseline", "variant", "variant_independent"]
+    assert arms == ["baseline", "variant"]
     assert not (out / "instruments.csv").exists()
     assert sorted(p.name for p in (out / "replications").iterdir()) == sorted(arms)
 
@@ -243,6 +247,9 @@ def test_fewer_instrument_reps_run_as_a_second_experiment(
     assert set(fewer.experiment.summary["arm"]) == {"baseline", "variant"}  # the main comparison: 4 pairs
     assert fewer.instrument_experiment is not None
     assert (out / "instruments" / MANIFEST).is_file() and (out / "instruments.csv").is_file()
+    # the instruments' experiment runs their arms only: the baseline and variant replications are reused
+    ran = [a["label"] for a in json.loads((out / "instruments" / MANIFEST).read_text())["arms"]]
+    assert ran == [MENTORING_ARM, NOOP_ARM], ran
     table = fewer.instruments
     assert table is not None and set(table["n"]) <= {0, 2} and table["n"].max() == 2  # 0: outcome past the horizon
     # The instruments' arms are the first two replications: the same numbers as a 2-replication comparison.
