@@ -154,6 +154,32 @@ COMPILED: bool = not __file__.endswith(".py")
 _SIMPY_SCHEDULE = simpy.Environment.schedule
 
 
+def _simpy_queue(env: simpy.Environment) -> tuple[list[tuple[float, int, int, _Due | _Call]] | None, Iterator[int]]:
+    """SimPy's own event queue and sequence counter, or None for the queue if its internals differ.
+
+    The engine fills the queue as ``Environment.schedule`` does (the same tuple, the same sequence numbers)
+    without a Python call per event, and calls ``Environment.schedule`` itself when the queue is None.
+    """
+    plain = type(env).schedule is _SIMPY_SCHEDULE
+    queue = getattr(env, "_queue", None)
+    eid = getattr(env, "_eid", None)
+    ok = plain and isinstance(queue, list) and isinstance(eid, itertools.count)
+    return (queue if ok else None), (eid if isinstance(eid, itertools.count) else itertools.count())
+
+
+def _sectors(sc: Scenario) -> tuple[str, ...]:
+    """Every sector a firm of the scenario can have: the firm mix's, then the sources' and competitions'."""
+    sectors: list[str] = list(sc.firms.sectors)
+    for a in sc.arrivals:
+        sectors += [s for s in (a.sectors or {}) if s not in sectors]
+    for s in sc.initial_stock:
+        sectors += [x for x in (s.sectors or {}) if x not in sectors]
+    for pol in sc.policies:
+        if isinstance(pol, Competition):
+            sectors += [x for x in (pol.sectors or {}) if x not in sectors]
+    return tuple(sectors)
+
+
 class _Model:
     """One replication's firm mechanics: admission, waiting lists and blocking, hazards, residence events.
 
@@ -179,15 +205,7 @@ class _Model:
         self.horizon = sc.calendar.horizon_years
         self.stage_names = sc.stage_names
         self.stage_index = {n: i for i, n in enumerate(self.stage_names)}
-        sectors: list[str] = list(sc.firms.sectors)
-        for a in sc.arrivals:
-            sectors += [s for s in (a.sectors or {}) if s not in sectors]
-        for s in sc.initial_stock:
-            sectors += [x for x in (s.sectors or {}) if x not in sectors]
-        for pol in sc.policies:
-            if isinstance(pol, Competition):
-                sectors += [x for x in (pol.sectors or {}) if x not in sectors]
-        self.sectors = tuple(sectors)
+        self.sectors = _sectors(sc)
         self.sector_index = {s: i for i, s in enumerate(self.sectors)}
         self.stages = [_Stage(i, n) for i, n in enumerate(self.stage_names)]
         self.carriers: list[_Carrier] = []
@@ -214,16 +232,7 @@ class _Model:
         self.sources = _Sources(self)
         _build_stages(self)
         self.policies.build()
-        # SimPy's own queue, filled as Environment.schedule fills it (the same tuple, the same sequence
-        # numbers) without a Python call per event; Environment.schedule itself if SimPy's internals differ.
-        env = self.env
-        plain = type(env).schedule is _SIMPY_SCHEDULE
-        queue = getattr(env, "_queue", None)
-        eid = getattr(env, "_eid", None)
-        self._queue: list[tuple[float, int, int, _Due | _Call]] | None = (
-            queue if plain and isinstance(queue, list) and isinstance(eid, itertools.count) else None
-        )
-        self._eid: Iterator[int] = eid if isinstance(eid, itertools.count) else itertools.count()
+        self._queue, self._eid = _simpy_queue(self.env)
         # Bound once: looking a method up on ``self`` makes a new bound-method object every time.
         self._fail_fn = self._on_fail
         self._grad_fn = self._on_graduate

@@ -16,6 +16,7 @@ from . import (
     analytic_cmd,
     calibrate_cmd,
     compare_cmd,
+    dashboard_cmd,
     decompose_cmd,
     psa_cmd,
     report_cmd,
@@ -33,13 +34,14 @@ COMMANDS: tuple[ModuleType, ...] = (
     compare_cmd,
     decompose_cmd,
     sweep_cmd,
+    report_cmd,
     sensitivity_cmd,
     psa_cmd,
     calibrate_cmd,
-    report_cmd,
     validate_cmd,
     schema_cmd,
     analytic_cmd,
+    dashboard_cmd,
 )
 """Command modules, in the order ``--help`` lists them."""
 

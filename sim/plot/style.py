@@ -14,6 +14,7 @@ built and saved; the process-wide ``matplotlib.rcParams`` are never changed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import re
 import textwrap
@@ -125,9 +126,13 @@ def _sans_serif() -> list[str]:
 
 
 def _rc() -> dict[str, Any]:
+    fonts = _sans_serif()
+    cjk = [f for f in fonts if f in _CJK_FONTS]
     return {
-        "font.family": "sans-serif",
-        "font.sans-serif": _sans_serif(),
+        # With a Chinese font installed, name the families rather than the generic "sans-serif":
+        # matplotlib falls back glyph by glyph only along ``font.family``.
+        "font.family": ["DejaVu Sans", *cjk] if cjk else "sans-serif",
+        "font.sans-serif": fonts,
         "font.size": 9.0,
         "axes.titlesize": 10.0,
         "axes.titleweight": "bold",
@@ -154,12 +159,23 @@ def _rc() -> dict[str, Any]:
     }
 
 
+def _not_weight_substitution(record: logging.LogRecord) -> bool:
+    # A Chinese font shipped in one weight (WenQuanYi: 500) makes matplotlib say, for every text size,
+    # that it uses that weight for "normal" and "bold"; that is what the figures want.
+    return not str(record.msg).startswith("findfont: Failed to find font weight")
+
+
 @contextlib.contextmanager
 def style_context() -> Iterator[None]:
     """Apply the project's style while building or saving a figure (rcParams restored afterwards)."""
     settings: Any = _rc()  # rc_context's stub lists the known keys as literals; these are all known
-    with mpl.rc_context(settings):
-        yield
+    fonts_log = logging.getLogger("matplotlib.font_manager")
+    fonts_log.addFilter(_not_weight_substitution)
+    try:
+        with mpl.rc_context(settings):
+            yield
+    finally:
+        fonts_log.removeFilter(_not_weight_substitution)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,340 @@
+"""What the page shows, as plain functions of scenarios and results (no Panel in here).
+
+Every function is a thin call into the public API -- :func:`sim.run`, :func:`sim.compare`, the
+figure functions of :mod:`sim.plot`, :func:`sim.report.write_comparison_report` and the closed-form
+twin :func:`sim.analytic.solve` -- and returns bytes (PNG figures), numbers or text, so the page only
+places them and the tests call them without a browser.
+
+* :func:`render_world` -- one replication of one world and its figures (runs in a worker process);
+* :func:`numbers_table` -- the headline numbers of both worlds, with paired intervals when known;
+* :func:`comparison_figures` -- the paired effects, the change per stage and the cost per outcome;
+* :func:`comparisons` -- paired replications in growing steps, for the 'more precision' button;
+* :func:`twin_text` -- the closed-form answer for both worlds, or why there is none;
+* :func:`report_html` and :func:`scenario_toml` -- what the download buttons give.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+import tempfile
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..analytic import NotClosedForm, solve
+from ..api import run
+from ..experiment import Comparison, compare
+from ..plot import (
+    FigureInfo,
+    bls_reference,
+    chain_flows,
+    cost_effectiveness_figure,
+    effects_figure,
+    flow_figure,
+    occupancy_difference_figure,
+    occupancy_figure,
+    spend_figure,
+    style_context,
+    survival_figure,
+    uses_age_clock,
+)
+from ..scenario import Scenario, parse_scenario
+from .i18n import Lang, stage_label, text
+
+__all__ = [
+    "HEADLINE",
+    "WORLD_FIGURES",
+    "Cancelled",
+    "Progress",
+    "WorldView",
+    "comparison_figures",
+    "comparisons",
+    "figure_info",
+    "numbers_table",
+    "png",
+    "render_world",
+    "report_html",
+    "scenario_toml",
+    "twin_text",
+]
+
+HEADLINE: tuple[tuple[str, str], ...] = (
+    ("firms", "firms_total"),
+    ("active_at_horizon", "active_at_horizon"),
+    ("failed", "failed"),
+    ("exited", "exited"),
+    ("survival.all.5y", "survival_5"),
+    ("budget.total_yuan", "spend_total"),
+)
+"""(summary metric, text key) of the headline numbers table."""
+
+STEPS: tuple[int, ...] = (5,)
+"""Replication counts at which 'more precision' shows intervals before its target (then the target)."""
+
+FIGURE_DPI = 80.0
+
+WORLD_FIGURES: tuple[str, ...] = ("flow", "occupancy", "survival", "spend")
+"""The figures of one world (:func:`render_world`)."""
+
+
+class Cancelled(Exception):
+    """The user cancelled a run of paired replications."""
+
+
+def png(fig: Figure, dpi: float = FIGURE_DPI) -> bytes:
+    """A figure as PNG bytes (the figure is closed)."""
+    buf = io.BytesIO()
+    with style_context():  # the style's font list (with a Chinese font when installed) applies when drawn
+        fig.savefig(buf, format="png", dpi=dpi)
+    fig.clear()
+    return buf.getvalue()
+
+
+def figure_info(scenario: Scenario, lang: Lang, replications: tuple[int, ...] = (0,), seed: int = 0) -> FigureInfo:
+    """The figures' footer and stage names, in ``lang``."""
+    info = FigureInfo.from_scenario(scenario, seed, replications)
+    labels = {n: stage_label(n, st.label, lang) for n, st in scenario.stages.items()}
+    return dataclasses.replace(info, stage_labels=labels)
+
+
+@dataclass(frozen=True)
+class WorldView:
+    """One replication of one world: PNG figures by view, headline numbers and the time it took.
+
+    ``figures`` keys: ``flow``, ``occupancy``, ``survival`` and, when the world has policies,
+    ``spend``. ``numbers``: summary metric -> value (see :data:`HEADLINE`).
+    """
+
+    role: str
+    scenario_name: str
+    figures: Mapping[str, bytes]
+    numbers: Mapping[str, float]
+    seconds: float = 0.0
+
+
+def _survival_5y(summary: Mapping[str, Any]) -> float:
+    surv = summary.get("survival") or {}
+    years, values = list(surv.get("years", [])), list(surv.get("all", []))
+    if 5.0 in years and values[years.index(5.0)] is not None:
+        return float(values[years.index(5.0)])
+    return math.nan
+
+
+def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[str, ...] = WORLD_FIGURES) -> WorldView:
+    """Replication 0 of the scenario in ``toml_text`` (root ``seed``) and its figures, titled in ``lang``.
+
+    A plain function of its arguments (it runs in a worker process): the scenario travels as TOML.
+    Only the figures in ``views`` are drawn (drawing is most of the time); ``spend`` only when the
+    world has policies.
+    """
+    start = time.perf_counter()
+    sc = parse_scenario(tomllib.loads(toml_text))
+    res = run(sc, seed=seed, replication=0)
+    info = figure_info(sc, lang, (0,), seed)
+    horizon = sc.calendar.horizon_years
+    draw = {
+        "flow": lambda: flow_figure(chain_flows(res.events), info, title=text("fig_flow", lang), horizon_years=horizon),
+        "occupancy": lambda: occupancy_figure(res.timeseries, info, title=text("fig_occupancy", lang)),
+        "survival": lambda: survival_figure(
+            res.firms,
+            info,
+            title=text("fig_survival", lang),
+            reference=bls_reference() if uses_age_clock(sc) else None,
+        ),
+        "spend": lambda: spend_figure(res.ledger, info, title=text("fig_spend", lang)),
+    }
+    figures = {v: png(draw[v]()) for v in views if v != "spend" or sc.policies}
+    summary = res.summary()
+    numbers = {key: float(summary.get(key, 0.0) or 0.0) for key, _ in HEADLINE if key in summary}
+    numbers["survival.all.5y"] = _survival_5y(summary)
+    numbers.setdefault("budget.total_yuan", 0.0)
+    return WorldView(role, sc.name, figures, numbers, time.perf_counter() - start)
+
+
+def _fmt(value: float, key: str) -> str:
+    if value != value:
+        return "-"
+    if key.startswith("survival"):
+        return f"{value:.1%}"
+    if key.startswith("budget"):
+        return f"{value / 1e6:,.2f} M"
+    return f"{value:,.0f}"
+
+
+def _signed(value: float, key: str) -> str:
+    body = _fmt(value, key)
+    return f"+{body}" if value > 0 and body != "-" else body
+
+
+def numbers_table(base: WorldView, variant: WorldView, lang: Lang, effects: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Headline numbers of both worlds, their difference and, from paired replications, its interval.
+
+    Without ``effects`` the numbers are replication 0 of each world (no interval); with
+    :attr:`sim.Comparison.effects` they are means over the paired replications.
+    """
+    rows = []
+    by_metric = effects.set_index("metric") if effects is not None else None
+    for key, label in HEADLINE:
+        if key.startswith("budget") and not (base.numbers.get(key) or variant.numbers.get(key)):
+            continue
+        if by_metric is not None and key in by_metric.index:
+            row = by_metric.loc[key]
+            b, v, d = float(row["baseline_mean"]), float(row["variant_mean"]), float(row["diff_mean"])
+            lo, hi = float(row["ci_low"]), float(row["ci_high"])
+            if key.startswith("budget") and (b != b or v != v):
+                # A world without policies has no budget metric: it spends nothing.
+                b, v = (0.0 if b != b else b), (0.0 if v != v else v)
+                d, lo, hi = v - b, math.nan, math.nan
+            interval = "-" if lo != lo else f"[{_signed(lo, key)}, {_signed(hi, key)}]"
+        else:
+            b, v = base.numbers.get(key, math.nan), variant.numbers.get(key, math.nan)
+            d, interval = v - b, "-"
+        rows.append(
+            {
+                text("metric", lang): text(label, lang),
+                text("baseline", lang): _fmt(b, key),
+                text("variant", lang): _fmt(v, key),
+                text("difference", lang): _signed(d, key),
+                text("interval", lang): interval,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def comparison_figures(cmp: Comparison, baseline: Scenario, lang: Lang) -> dict[str, bytes]:
+    """The paired views of a comparison: ``effects`` (forest plot), ``occupancy_difference`` and, when
+    either world has policies, ``cost`` (yuan per additional outcome). Needs at least 2 replications."""
+    reps = cmp.experiment.reps
+    info = figure_info(baseline, lang, tuple(range(reps)), cmp.experiment.seed)
+    out = {
+        "effects": png(effects_figure(cmp.effects, info, title=text("fig_effects", lang), level=cmp.level)),
+        "occupancy_difference": png(
+            occupancy_difference_figure(cmp.experiment.timeseries, info, title=text("fig_occ_diff", lang))
+        ),
+    }
+    if cmp.cost_effectiveness is not None:
+        out["cost"] = png(cost_effectiveness_figure(cmp.cost_effectiveness, info, title=text("fig_cost", lang)))
+    return out
+
+
+class _CountingExecutor(Executor):
+    """Wraps an executor: counts finished tasks and refuses new ones once cancelled."""
+
+    def __init__(self, inner: Executor, on_done: Callable[[], None], cancelled: threading.Event) -> None:
+        self.inner = inner
+        self.on_done = on_done
+        self.cancelled = cancelled
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self.cancelled.is_set():
+            raise Cancelled("cancelled")
+        fut = self.inner.submit(fn, *args, **kwargs)
+        fut.add_done_callback(lambda _f: self.on_done())
+        return fut
+
+
+@dataclass
+class Progress:
+    """Replications finished out of the total planned (both worlds count), shared with a thread."""
+
+    done: int = 0
+    total: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tick(self) -> None:
+        with self.lock:
+            self.done += 1
+
+
+def comparisons(
+    baseline: Scenario,
+    variant: Scenario,
+    reps: int,
+    seed: int,
+    executor: Executor,
+    *,
+    progress: Progress | None = None,
+    cancelled: threading.Event | None = None,
+    steps: tuple[int, ...] = STEPS,
+) -> Iterator[Comparison]:
+    """Paired comparisons of growing size: one at each of ``steps`` below ``reps``, then at ``reps``.
+
+    Each is :func:`sim.compare` (no independent-streams arm, no per-instrument arms) with ``reps``
+    replications of both worlds, so its intervals are those of ``incuchain compare --no-independent
+    --no-per-instrument``. Setting ``cancelled`` stops at the next replication (:class:`Cancelled`).
+    """
+    sizes = [n for n in steps if 2 <= n < reps] + [reps]
+    prog = progress or Progress()
+    stop = cancelled or threading.Event()
+    prog.total = 2 * sum(sizes)
+    wrapped = _CountingExecutor(executor, prog.tick, stop)
+    for n in sizes:
+        yield compare(
+            baseline,
+            variant,
+            reps=n,
+            seed=seed,
+            independent=False,
+            per_instrument=False,
+            executor=wrapped,
+            progress=False,
+        )
+
+
+def twin_text(baseline: Scenario, variant: Scenario, lang: Lang) -> str:
+    """The closed-form twin's answer for both worlds (Markdown), or one line saying why it has none."""
+    try:
+        a, b = solve(baseline), solve(variant)
+    except NotClosedForm as exc:
+        reasons = exc.reasons
+        more = text("twin_more", lang, n=len(reasons) - 1) if len(reasons) > 1 else ""
+        return text("twin_cannot", lang) + str(reasons[0]) + more
+    lines = [
+        text("twin_exact", lang),
+        "",
+        f"| | {text('baseline', lang)} | {text('variant', lang)} |",
+        "|---|---:|---:|",
+    ]
+    for j, stage in enumerate(a.stages):
+        label = text("twin_stage_horizon", lang, stage=stage_label(stage, baseline.stages[stage].label, lang))
+        lines.append(f"| {label} | {a.occupancy[-1, j]:,.1f} | {b.occupancy[-1, j]:,.1f} |")
+    if max(a.survival_times_years) >= 5:  # survival is given at month ends to 10 years at least
+        lines.append(f"| {text('twin_surv5', lang)} | {a.survival_at(5.0):.1%} | {b.survival_at(5.0):.1%} |")
+    return "\n".join(lines)
+
+
+def report_html(baseline: Scenario, variant: Scenario, reps: int, seed: int, executor: Executor | None = None) -> bytes:
+    """The report ``incuchain compare BASELINE VARIANT --reps R --seed S --no-independent --no-per-instrument
+    --report`` writes, for these two scenarios (a self-contained HTML page)."""
+    from ..report import write_comparison_report  # matplotlib report code only when a report is asked for
+
+    with tempfile.TemporaryDirectory(prefix="incuchain-dashboard-") as tmp:
+        out = Path(tmp) / "comparison"
+        cmp = compare(
+            baseline,
+            variant,
+            reps=reps,
+            seed=seed,
+            independent=False,
+            per_instrument=False,
+            executor=executor,
+            out=out,
+            progress=False,
+        )
+        path = write_comparison_report(out, cmp, formats=("png",))
+        return path.read_bytes()
+
+
+def scenario_toml(variant: Scenario) -> str:
+    """The variant as a TOML file that ``incuchain validate`` accepts (every default explicit)."""
+    return variant.to_toml()
