@@ -19,7 +19,16 @@ import logging
 from .api import run
 from .decomposition import Decomposition, decompose
 from .errors import ScenarioError
-from .experiment import Arm, Comparison, ExperimentError, ExperimentResult, compare, run_experiment, sweep
+from .experiment import (
+    Arm,
+    Comparison,
+    ExperimentError,
+    ExperimentResult,
+    RunOptions,
+    compare,
+    run_experiment,
+    sweep,
+)
 from .results import RunResult
 from .scenario import Scenario, default_scenario, load_scenario, parse_scenario, scenario_json_schema
 from .version import __version__
@@ -30,6 +39,7 @@ __all__ = [
     "Decomposition",
     "ExperimentError",
     "ExperimentResult",
+    "RunOptions",
     "RunResult",
     "Scenario",
     "ScenarioError",

@@ -12,8 +12,7 @@ from ..scenario import load_scenario
 from ..uncertainty import load_uncertainty
 from ..uncertainty.calibrate import calibrate, parse_bound
 from ..uncertainty.targets import load_targets
-from .common import format_table, positive_int
-from .run_cmd import experiment_executor, run_guarded
+from .common import experiment_executor, format_table, positive_int, run_guarded
 from .uncertainty_args import add_common_args, default_out, write_figures
 
 

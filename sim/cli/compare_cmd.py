@@ -21,17 +21,22 @@ from ..metric_names import outcome_unit
 from ..output import folder_lock
 from ..scenario import load_scenario
 from ..stats import Estimate, paired_difference
-from .common import add_seed, format_table, positive_int, reject, safe_name
-from .printing import NS, difference_text, is_share, label, level_text, number, spend_years, yuan_text
-from .run_cmd import (
+from .common import (
     add_experiment_args,
     add_report_arg,
+    add_seed,
     announce,
     experiment_executor,
+    format_table,
     guard_resources,
     notes_text,
+    positive_int,
+    reject,
     run_guarded,
+    run_options,
+    safe_name,
 )
+from .printing import NS, difference_text, is_share, label, level_text, number, spend_years, yuan_text
 
 HEADLINE = ("active_at_horizon", "failed", "exited")
 LEAD_COSTS = ("active_at_horizon", "graduations", "jobs_at_horizon")
@@ -272,13 +277,7 @@ def main(args: argparse.Namespace) -> int:
                     reps=args.reps,
                     seed=args.seed,
                     **options,
-                    timing=timing,
-                    executor=ex,
-                    out=out,
-                    resume=args.resume,
-                    overwrite=args.overwrite,
-                    keep_events=args.keep_events,
-                    progress=False if args.quiet else None,
+                    options=run_options(args, ex, out, timing),
                 )
             for line in notes_text(cmp.experiment):
                 print(line, file=sys.stderr)

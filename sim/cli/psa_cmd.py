@@ -9,8 +9,7 @@ from typing import Any
 from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty.psa import psa
-from .common import format_table, positive_int
-from .run_cmd import experiment_executor, notes_text, run_guarded
+from .common import experiment_executor, format_table, notes_text, positive_int, run_guarded
 from .uncertainty_args import add_common_args, declared_uncertainty, default_out, write_figures
 
 

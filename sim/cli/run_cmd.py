@@ -9,12 +9,8 @@ by one, then ``summary.csv``, ``summary_stats.csv`` and ``timeseries.csv`` (see
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +18,26 @@ import pandas as pd
 
 from ..api import run
 from ..capacity import never_full_lines, stage_found_full
-from ..executors import ExecutorUnavailable, open_executor
-from ..experiment import ExperimentError, ExperimentResult, run_experiment
-from ..guards import check_resources, parse_bytes
+from ..experiment import run_experiment
 from ..output import claim_folder, folder_lock, write_run
-from ..scenario import Scenario
 from ..tables import EVER_LABEL, NEVER_LABEL, survival_by_source
-from .common import add_seed, format_table, load_or_default, positive_int, reject, replication_index, safe_name
+from .common import (
+    add_experiment_args,
+    add_report_arg,
+    add_seed,
+    announce,
+    experiment_executor,
+    format_table,
+    guard_resources,
+    load_or_default,
+    notes_text,
+    positive_int,
+    reject,
+    replication_index,
+    run_guarded,
+    run_options,
+    safe_name,
+)
 from .printing import is_share, label, level_text, spend_years
 
 
@@ -62,129 +71,9 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=main)
 
 
-def add_report_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--report",
-        action="store_true",
-        help="also write report.html (self-contained) and figures/ (PNG and SVG) to the output folder",
-    )
-
-
-# -- options and helpers shared by the experiment commands (run --reps, compare, sweep) ---------------
-
-
-def add_experiment_args(p: argparse.ArgumentParser) -> None:
-    """``--workers``, ``--scheduler``, ``--resume``, ``--overwrite``, ``--keep-events``."""
-    g = p.add_argument_group("experiments")
-    g.add_argument("--workers", type=positive_int, default=None, help="local worker processes (default: serial)")
-    g.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a local "
-        'cluster of --workers processes (needs pip install "incuchain[dask]")',
-    )
-    g.add_argument(
-        "--resume", action="store_true", help="continue the experiment in --out; compute only what is missing"
-    )
-    g.add_argument(
-        "--overwrite", action="store_true", help="replace the output (a run or an experiment) already in --out"
-    )
-    g.add_argument(
-        "--keep-events", action="store_true", help="also keep every replication's events.parquet and firms.parquet"
-    )
-    g.add_argument(
-        "--max-memory",
-        type=_memory,
-        default=None,
-        metavar="SIZE",
-        help="refuse to start when the estimated memory exceeds SIZE, e.g. 4G or 500M "
-        "(default: half the machine's memory; see docs/scenario-format.md, limits)",
-    )
-
-
-def _memory(text: str) -> int:
-    try:
-        return parse_bytes(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def guard_resources(args: argparse.Namespace, scenarios: list[Scenario], replications: int) -> None:
-    """Refuse (one line, exit 2) what would not fit in memory; print a warning when it is close."""
-    remote = args.scheduler not in (None, "local")
-    workers = 1 if remote else (args.workers or ((os.cpu_count() or 1) if args.scheduler == "local" else 1))
-    for line in check_resources(scenarios, replications, workers, args.max_memory):
-        print(line, file=sys.stderr)
-
-
 def is_experiment(args: argparse.Namespace) -> bool:
     """True when ``run`` was asked for more than the single replication of old (``--overwrite`` is not)."""
     return bool(args.reps > 1 or args.workers or args.scheduler or args.resume or args.keep_events)
-
-
-@contextmanager
-def experiment_executor(args: argparse.Namespace, tasks: int) -> Iterator[Executor]:
-    """The executor the options ask for (closed on exit), with no more local workers than ``tasks``."""
-    workers = min(args.workers, max(1, tasks)) if args.workers else None
-    with open_executor(workers, args.scheduler) as ex:
-        yield ex
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def announce(what: str, simulations: int, quiet: bool) -> Callable[[float], None] | None:
-    """Say how many simulations a command runs, before it starts; return the callback that adds an
-    estimate of how long once the first replications are timed (``None`` when ``quiet``).
-
-    Both lines go to stderr, so the tables on stdout stay the same. The estimate counts every
-    replication, including those a resume finds on disk.
-    """
-    if quiet:
-        return None
-    print(f"{what}: {simulations:,} simulations", file=sys.stderr, flush=True)
-
-    def estimate(seconds_per_replication: float) -> None:
-        total = seconds_per_replication * simulations
-        print(
-            f"{what}: first replications took {seconds_per_replication:.2f} s each (wall, all workers): "
-            f"about {_duration(total)} for the {simulations:,}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return estimate
-
-
-def run_guarded(body: Callable[[], int]) -> int:
-    """Run an experiment command: failed replications exit 1, an unavailable executor exits 2."""
-    try:
-        return body()
-    except ExecutorUnavailable as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    except ExperimentError as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        return 1
-
-
-def notes_text(result: ExperimentResult) -> list[str]:
-    """Lines about how the experiment ran: checkpoints reused, damaged ones recomputed."""
-    meta = result.meta
-    lines = []
-    if meta.get("reused_from_checkpoints"):
-        reused, computed = meta["reused_from_checkpoints"], meta["computed"]
-        lines.append(f"resumed: {reused} replications read from checkpoints, {computed} computed")
-    for line in meta.get("recomputed_damaged", []):
-        lines.append(f"damaged checkpoint, computed again: {line}")
-    return lines
 
 
 def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
@@ -398,13 +287,7 @@ def _experiment(args: argparse.Namespace) -> int:
                 sc,
                 reps=args.reps,
                 seed=args.seed,
-                executor=ex,
-                out=out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                keep_events=args.keep_events,
-                progress=False if args.quiet else None,
-                timing=timing,
+                options=run_options(args, ex, out, timing),
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)

@@ -12,17 +12,22 @@ import pandas as pd
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import SWEEP_METRICS, design_points, parse_setting, sweep_arms, sweep_differences
 from ..output import folder_lock
-from .common import add_seed, format_table, load_or_default, positive_int, safe_name
-from .printing import NS, difference_text, field_label, is_share, label, level_text
-from .run_cmd import (
+from .common import (
     add_experiment_args,
     add_report_arg,
+    add_seed,
     announce,
     experiment_executor,
+    format_table,
     guard_resources,
+    load_or_default,
     notes_text,
+    positive_int,
     run_guarded,
+    run_options,
+    safe_name,
 )
+from .printing import NS, difference_text, field_label, is_share, label, level_text
 
 DEFAULT_METRICS = SWEEP_METRICS
 
@@ -117,13 +122,7 @@ def main(args: argparse.Namespace) -> int:
                 reps=args.reps,
                 seed=args.seed,
                 zipped=args.zip,
-                executor=ex,
-                out=out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                keep_events=args.keep_events,
-                progress=False if args.quiet else None,
-                timing=timing,
+                options=run_options(args, ex, out, timing),
             )
         for line in notes_text(result):
             print(line, file=sys.stderr)

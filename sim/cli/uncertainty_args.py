@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ..scenario import Scenario
 from ..uncertainty import Uncertainty, load_uncertainty
-from .common import add_seed, positive_int
-from .run_cmd import add_experiment_args
+from .common import add_experiment_args, add_seed, positive_int
 
 __all__ = ["add_common_args", "declared_uncertainty", "default_out", "write_figures"]
 

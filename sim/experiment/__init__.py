@@ -21,6 +21,7 @@ from .arms import Arm
 from .comparison import Comparison, compare
 from .design import sweep
 from .metrics import flatten_summary
+from .options import RunOptions
 from .runner import ExperimentError, ExperimentResult, ReplicationFailure, run_experiment
 from .store import CheckpointError
 
@@ -31,6 +32,7 @@ __all__ = [
     "ExperimentError",
     "ExperimentResult",
     "ReplicationFailure",
+    "RunOptions",
     "compare",
     "flatten_summary",
     "run_experiment",

@@ -30,7 +30,8 @@ from ..stats import ci_ratio, mean_ci, paired_difference, welch_difference
 from .arms import Arm
 from .cost_effectiveness import SPEND, cost_effectiveness_table
 from .instruments import Instrument, added_policies, instrument_arms, instruments_table
-from .runner import ExperimentResult, Timing, execute
+from .options import RunOptions, Timing, resolve_options
+from .runner import ExperimentResult, execute
 from .tables import Layout, stats_table
 
 __all__ = ["EFFECT_COLUMNS", "NO_VARIATION", "Comparison", "compare", "compare_size", "effects_table"]
@@ -240,6 +241,7 @@ def compare(
     progress: bool | None = None,
     level: float = 0.95,
     timing: Timing | None = None,
+    options: RunOptions | None = None,
 ) -> Comparison:
     """Paired comparison of ``variant`` against ``baseline`` on every summary metric.
 
@@ -271,6 +273,9 @@ def compare(
     timing:
         Called once, early, with the wall seconds per replication so far (see :func:`sim.run_experiment`);
         :func:`compare_size` gives the number of replications to multiply it by.
+    options:
+        ``executor`` ... ``timing`` as one :class:`~sim.experiment.options.RunOptions` (then give none
+        of them as keywords); per-instrument arms write to ``out/instruments`` without event files.
 
     Returns
     -------
@@ -283,6 +288,7 @@ def compare(
     ScenarioError
         An added policy is not valid on the baseline alone.
     """
+    opts = resolve_options(options, RunOptions(executor, out, resume, overwrite, keep_events, progress, timing))
     arms, instruments, one_each, n_inst = _plan(baseline, variant, reps, independent, per_instrument, instrument_reps)
     together = bool(instruments) and n_inst == reps
     if together:
@@ -296,16 +302,10 @@ def compare(
             n_inst,
             seed,
             kind="compare",
-            executor=executor,
-            out=None if out is None else Path(out) / "instruments",
-            resume=resume,
-            overwrite=overwrite,
-            keep_events=False,
-            progress=progress,
+            options=opts.replace(out=None if opts.out is None else Path(opts.out) / "instruments", keep_events=False),
             level=level,
-            timing=timing,
         )
-        timing = None
+        opts = opts.replace(timing=None)  # the estimate is given once, from the first replications
 
     def extra(result: ExperimentResult) -> dict[str, pd.DataFrame]:
         nonlocal inst_result
@@ -324,15 +324,9 @@ def compare(
         reps,
         seed,
         kind="compare",
-        executor=executor,
-        out=out,
-        resume=resume,
-        overwrite=overwrite,
-        keep_events=keep_events,
-        progress=progress,
+        options=opts,
         level=level,
         extra_tables=extra,
-        timing=timing,
     )
     return Comparison(
         tables["effects.csv"],

@@ -23,7 +23,8 @@ from ..errors import ScenarioError
 from ..scenario import Scenario
 from ..stats import paired_difference
 from .arms import Arm
-from .runner import ExperimentResult, Timing, execute
+from .options import RunOptions, Timing, resolve_options
+from .runner import ExperimentResult, execute
 
 __all__ = [
     "SWEEP_DIFFERENCE_COLUMNS",
@@ -193,6 +194,7 @@ def sweep(
     progress: bool | None = None,
     level: float = 0.95,
     timing: Timing | None = None,
+    options: RunOptions | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications at every point of a design over scenario fields.
 
@@ -215,20 +217,8 @@ def sweep(
     """
     items = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
     arms = sweep_arms(scenario, design_points(items, zipped))
-    return execute(
-        arms,
-        reps,
-        seed,
-        kind="sweep",
-        executor=executor,
-        out=out,
-        resume=resume,
-        overwrite=overwrite,
-        keep_events=keep_events,
-        progress=progress,
-        level=level,
-        timing=timing,
-    )
+    keywords = RunOptions(executor, out, resume, overwrite, keep_events, progress, timing)
+    return execute(arms, reps, seed, kind="sweep", options=resolve_options(options, keywords), level=level)
 
 
 SWEEP_METRICS: tuple[str, ...] = ("active_at_horizon", "failed", "exited", "survival.all.5y")

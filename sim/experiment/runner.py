@@ -28,13 +28,13 @@ from ..executors import SerialExecutor, describe_executor, parallelism
 from ..output import atomic_write_text, provenance, write_json
 from ..scenario import Scenario
 from .arms import Arm, make_arms
+from .options import RunOptions, Timing, resolve_options
 from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
 from .tasks import ReplicationOutput, ReplicationTask, ScenarioNotLoaded, run_task
 
-__all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "Timing", "run_experiment"]
+__all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "RunOptions", "Timing", "run_experiment"]
 
-Timing = Callable[[float], None]
 """Called once, when the first replications are in (as many as run at once, at least two), with the wall
 seconds per replication so far: times the replications still to run, an estimate of the time left."""
 
@@ -291,6 +291,7 @@ def run_experiment(
     progress: bool | None = None,
     level: float = 0.95,
     timing: Timing | None = None,
+    options: RunOptions | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications of each scenario and gather tidy tables.
 
@@ -322,6 +323,9 @@ def run_experiment(
     timing:
         Called once, when the first replications are in, with the wall seconds per replication so far
         (:data:`Timing`): what the command line turns into an estimate of the whole before most of it runs.
+    options:
+        ``executor`` ... ``timing`` as one :class:`~sim.experiment.options.RunOptions` (then give none
+        of them as keywords).
 
     Returns
     -------
@@ -336,19 +340,9 @@ def run_experiment(
     ExperimentError
         Replications failed; the others are kept.
     """
+    keywords = RunOptions(executor, out, resume, overwrite, keep_events, progress, timing)
     return execute(
-        make_arms(scenarios),
-        reps,
-        seed,
-        kind="run",
-        executor=executor,
-        out=out,
-        resume=resume,
-        overwrite=overwrite,
-        keep_events=keep_events,
-        progress=progress,
-        level=level,
-        timing=timing,
+        make_arms(scenarios), reps, seed, kind="run", options=resolve_options(options, keywords), level=level
     )
 
 
@@ -361,21 +355,17 @@ def execute(
     seed: int,
     *,
     kind: str,
-    executor: Executor | None = None,
-    out: str | Path | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    keep_events: bool = False,
-    progress: bool | None = None,
+    options: RunOptions,
     level: float = 0.95,
     extra_tables: ExtraTables | None = None,
-    timing: Timing | None = None,
 ) -> ExperimentResult:
     """:func:`run_experiment` for prepared arms; ``kind`` (run, compare, sweep) goes to the manifest.
 
     ``extra_tables`` derives further tables from the result (``{file name: table}``, e.g. the
     effects of a comparison); they are written with the others, before ``meta.json``.
     """
+    executor, out, resume, overwrite = options.executor, options.out, options.resume, options.overwrite
+    keep_events, progress, timing = options.keep_events, options.progress, options.timing
     if reps < 1:
         raise ValueError(f"reps: must be >= 1, got {reps}")
     if seed < 0:

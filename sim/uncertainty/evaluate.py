@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import ScenarioError
 from ..experiment.arms import Arm
 from ..experiment.cost_effectiveness import OUTCOMES, SPEND
+from ..experiment.options import RunOptions
 from ..experiment.runner import ExperimentResult, execute
 from ..scenario import Scenario
 from .declare import Uncertainty, apply_values
@@ -141,17 +142,8 @@ def evaluate(
 
     The analyses need the replications' summaries only (:attr:`ExperimentResult.summary`).
     """
-    return execute(
-        arms,
-        reps,
-        seed,
-        kind=kind,
-        executor=executor,
-        out=out,
-        resume=resume,
-        overwrite=overwrite,
-        progress=progress,
-    )
+    options = RunOptions(executor=executor, out=out, resume=resume, overwrite=overwrite, progress=progress)
+    return execute(arms, reps, seed, kind=kind, options=options)
 
 
 def _outcome_column(summary: pd.DataFrame, metric: str) -> pd.Series:
