@@ -80,7 +80,7 @@ def test_refused_values_give_one_line_on_their_lever(
 def test_schema_lines_keep_the_levers_index_when_earlier_policies_are_off(mix: sim.Scenario) -> None:
     with pytest.raises(LeverError) as err:
         apply_levers(mix, levers_for(mix), {"policies.0.on": False, "policies.3.refund_share": 3.0})
-    assert err.value.by_lever == {"policies.3.refund_share": "policies[3].refund_share: must be <= 1.0, got 3.0"}
+    assert err.value.by_lever == {"policies.3.refund_share": "policies[3].refund_share: must be <= 1, got 3.0"}
 
 
 def test_presets_apply_where_the_scenario_has_what_they_need(
