@@ -52,7 +52,8 @@ residence events) and :func:`simulate`. The rest of the engine lives beside it:
 * :mod:`sim.engine_stages` -- stages and the carriers of the start, set up from the scenario;
 * :mod:`sim.engine_sources` -- arrival streams, the initial stock, competitions' intakes, the output;
 * :mod:`sim.engine_policies` -- policies and shocks translated into windows in force, and applied;
-* :mod:`sim.engine_lifecycle` -- carriers opening, yearly evaluations, levels and closures.
+* :mod:`sim.engine_lifecycle` -- carriers opening, yearly evaluations, levels and closures;
+* :mod:`sim.engine_untreated` -- a programme stage switched off for the same admissions (:func:`sim.decompose`).
 
 The log's layout (:class:`sim.event_log.SimOutput`) is not the engine's: the tables read it without
 importing the engine.
