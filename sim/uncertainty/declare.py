@@ -143,7 +143,7 @@ class _Choice(_Dist):
 
 
 _Spec = Annotated[_Uniform | _Triangular | _Normal | _LogNormal | _Beta | _Choice, Field(discriminator="dist")]
-_SPEC = TypeAdapter(_Spec)
+_SPEC: TypeAdapter[Any] = TypeAdapter(_Spec)
 _DISTS = frozenset({"uniform", "triangular", "normal", "lognormal", "beta", "choice"})
 
 

@@ -246,10 +246,10 @@ def _more_precision_gives_intervals_and_the_forest_plot(page: Any) -> None:
 
 def _language_switch_and_screenshots(page: Any) -> None:
     _shoot(page, "en")
+    before = _src(page, ".fig-flow-variant")  # taken before the click: the redraw may beat the labels
     page.get_by_role("button", name="中文").click()
     page.get_by_text("研讨会").first.wait_for()
     page.get_by_text("加速器：载体数量").first.wait_for()
-    before = _src(page, ".fig-flow-variant")
     _wait_updated(page, before)  # figures are redrawn with Chinese titles
     _shoot(page, "zh")
     page.get_by_role("button", name="English").click()
