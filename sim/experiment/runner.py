@@ -31,7 +31,7 @@ from .arms import Arm, make_arms
 from .options import RunOptions, Timing, resolve_options
 from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
-from .tasks import ReplicationOutput, ReplicationTask, ScenarioNotLoaded, run_task
+from .tasks import Measure, ReplicationOutput, ReplicationTask, ScenarioNotLoaded, run_task
 
 __all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "RunOptions", "Timing", "run_experiment"]
 
@@ -111,6 +111,8 @@ class ExperimentResult:
         The folder holding the files, or ``None`` for an experiment kept in memory.
     meta:
         Provenance: executor, wall time, how many replications were computed or reused.
+    has_timeseries:
+        Whether the replications built their time series (``False`` for summary-only evaluations).
     """
 
     def __init__(
@@ -124,6 +126,7 @@ class ExperimentResult:
         meta: dict[str, Any],
         frames: dict[tuple[int, int], pd.DataFrame] | None = None,
         store: ExperimentStore | None = None,
+        has_timeseries: bool = True,
     ) -> None:
         self.arms = arms
         self.reps = reps
@@ -135,9 +138,18 @@ class ExperimentResult:
         self._frames = frames
         self._store = store
         self._layout = Layout(arms)
+        self.has_timeseries = has_timeseries
 
     def iter_timeseries(self) -> Iterator[pd.DataFrame]:
-        """Each replication's time series (identity columns included), one at a time, in order."""
+        """Each replication's time series (identity columns included), one at a time, in order.
+
+        Raises
+        ------
+        ValueError
+            The experiment ran its replications for their summaries only.
+        """
+        if not self.has_timeseries:
+            raise ValueError("this experiment holds summaries only, no time series")
         for a, arm in enumerate(self.arms):
             for r in range(self.reps):
                 if self._frames is not None:
@@ -205,9 +217,12 @@ def _execute(
     bar: Any,
     timing: Timing | None = None,
     checkpoint: bool = True,
+    timeseries: bool = True,
+    measure: Measure | None = None,
 ) -> tuple[list[ReplicationFailure], float]:
     """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``; ``checkpoint``:
-    results with checkpoint bytes (an experiment with a folder) or with frames.
+    results with checkpoint bytes (an experiment with a folder) or with frames; ``timeseries`` and
+    ``measure``: as :class:`ReplicationTask` has them.
 
     The first ``window`` tasks of each arm carry the scenario's text, which reaches every worker that
     takes one; later tasks carry only its digest. A worker that does not hold it yet (one that joined
@@ -226,7 +241,7 @@ def _execute(
     def submit(a: int, r: int, with_text: bool) -> None:
         arm = arms[a]
         text = arm.toml if with_text else None
-        task = ReplicationTask(arm.digest, seed, arm.replication(r), keep_events, text, checkpoint)
+        task = ReplicationTask(arm.digest, seed, arm.replication(r), keep_events, text, checkpoint, timeseries, measure)
         pending[executor.submit(run_task, task)] = (a, r)
 
     def submit_more() -> None:
@@ -358,11 +373,18 @@ def execute(
     options: RunOptions,
     level: float = 0.95,
     extra_tables: ExtraTables | None = None,
+    timeseries: bool = True,
+    measure: Measure | None = None,
 ) -> ExperimentResult:
     """:func:`run_experiment` for prepared arms; ``kind`` (run, compare, sweep) goes to the manifest.
 
     ``extra_tables`` derives further tables from the result (``{file name: table}``, e.g. the
     effects of a comparison); they are written with the others, before ``meta.json``.
+
+    ``timeseries=False`` runs the replications for their summaries only: no time series is built (on
+    the workers or in memory) and no ``timeseries.csv`` is written; the summaries are the same to the
+    last bit. ``measure`` adds metrics computed on the workers to every summary
+    (:class:`~sim.experiment.tasks.Measure`). Both are recorded in the manifest, so a resume must match.
     """
     executor, out, resume, overwrite = options.executor, options.out, options.resume, options.overwrite
     keep_events, progress, timing = options.keep_events, options.progress, options.timing
@@ -381,12 +403,12 @@ def execute(
     damaged: list[str] = []
     frames: dict[tuple[int, int], pd.DataFrame] | None = None  # time series of an experiment kept in memory
     if out is not None:
-        store = ExperimentStore(Path(out), arms, reps, seed, keep_events, kind)
+        store = ExperimentStore(Path(out), arms, reps, seed, keep_events, kind, timeseries, measure)
         store.open(resume=resume, overwrite=overwrite)
         if resume:
             done, damaged = store.scan()
             log.info("resuming %s: %d of %d replications on disk", out, len(done), reps * len(arms))
-    else:
+    elif timeseries:
         frames = {}
     # Replication-major order: an interrupted experiment has the same replications of every arm.
     todo = [(a, r) for r in range(reps) for a in range(len(arms)) if (a, r) not in done]
@@ -397,9 +419,10 @@ def execute(
         done[(a, r)] = json.loads(summary_text(output.summary))
         if store is not None:
             store.save(a, r, output)
-        else:
-            assert frames is not None
-            frames[(a, r)] = output.timeseries
+        elif frames is not None:
+            frame = output.timeseries
+            assert frame is not None
+            frames[(a, r)] = frame
 
     ex: Executor = executor if executor is not None else SerialExecutor()
     with tqdm(
@@ -416,7 +439,18 @@ def execute(
         workers = parallelism(ex)
         window = 4 * workers if workers > 1 else 1
         failures, sim_seconds = _execute(
-            arms, todo, seed, keep_events, ex, window, on_result, bar, timing, checkpoint=store is not None
+            arms,
+            todo,
+            seed,
+            keep_events,
+            ex,
+            window,
+            on_result,
+            bar,
+            timing,
+            checkpoint=store is not None,
+            timeseries=timeseries,
+            measure=measure,
         )
     meta: dict[str, Any] = {
         "kind": kind,
@@ -450,7 +484,8 @@ def execute(
     ordered = [(arm, done[(a, r)]) for a, arm in enumerate(arms) for r in range(reps)]
     summary = summary_table(layout, ordered)
     stats = stats_table(layout, summary, level)
-    result = ExperimentResult(arms, reps, seed, summary, stats, store.root if store else None, meta, frames, store)
+    root_dir = store.root if store else None
+    result = ExperimentResult(arms, reps, seed, summary, stats, root_dir, meta, frames, store, timeseries)
     extra = extra_tables(result) if extra_tables is not None else {}
     if store is not None:
         root = store.root
@@ -458,7 +493,8 @@ def execute(
         atomic_write_text(root / "summary_stats.csv", csv_text(stats))
         for name, table in extra.items():
             atomic_write_text(root / name, csv_text(table))
-        write_csv_stream(root / "timeseries.csv", result.iter_timeseries())
+        if timeseries:
+            write_csv_stream(root / "timeseries.csv", result.iter_timeseries())
         meta["wall_seconds"] = round(time.perf_counter() - started, 3)
         files = sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and p.name != "meta.json")
         write_json(

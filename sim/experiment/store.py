@@ -8,13 +8,14 @@ Layout::
                                    arms), named by the engine's replication index
     replications/rep-00000.events.parquet, rep-00000.firms.parquet   with keep_events only
 
-A checkpoint is the replication's monthly time series as Parquet, with its summary (JSON) in the
-Parquet footer's key-value metadata, and beside it ``rep-00000.sha256``: the SHA-256 of every file
-of the replication, in ``sha256sum`` format (``sha256sum -c`` checks it by hand). Files are written
-to a temporary name and renamed, the checksum file last: it is the mark of a finished replication.
-So a run killed at any moment leaves finished replications, or files without a checksum file, which
-are computed again; a file damaged later (truncated, a flipped byte, a file from another
-replication) fails its checksum or its identity check and is computed again.
+A checkpoint is the replication's monthly time series as Parquet (a table without columns for an
+experiment run for its summaries only), with its summary (JSON) in the Parquet footer's key-value
+metadata, and beside it ``rep-00000.sha256``: the SHA-256 of every file of the replication, in
+``sha256sum`` format (``sha256sum -c`` checks it by hand). Files are written to a temporary name and
+renamed, the checksum file last: it is the mark of a finished replication. So a run killed at any moment
+leaves finished replications, or files without a checksum file, which are computed again; a file
+damaged later (truncated, a flipped byte, a file from another replication) fails its checksum or its
+identity check and is computed again.
 
 ``experiment.json`` is written before the first replication and holds nothing that changes from run
 to run; a resume whose seed, replication count or scenarios differ from it is refused.
@@ -36,7 +37,7 @@ import pyarrow as pa
 from ..errors import ScenarioError
 from ..output import atomic_write_bytes, atomic_write_text, claim_folder, package_versions, write_json
 from .arms import Arm
-from .tasks import ReplicationOutput, read_checkpoint, summary_text
+from .tasks import Measure, ReplicationOutput, read_checkpoint, summary_text
 
 __all__ = ["MANIFEST", "OUTPUT_FILES", "CheckpointError", "ExperimentStore", "summary_text"]
 
@@ -95,15 +96,31 @@ class ExperimentStore:
         The output folder.
     arms, reps, seed, keep_events, kind:
         The experiment, as recorded in the manifest.
+    timeseries, measure:
+        Whether the replications keep their time series, and the metrics added to their summaries
+        (:func:`sim.experiment.runner.execute`); in the manifest only when they differ from the default
+        (``true``, none), so the manifests of ordinary experiments stay as they were.
     """
 
-    def __init__(self, root: Path, arms: Sequence[Arm], reps: int, seed: int, keep_events: bool, kind: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        arms: Sequence[Arm],
+        reps: int,
+        seed: int,
+        keep_events: bool,
+        kind: str,
+        timeseries: bool = True,
+        measure: Measure | None = None,
+    ) -> None:
         self.root = Path(root)
         self.arms = tuple(arms)
         self.reps = reps
         self.seed = seed
         self.keep_events = keep_events
         self.kind = kind
+        self.timeseries = timeseries
+        self.measure = measure
 
     # -- the manifest -------------------------------------------------------------------------
 
@@ -117,6 +134,8 @@ class ExperimentStore:
                 "seed": self.seed,
                 "reps": self.reps,
                 "keep_events": self.keep_events,
+                **({} if self.timeseries else {"timeseries": False}),
+                **({} if self.measure is None else {"measure": self.measure.describe()}),
                 "arms": [
                     {
                         "label": a.label,
@@ -140,9 +159,11 @@ class ExperimentStore:
             ("seed", "seed"),
             ("reps", "replication count"),
             ("keep_events", "keep-events setting"),
+            ("timeseries", "time-series setting"),
+            ("measure", "set of measured metrics"),
         ):
-            if old.get(key) != new[key]:
-                problems.append(f"{what} differs (the folder has {old.get(key)!r}, now {new[key]!r})")
+            if old.get(key) != new.get(key):
+                problems.append(f"{what} differs (the folder has {old.get(key)!r}, now {new.get(key)!r})")
         old_arms = old.get("arms") or []
         old_labels = [a.get("label") for a in old_arms]
         new_labels = [a["label"] for a in new["arms"]]

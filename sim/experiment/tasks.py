@@ -12,6 +12,12 @@ a few kilobytes, encoded on the worker and written to disk as they are; for one 
 frame itself (cheaper than encoding it). Not its event log, which stays on the worker unless the
 experiment keeps events, and then travels as Parquet bytes too. The summary comes straight from the event log
 (:meth:`sim.RunResult.summary`), without the firm table.
+
+An evaluation that needs only summary metrics (a point of a sensitivity design, a draw of a probabilistic
+comparison, a calibration step) asks for no time series (``ReplicationTask.timeseries = False``): the
+worker then builds no table at all, and the checkpoint holds the summary alone (an empty Parquet table
+with the summary in its footer). Metrics the summary lacks are computed on the worker by a
+:class:`Measure` and added to the summary under names of its own.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from __future__ import annotations
 import json
 import tomllib
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -30,7 +37,11 @@ from ..api import run
 from ..output import events_arrow, parquet_bytes
 from ..scenario import Scenario, parse_scenario
 
+if TYPE_CHECKING:
+    from ..results import RunResult
+
 __all__ = [
+    "Measure",
     "ReplicationOutput",
     "ReplicationTask",
     "ScenarioNotLoaded",
@@ -56,6 +67,22 @@ class ScenarioNotLoaded(LookupError):
         return (ScenarioNotLoaded, (self.digest,))
 
 
+class Measure(Protocol):
+    """Metrics a summary lacks, computed on the worker from a replication and added to its summary.
+
+    Implementations are frozen dataclasses defined at module level (so they travel to any worker), whose
+    :meth:`describe` goes into the experiment's manifest: a resume with another measure is refused.
+    """
+
+    def __call__(self, res: RunResult) -> Mapping[str, float]:
+        """``{metric name: value}`` for one replication (names must not clash with the summary's keys)."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What the measure computes, JSON-ready (the same value for the same metrics, run after run)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ReplicationTask:
     """What one replication needs: a pure function of these fields.
@@ -74,6 +101,11 @@ class ReplicationTask:
         The resolved scenario (:meth:`sim.Scenario.to_toml`), or ``None`` once the workers hold it.
     checkpoint:
         Return the time series as checkpoint bytes (an experiment with a folder) rather than a frame.
+    timeseries:
+        Build the monthly time series; ``False`` for an evaluation that reads only the summary (the
+        checkpoint then holds the summary alone, and no frame comes back).
+    measure:
+        Further metrics to compute on the worker and add to the summary (see :class:`Measure`).
     """
 
     scenario_digest: str
@@ -82,6 +114,8 @@ class ReplicationTask:
     keep_events: bool = False
     scenario_toml: str | None = None
     checkpoint: bool = True
+    timeseries: bool = True
+    measure: Measure | None = None
 
 
 @dataclass(frozen=True)
@@ -95,10 +129,11 @@ class ReplicationOutput:
     summary:
         :meth:`sim.RunResult.summary` (JSON-ready).
     checkpoint:
-        :attr:`sim.RunResult.timeseries` (per month and stage) with the summary, as Parquet bytes
-        (:func:`checkpoint_bytes`), when the task asked for it; else ``None``.
+        :attr:`sim.RunResult.timeseries` (per month and stage; none when the task asked for no time
+        series) with the summary, as Parquet bytes (:func:`checkpoint_bytes`), when the task asked for
+        a checkpoint; else ``None``.
     frame:
-        The time series itself, when the task did not ask for the checkpoint; else ``None``.
+        The time series itself, when the task asked for it without a checkpoint; else ``None``.
     events_parquet, firms_parquet:
         The event log and the firm table as Parquet files (only when the task kept events).
     simulation_seconds:
@@ -114,11 +149,13 @@ class ReplicationOutput:
     simulation_seconds: float
 
     @property
-    def timeseries(self) -> pd.DataFrame:
-        """The time series (read from :attr:`checkpoint` when it came as one)."""
-        frame = self.frame if self.checkpoint is None else read_checkpoint(self.checkpoint)[1]
-        assert frame is not None
-        return frame
+    def timeseries(self) -> pd.DataFrame | None:
+        """The time series (read from :attr:`checkpoint` when it came as one); ``None`` when the task
+        asked for none."""
+        if self.checkpoint is None:
+            return self.frame
+        frame = read_checkpoint(self.checkpoint)[1]
+        return frame if frame is not None and len(frame.columns) else None
 
 
 def summary_text(summary: dict[str, Any]) -> str:
@@ -126,10 +163,11 @@ def summary_text(summary: dict[str, Any]) -> str:
     return json.dumps(summary)
 
 
-def checkpoint_bytes(summary: dict[str, Any], timeseries: pd.DataFrame) -> bytes:
-    """A replication's checkpoint: its time series as Parquet (zstd), its summary (JSON) in the footer's
-    key-value metadata. The same inputs give the same bytes on any worker."""
-    table = pa.Table.from_pandas(timeseries, preserve_index=False)
+def checkpoint_bytes(summary: dict[str, Any], timeseries: pd.DataFrame | None) -> bytes:
+    """A replication's checkpoint: its time series as Parquet (zstd; a table without columns when it has
+    none), its summary (JSON) in the footer's key-value metadata. The same inputs give the same bytes on
+    any worker."""
+    table = pa.table({}) if timeseries is None else pa.Table.from_pandas(timeseries, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[SUMMARY_KEY] = summary_text(summary).encode()
     buf = pa.BufferOutputStream()
@@ -188,11 +226,18 @@ def run_task(task: ReplicationTask) -> ReplicationOutput:
     """
     res = run(_scenario(task), seed=task.seed, replication=task.replication)
     summary = res.summary()
+    if task.measure is not None:
+        extra = task.measure(res)
+        clash = sorted(set(extra) & set(summary))
+        if clash:
+            raise ValueError(f"measure {task.measure.describe()}: names already in the summary: {', '.join(clash)}")
+        summary = {**summary, **extra}
+    timeseries = res.timeseries if task.timeseries else None  # built only when asked for
     return ReplicationOutput(
         replication=task.replication,
         summary=summary,
-        checkpoint=checkpoint_bytes(summary, res.timeseries) if task.checkpoint else None,
-        frame=None if task.checkpoint else res.timeseries,
+        checkpoint=checkpoint_bytes(summary, timeseries) if task.checkpoint else None,
+        frame=None if task.checkpoint else timeseries,
         events_parquet=parquet_bytes(events_arrow(res)) if task.keep_events else None,
         firms_parquet=parquet_bytes(res.firms) if task.keep_events else None,
         simulation_seconds=res.wall_seconds,

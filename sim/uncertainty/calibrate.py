@@ -51,7 +51,7 @@ from ..scenario import Scenario, load_scenario
 from ..stats import mean_ci
 from .declare import Uncertainty, resolve_path
 from .evaluate import evaluate
-from .targets import Target, check_horizon, target_values
+from .targets import Target, check_horizon, target_values, yearly_measure
 
 __all__ = ["FIT_COLUMNS", "Bound", "CalibrationResult", "calibrate", "parse_bound"]
 
@@ -296,6 +296,7 @@ def calibrate(
         x0.append(b.unit(v))
     history: list[dict[str, Any]] = []
     cache: dict[str, float] = {}
+    fit_measure = yearly_measure(fit_targets)
 
     def values_at(x: np.ndarray) -> dict[str, Any]:
         return {b.path: b.value(float(xi)) for b, xi in zip(params, x, strict=True)}
@@ -319,6 +320,7 @@ def calibrate(
                     resume=resume and root is not None and (root / "evaluations" / key).exists(),
                     overwrite=overwrite,
                     progress=progress,
+                    measure=fit_measure,
                 )
                 sims = target_values(result, fit_targets).mean(axis=0)
                 z = [(float(sims[t.name]) - t.value) / t.scale for t in fit_targets]
@@ -347,6 +349,7 @@ def calibrate(
         resume=resume,
         overwrite=overwrite,
         progress=progress,
+        measure=yearly_measure(targets),
     )
     fit = _fit_table(target_values(check, targets), targets, set(holdout), level)
     hist = pd.DataFrame(history)

@@ -7,7 +7,10 @@ show progress, checkpoint every replication and resume after an interruption exa
 do, and their folders hold the usual ``summary.csv`` and ``experiment.json``.
 
 Every analysis reaches the runner through :func:`evaluate` alone, and reads only the replications'
-summaries (:func:`point_values`): the one place to change how summary-only evaluations are run.
+summaries (:func:`point_means`). So :func:`evaluate` runs the replications for their summaries only: no
+time series, firm table or dated ledger is built on the workers, and checkpoints hold the summary alone
+(:mod:`sim.experiment.tasks`). Metrics the summary lacks (a calibration's yearly targets) are computed on
+the workers by a :class:`~sim.experiment.tasks.Measure` and travel in the summary.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..experiment.arms import Arm
 from ..experiment.cost_effectiveness import OUTCOMES, SPEND
 from ..experiment.options import RunOptions
 from ..experiment.runner import ExperimentResult, execute
+from ..experiment.tasks import Measure
 from ..scenario import Scenario
 from .declare import Uncertainty, apply_values
 
@@ -137,13 +141,16 @@ def evaluate(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool | None = None,
+    measure: Measure | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications of every arm (the experiment runner: checkpoints, resume, any executor).
 
-    The analyses need the replications' summaries only (:attr:`ExperimentResult.summary`).
+    The analyses need the replications' summaries only (:attr:`ExperimentResult.summary`), so none is
+    run for anything else (no time series, no ``timeseries.csv``); ``measure`` adds the metrics a summary
+    lacks, computed on the workers.
     """
     options = RunOptions(executor=executor, out=out, resume=resume, overwrite=overwrite, progress=progress)
-    return execute(arms, reps, seed, kind=kind, options=options)
+    return execute(arms, reps, seed, kind=kind, options=options, timeseries=False, measure=measure)
 
 
 def _outcome_column(summary: pd.DataFrame, metric: str) -> pd.Series:

@@ -26,6 +26,10 @@ Metrics a target may name:
 
 A target the scenario cannot give (an unknown metric or stage, a year outside the run) is refused,
 naming it, before anything runs.
+
+A calibration computes the yearly figures on the workers (:class:`YearlyTargets`, from a stage time
+series built there and dropped), so its evaluations keep nothing but summaries; :func:`target_values`
+reads those, or the time series of an ordinary experiment, with the same result to the last digit.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,9 +49,24 @@ from ..errors import ScenarioError, format_validation_error
 from ..experiment.metrics import OVERALL, STAGE_MEASURES
 from ..experiment.runner import ExperimentResult
 from ..scenario import Scenario
-from ..tables import SURVIVAL_YEARS
+from ..tables import SURVIVAL_YEARS, stage_timeseries
 
-__all__ = ["STAGE_FLOWS", "STAGE_STOCKS", "SYSTEM_STOCKS", "Target", "load_targets", "parse_targets", "target_values"]
+if TYPE_CHECKING:
+    from ..results import RunResult
+
+__all__ = [
+    "STAGE_FLOWS",
+    "STAGE_STOCKS",
+    "SYSTEM_STOCKS",
+    "Target",
+    "YearlyTargets",
+    "load_targets",
+    "parse_targets",
+    "target_values",
+]
+
+MEASURED_PREFIX = "target."
+"""Summary key of a yearly target computed on the worker: ``target.<name>``."""
 
 STAGE_STOCKS = ("occupancy", "queue", "capacity")
 STAGE_FLOWS = ("entries", "graduations", "timeouts", "failures", "reneges", "skips", "rejections")
@@ -200,19 +220,55 @@ def _yearly(frame: pd.DataFrame, t: Target, start_year: float) -> float:
     return float(rows[t.metric].sum())
 
 
+@dataclass(frozen=True)
+class YearlyTargets:
+    """The yearly targets' values of a replication, computed where it runs (a
+    :class:`~sim.experiment.tasks.Measure`): ``{"target.<name>": value}``.
+
+    They come from the stage time series (:func:`sim.tables.stage_timeseries`, without the outcome
+    columns none of them reads), built on the worker and dropped there.
+    """
+
+    targets: tuple[Target, ...]
+
+    def __call__(self, res: RunResult) -> dict[str, float]:
+        yearly = [t for t in self.targets if t.year is not None]
+        if not yearly:
+            return {}
+        frame = stage_timeseries(res.output, res.scenario.name, res.replication, cols=res.columns)
+        start = res.scenario.calendar.start_year
+        return {MEASURED_PREFIX + t.name: _yearly(frame, t, start) for t in yearly}
+
+    def describe(self) -> dict[str, Any]:
+        return {"yearly_targets": [t.model_dump(exclude={"source"}) for t in self.targets if t.year is not None]}
+
+
+def yearly_measure(targets: Sequence[Target]) -> YearlyTargets | None:
+    """The measure of the yearly ones among ``targets`` (``None`` when there are none)."""
+    yearly = tuple(t for t in targets if t.year is not None)
+    return YearlyTargets(yearly) if yearly else None
+
+
 def target_values(result: ExperimentResult, targets: Sequence[Target], arm: int = 0) -> pd.DataFrame:
-    """Each target's simulated value in each replication of one arm (rows: replications; columns: targets)."""
+    """Each target's simulated value in each replication of one arm (rows: replications; columns: targets).
+
+    A yearly target is read from the summary when the replications measured it (:class:`YearlyTargets`),
+    else from the experiment's time series.
+    """
     label = result.arms[arm].label
     summary = result.summary
     if "arm" in summary.columns:
         summary = summary[summary["arm"] == label]
     start = result.arms[arm].scenario.calendar.start_year
-    frames = list(result.iter_timeseries()) if any(t.year is not None for t in targets) else []
+    from_series = [t for t in targets if t.year is not None and MEASURED_PREFIX + t.name not in summary.columns]
+    frames = list(result.iter_timeseries()) if from_series else []
     frames = [f for f in frames if "arm" not in f.columns or (f["arm"] == label).all()]
     columns: dict[str, list[float]] = {}
     for t in targets:
         col = t.column
-        if col is None:
+        if col is None and MEASURED_PREFIX + t.name in summary.columns:
+            columns[t.name] = summary[MEASURED_PREFIX + t.name].astype(float).tolist()
+        elif col is None:
             columns[t.name] = [_yearly(f, t, start) for f in frames]
         else:
             columns[t.name] = (
