@@ -24,7 +24,8 @@ def add_parser(sub: Any) -> None:
         "sum of squared standardised misfits (each target's mean over --reps replications, common random "
         "numbers across evaluations) with scipy's bounded Nelder-Mead. Writes calibrated.toml (an extends "
         "file with only the fitted values and their provenance), fit.csv (every target at the fitted values; "
-        "--holdout ones marked), history.csv, calibration.json, report.html and figures/.",
+        "--holdout ones marked), history.csv, calibration.json, report.html and figures/; with --intervals also "
+        "intervals.csv.",
     )
     p.add_argument("scenario", help="scenario TOML file")
     p.add_argument("targets", help="targets TOML file ([[targets]] rows)")
@@ -48,6 +49,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--check-reps", type=positive_int, default=None, help="replications of the final check (default --reps)"
+    )
+    p.add_argument(
+        "--intervals",
+        action="store_true",
+        help="also estimate each fitted parameter's interval of values at which the model still meets every "
+        "fitted target, and evaluate the scenario's own values the same way (intervals.csv; 4-8 more "
+        "evaluations per parameter)",
     )
     add_common_args(
         p, reps_default=2, params_help="fields to fit: PATH=LOW:HIGH, or PATH declared in [uncertainty] (its range)"
@@ -91,6 +99,7 @@ def main(args: argparse.Namespace) -> int:
                 max_evals=args.max_evals,
                 fit_changes=fit_changes,
                 check_reps=args.check_reps,
+                intervals=args.intervals,
                 scenario_path=args.scenario,
                 executor=ex,
                 out=out,
@@ -105,11 +114,28 @@ def main(args: argparse.Namespace) -> int:
                 f"{sc.name}: {meta['evaluations']} evaluations x {args.reps} replications (seed {args.seed}); "
                 f"objective {res.objective:.4g}; {meta['message']}\n"
             )
-            print(
-                format_table(
-                    ["parameter", "before", "fitted"], [[p, meta["before"][p], v] for p, v in res.fitted.items()]
+            if res.intervals is None:
+                print(
+                    format_table(
+                        ["parameter", "before", "fitted"], [[p, meta["before"][p], v] for p, v in res.fitted.items()]
+                    )
                 )
-            )
+            else:
+                spans = meta["intervals"]
+                print(
+                    format_table(
+                        ["parameter", "before", "fitted", "consistent from", "to", "before inside"],
+                        [
+                            [r.parameter, r.before, r.fitted, r.low, r.high, "yes" if r.before_inside else "NO"]
+                            for r in res.intervals.itertuples(index=False)
+                        ],
+                    )
+                )
+                meets = "meet" if spans["before_meets_fitted_targets"] else "do NOT meet"
+                print(
+                    f"\nthe scenario's own values {meets} every fitted target "
+                    f"(objective {spans['before_objective']:.4g} there)"
+                )
             print()
             rows = [
                 [

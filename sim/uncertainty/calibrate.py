@@ -51,6 +51,7 @@ from ..scenario import Scenario, load_scenario
 from ..stats import mean_ci
 from .declare import Uncertainty, resolve_path
 from .evaluate import evaluate
+from .intervals import INTERVAL_COLUMNS, Interval, consistent_intervals
 from .targets import Target, check_horizon, target_values, yearly_measure
 
 __all__ = ["FIT_COLUMNS", "Bound", "CalibrationResult", "calibrate", "parse_bound"]
@@ -147,6 +148,12 @@ class CalibrationResult:
         The text of ``calibrated.toml``.
     check:
         The replications of the final check.
+    meta:
+        ``calibration.json``: optimiser, convergence, evaluations, values before and after, intervals.
+    intervals:
+        ``intervals.csv`` (:data:`~sim.uncertainty.intervals.INTERVAL_COLUMNS`), with ``intervals=True``:
+        per parameter, the values at which the model still meets every fitted target, and whether the
+        scenario's own value is among them; else ``None``.
     """
 
     fitted: dict[str, Any]
@@ -157,6 +164,7 @@ class CalibrationResult:
     calibrated_toml: str
     check: ExperimentResult
     meta: dict[str, Any] = field(default_factory=dict)
+    intervals: pd.DataFrame | None = None
 
 
 def _key(values: Mapping[str, Any]) -> str:
@@ -226,6 +234,7 @@ def calibrate(
     fatol: float = 0.05,
     fit_changes: Mapping[str, Any] | None = None,
     check_reps: int | None = None,
+    intervals: bool = False,
     scenario_path: str | Path | None = None,
     executor: Executor | None = None,
     out: str | Path | None = None,
@@ -261,11 +270,16 @@ def calibrate(
         Settings used only while fitting (e.g. a shorter horizon).
     check_reps:
         Replications of the final check at the fitted values (default ``reps``).
+    intervals:
+        Also estimate each parameter's interval of values consistent with the fitted targets
+        (:mod:`sim.uncertainty.intervals`; about ``4 k`` to ``8 k`` more evaluations for ``k`` parameters),
+        and evaluate the scenario's own values the same way: ``intervals.csv``, and in ``calibration.json``
+        whether the scenario's values lie inside and meet every fitted target.
     scenario_path:
         The scenario's file: ``calibrated.toml`` then ``extends`` it with only the fitted values.
     executor, out, resume, overwrite, progress:
         As for :func:`sim.run_experiment`; ``out`` gets ``evaluations/``, ``check/``, ``fit.csv``,
-        ``history.csv``, ``calibrated.toml`` and ``calibration.json``.
+        ``history.csv``, ``calibrated.toml``, ``calibration.json`` (and ``intervals.csv``).
     level:
         Confidence level of the simulated intervals.
 
@@ -295,23 +309,24 @@ def calibrate(
             raise ScenarioError([f"--start {b.path}: {v} is outside the bounds {b.low}:{b.high}"])
         x0.append(b.unit(v))
     history: list[dict[str, Any]] = []
-    cache: dict[str, float] = {}
+    cache: dict[str, tuple[float, np.ndarray | None]] = {}
     fit_measure = yearly_measure(fit_targets)
+    phase = ["search"]
 
     def values_at(x: np.ndarray) -> dict[str, Any]:
         return {b.path: b.value(float(xi)) for b, xi in zip(params, x, strict=True)}
 
-    def objective(x: np.ndarray) -> float:
-        values = values_at(x)
-        key = _key(values)
+    def run_at(values: Mapping[str, Any]) -> tuple[float, np.ndarray | None]:
+        """Objective and the fitted targets' means at ``values`` (each point run once, then cached)."""
+        key = _key(dict(values))
         if key not in cache:
             try:
                 sc = fitting.with_changes({fields[p]: v for p, v in values.items()})
             except ScenarioError:
-                cache[key] = math.inf  # outside the valid region: the search turns back
+                cache[key] = (math.inf, None)  # outside the valid region: the search turns back
             else:
                 result = evaluate(
-                    (Arm(sc, "fit", values),),
+                    (Arm(sc, "fit", dict(values)),),
                     reps,
                     seed,
                     kind="calibrate",
@@ -323,10 +338,14 @@ def calibrate(
                     measure=fit_measure,
                 )
                 sims = target_values(result, fit_targets).mean(axis=0)
-                z = [(float(sims[t.name]) - t.value) / t.scale for t in fit_targets]
-                cache[key] = float(np.sum(np.square(z))) if all(map(math.isfinite, z)) else math.inf
-            history.append({"evaluation": len(history), **values, "objective": cache[key]})
+                means = np.array([float(sims[t.name]) for t in fit_targets])
+                z = (means - np.array([t.value for t in fit_targets])) / np.array([t.scale for t in fit_targets])
+                cache[key] = (float(np.sum(np.square(z))) if np.all(np.isfinite(z)) else math.inf, means)
+            history.append({"evaluation": len(history), "phase": phase[0], **values, "objective": cache[key][0]})
         return cache[key]
+
+    def objective(x: np.ndarray) -> float:
+        return run_at(values_at(x))[0]
 
     k = len(params)
     simplex = np.array([x0, *[[*x0[:i], x0[i] + (0.25 if x0[i] <= 0.75 else -0.25), *x0[i + 1 :]] for i in range(k)]])
@@ -339,6 +358,17 @@ def calibrate(
     )
     fitted = values_at(res.x)
     best = scenario.with_changes({fields[p]: v for p, v in fitted.items()})
+    before = {p: _value_of(scenario, f) for p, f in fields.items()}
+    spans: list[Interval] | None = None
+    before_objective, before_meets = math.nan, False
+    if intervals:
+        phase[0] = "interval"
+        observed = np.array([t.value for t in fit_targets])
+        allowed = np.array([t.allowed for t in fit_targets])
+        spans = consistent_intervals(lambda x: run_at(values_at(x))[1], np.clip(res.x, 0.0, 1.0), observed, allowed)
+        phase[0] = "before"  # the scenario's own values, evaluated as the search's points are
+        before_objective, before_means = run_at(before)
+        before_meets = before_means is not None and bool(np.all(np.abs(before_means - observed) <= allowed))
     check = evaluate(
         (Arm(best, "check", fitted),),
         check_reps or reps,
@@ -354,7 +384,7 @@ def calibrate(
     fit = _fit_table(target_values(check, targets), targets, set(holdout), level)
     hist = pd.DataFrame(history)
     body = _extends_file(scenario, best, fields, Path(scenario_path) if scenario_path else None, root)
-    before = {p: _value_of(scenario, f) for p, f in fields.items()}
+    table = _interval_table(params, fitted, before, spans) if spans is not None else None
     meta: dict[str, Any] = {
         "optimizer": "scipy.optimize.minimize(method='Nelder-Mead') on [0, 1]-scaled bounds",
         "converged": bool(res.success),
@@ -371,6 +401,14 @@ def calibrate(
         "before": before,
         "incuchain": package_versions()["incuchain"],
     }
+    if table is not None:
+        meta["intervals"] = {
+            "method": "linearised projection of the targets' tolerances, each end checked by the model "
+            "(sim.uncertainty.intervals)",
+            "before_inside": bool(table["before_inside"].all()),
+            "before_objective": before_objective,
+            "before_meets_fitted_targets": before_meets,
+        }
     header = [
         "# Calibrated by incuchain calibrate: only the fitted values; everything else comes from the parent file.",
         f"# Optimiser: {meta['optimizer']}, {len(history)} evaluations of {reps} replications (seed {seed}),",
@@ -385,13 +423,38 @@ def calibrate(
     if root is not None:
         atomic_write_text(root / "fit.csv", csv_text(fit))
         atomic_write_text(root / "history.csv", csv_text(hist))
+        if table is not None:
+            atomic_write_text(root / "intervals.csv", csv_text(table))
         atomic_write_text(root / "calibrated.toml", text)
         atomic_write_text(root / "calibration.json", json.dumps(meta, indent=2, default=str) + "\n")
         if scenario_path is not None:
             reread = load_scenario(root / "calibrated.toml")
             if reread.model_dump(exclude={"name"}) != best.model_dump(exclude={"name"}):
                 raise RuntimeError("calibrated.toml does not reproduce the fitted scenario")
-    return CalibrationResult(fitted, best, fit, hist, float(res.fun), text, check, meta)
+    return CalibrationResult(fitted, best, fit, hist, float(res.fun), text, check, meta, table)
+
+
+def _interval_table(
+    params: Sequence[Bound], fitted: Mapping[str, Any], before: Mapping[str, Any], spans: Sequence[Interval]
+) -> pd.DataFrame:
+    """``intervals.csv``: each parameter's interval in its own unit, and whether the scenario's value is in it."""
+    rows = []
+    for b, span in zip(params, spans, strict=True):
+        low, high = b.value(span.low), b.value(span.high)
+        value = before[b.path]
+        rows.append(
+            {
+                "parameter": b.path,
+                "fitted": fitted[b.path],
+                "low": low,
+                "high": high,
+                "linear_low": b.low + span.linear_low * (b.high - b.low),
+                "linear_high": b.low + span.linear_high * (b.high - b.low),
+                "before": value,
+                "before_inside": isinstance(value, int | float) and bool(low <= value <= high),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS))
 
 
 def _value_of(scenario: Scenario, field_path: str) -> Any:
