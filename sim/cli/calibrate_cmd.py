@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 progress=False if args.quiet else None,
             )
-        write_figures(out, sc, args.seed, "calibration", f"incuchain calibration: {sc.name}", args.quiet)
+        write_figures(out, args.quiet)
         if not args.quiet:
             meta = res.meta
             print(

@@ -79,8 +79,7 @@ def main(args: argparse.Namespace) -> int:
             )
         for line in notes_text(res.experiment):
             print(line, file=sys.stderr)
-        note = f"PSA, {args.n} draws x {args.reps} reps"
-        write_figures(out, variant, args.seed, note, f"incuchain psa: {variant.name} vs {baseline.name}", args.quiet)
+        write_figures(out, args.quiet)
         if not args.quiet:
             print(
                 f"{variant.name} against {baseline.name}: {args.n} draws of {len(uncertainty)} parameters x "

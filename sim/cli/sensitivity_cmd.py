@@ -96,9 +96,7 @@ def main(args: argparse.Namespace) -> int:
             )
         for line in notes_text(res.experiment):
             print(line, file=sys.stderr)
-        note = f"{args.method}, {len(res.points)} points x {args.reps} reps"
-        title = f"incuchain sensitivity ({args.method}): {' vs '.join(reversed(names))}"
-        write_figures(out, variant, args.seed, note, title, args.quiet)
+        write_figures(out, args.quiet)
         if not args.quiet:
             print(
                 f"{' against '.join(reversed(names))}: {args.method}, {len(uncertainty)} parameters, "

@@ -44,12 +44,10 @@ def default_out(*names: str, suffix: str) -> Path:
     return Path("out") / f"{'_vs_'.join(safe)}_{suffix}"
 
 
-def write_figures(out: Path, scenario: Scenario, seed: int, note: str, title: str, quiet: bool) -> None:
-    """The folder's report and figures; says where they are unless quiet."""
-    from ..plot import FigureInfo  # matplotlib only when figures are drawn, not for every command line
-    from ..report import write_uncertainty_report
+def write_figures(out: Path, quiet: bool) -> None:
+    """The folder's report and figures, as ``incuchain report`` writes them; says where they are unless quiet."""
+    from ..report.uncertainty import write_uncertainty_folder_report  # matplotlib only when figures are drawn
 
-    info = FigureInfo.from_scenario(scenario, seed, note=note)
-    report = write_uncertainty_report(out, info, title=title)
+    _, report = write_uncertainty_folder_report(out)
     if not quiet:
         print(f"wrote {report} and {out / 'figures'}/", file=sys.stderr)

@@ -9,13 +9,24 @@ from .comparison import write_comparison_report
 from .loading import _read_json
 from .single import write_report
 from .sweep import write_sweep_report
+from .uncertainty import uncertainty_kind, write_uncertainty_folder_report
 
-FolderKind = Literal["run", "experiment", "compare", "sweep"]
+FolderKind = Literal["run", "experiment", "compare", "sweep", "sensitivity", "psa", "calibration"]
+
+
+NOT_A_FOLDER = (
+    "no summary.json, summary_stats.csv, effects.csv, sensitivity.csv, draws.csv with ceac.csv, "
+    "or fit.csv with calibration.json"
+)
+"""Why a folder is none of the kinds :func:`folder_kind` knows."""
 
 
 def folder_kind(folder: str | Path) -> FolderKind | None:
     """What an output folder holds, from its files; ``None`` when it is none of the kinds below.
 
+    * ``calibration``, ``psa``, ``sensitivity``: the folder of ``incuchain calibrate``, ``psa`` or
+      ``sensitivity`` (:func:`sim.report.uncertainty.uncertainty_kind`; checked first, since their
+      folders also hold an experiment's tables);
     * ``sweep``: ``meta.json`` or ``experiment.json`` says ``"kind": "sweep"`` (``incuchain sweep``);
     * ``compare``: ``effects.csv`` (``incuchain compare``);
     * ``run``: ``summary.json`` (``incuchain run``, one replication);
@@ -24,6 +35,9 @@ def folder_kind(folder: str | Path) -> FolderKind | None:
     path = Path(folder)
     if not path.is_dir():
         return None
+    analysis = uncertainty_kind(path)
+    if analysis is not None:
+        return analysis
     kinds = {_read_json(path / name).get("kind") for name in ("meta.json", "experiment.json")}
     if "sweep" in kinds:
         return "sweep"
@@ -37,7 +51,8 @@ def folder_kind(folder: str | Path) -> FolderKind | None:
 
 
 def write_folder_report(folder: str | Path) -> tuple[FolderKind, Path]:
-    """Write ``report.html`` for the results in ``folder`` (a run, experiment, comparison or sweep).
+    """Write ``report.html`` for the results in ``folder`` (a run, experiment, comparison, sweep,
+    sensitivity analysis, PSA or calibration).
 
     Returns
     -------
@@ -51,10 +66,9 @@ def write_folder_report(folder: str | Path) -> tuple[FolderKind, Path]:
     """
     kind = folder_kind(folder)
     if kind is None:
-        raise ValueError(
-            f"{folder}: not an output folder of run, compare or sweep "
-            "(no summary.json, summary_stats.csv or effects.csv)"
-        )
+        raise ValueError(f"{folder}: not an output folder of incuchain ({NOT_A_FOLDER})")
+    if kind in ("sensitivity", "psa", "calibration"):
+        return write_uncertainty_folder_report(folder)
     if kind == "sweep":
         return kind, write_sweep_report(folder)
     if kind == "compare":

@@ -3,21 +3,28 @@
 :func:`write_uncertainty_report` reads whichever of ``sensitivity.csv``, ``draws.csv`` with ``ceac.csv``,
 and ``fit.csv`` an output folder holds (:mod:`sim.uncertainty`) and writes ``report.html`` with their
 tables and figures (tornado, Morris, Sobol, cost-effectiveness plane, acceptability curves, calibration fit).
+:func:`uncertainty_kind` tells such a folder from its files, and :func:`write_uncertainty_folder_report`
+writes its report from the folder alone (what ``incuchain report DIR`` and the three commands call).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 
 from ..plot import FigureInfo
+from ..scenario import Scenario, load_scenario
 from .content import _fmt, _provenance_rows
 from .loading import _read_json, _read_table
 from .page import _Figure, _figures_html, _kv_table, _section, _table, _write
 
-__all__ = ["write_uncertainty_report"]
+__all__ = ["UncertaintyKind", "uncertainty_kind", "write_uncertainty_folder_report", "write_uncertainty_report"]
+
+UncertaintyKind = Literal["sensitivity", "psa", "calibration"]
 
 
 def _cells(frame: pd.DataFrame, digits: int = 3) -> list[list[str]]:
@@ -68,7 +75,78 @@ def write_uncertainty_report(
     if fit is not None:
         figures.append(_Figure("calibration", "calibration fit", "fit.csv", calibration_figure(fit, info)))
         body.append(_section("Calibration fit", _table(list(fit.columns), _cells(fit))))
-    meta = _read_json(out / "meta.json")
+    spans = _read_table(out / "intervals.csv")
+    if spans is not None:
+        body.append(_section("Values consistent with the fitted targets", _table(list(spans.columns), _cells(spans))))
+    meta = _read_json(out / "meta.json") or _read_json(out / "calibration.json")
     body.insert(0, _section("What was run", _kv_table(_provenance_rows(meta))))
     body.append(_section("Figures", _figures_html(out, figures, formats)))
     return _write(out, title or f"incuchain uncertainty analysis: {info.scenario}", "", body)
+
+
+def uncertainty_kind(folder: str | Path) -> UncertaintyKind | None:
+    """What an uncertainty analysis's folder holds, from its files (``None`` when it is none of them).
+
+    * ``calibration``: ``fit.csv`` and ``calibration.json`` (``incuchain calibrate``);
+    * ``psa``: ``draws.csv`` and ``ceac.csv`` (``incuchain psa``);
+    * ``sensitivity``: ``sensitivity.csv`` (``incuchain sensitivity``).
+    """
+    path = Path(folder)
+    if (path / "fit.csv").is_file() and (path / "calibration.json").is_file():
+        return "calibration"
+    if (path / "draws.csv").is_file() and (path / "ceac.csv").is_file():
+        return "psa"
+    if (path / "sensitivity.csv").is_file():
+        return "sensitivity"
+    return None
+
+
+def _arm_scenario(folder: Path, manifest: dict[str, Any], label: str) -> Scenario:
+    one = folder / "scenario.resolved.toml"
+    return load_scenario(one if len(manifest.get("arms", [])) == 1 else folder / "scenarios" / f"{label}.toml")
+
+
+def _folder_info(folder: Path, kind: UncertaintyKind) -> tuple[FigureInfo, str]:
+    """The figures' labels and the report's title, read from the folder (as the command wrote them)."""
+    if kind == "calibration":
+        meta = _read_json(folder / "calibration.json")
+        fitted = load_scenario(folder / "check" / "scenario.resolved.toml")
+        info = FigureInfo.from_scenario(fitted, int(meta.get("seed", 0)), note="calibration")
+        return info, f"incuchain calibration: {fitted.name}"
+    manifest = _read_json(folder / "experiment.json")
+    prefix = "d" if kind == "psa" else "p"
+    labels = [str(a.get("label", "")) for a in manifest.get("arms", [])]
+    points = [x for x in labels if re.fullmatch(rf"{prefix}\d{{5}}", x)]
+    bases = [x for x in labels if x.endswith("-base")]
+    variant = _arm_scenario(folder, manifest, points[0])
+    names = [variant.name, *([_arm_scenario(folder, manifest, bases[0]).name] if bases else [])]
+    seed, reps = int(manifest.get("seed", 0)), int(manifest.get("reps", 1))
+    if kind == "psa":
+        note = f"PSA, {len(points)} draws x {reps} reps"
+        title = f"incuchain psa: {' vs '.join(names)}"
+    else:
+        method = str(manifest.get("kind", "")).removeprefix("sensitivity-")
+        note = f"{method}, {len(points)} points x {reps} reps"
+        title = f"incuchain sensitivity ({method}): {' vs '.join(names)}"
+    return FigureInfo.from_scenario(variant, seed, note=note), title
+
+
+def write_uncertainty_folder_report(folder: str | Path) -> tuple[UncertaintyKind, Path]:
+    """``report.html`` and ``figures/`` for the folder of a sensitivity analysis, PSA or calibration.
+
+    Returns
+    -------
+    tuple
+        The folder's kind and the report's path.
+
+    Raises
+    ------
+    ValueError
+        The folder holds none of these analyses.
+    """
+    path = Path(folder)
+    kind = uncertainty_kind(path)
+    if kind is None:
+        raise ValueError(f"{folder}: not the folder of a sensitivity analysis, PSA or calibration")
+    info, title = _folder_info(path, kind)
+    return kind, write_uncertainty_report(path, info, title=title)

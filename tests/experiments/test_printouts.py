@@ -143,7 +143,7 @@ def test_report_of_a_folder_that_is_none_says_so_in_one_line(
     for folder in (tmp_path, tmp_path / "missing"):
         assert cli(["report", str(folder)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and "not an output folder of run, compare or sweep" in err[0], err
+        assert len(err) == 1 and "not an output folder of incuchain" in err[0], err
 
 
 def test_sweep_report_option(scenarios: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

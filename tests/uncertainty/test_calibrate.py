@@ -28,7 +28,9 @@ ROWS = [
 ]
 
 
-def test_recovers_known_parameters_from_model_generated_targets(tutorial: sim.Scenario, tmp_path: Path) -> None:
+def test_recovers_known_parameters_from_model_generated_targets_and_brackets_them(
+    tutorial: sim.Scenario, tmp_path: Path
+) -> None:
     tutorial = tutorial.with_changes({"calendar.horizon_years": 4})
     # Targets are the model's own output at the scenario's values (60 founders a year, graduation scale 1.1) on
     # the same replications the fit uses, so the objective is 0 at the truth. Starting from the middle of
@@ -47,6 +49,7 @@ def test_recovers_known_parameters_from_model_generated_targets(tutorial: sim.Sc
         seed=5,
         holdout=["survival_3y"],
         max_evals=60,
+        intervals=True,
         out=tmp_path / "cal",
     )
     assert res.fitted[RATE] == pytest.approx(60.0, rel=0.05), res.fitted
@@ -55,6 +58,22 @@ def test_recovers_known_parameters_from_model_generated_targets(tutorial: sim.Sc
     assert list(res.fit.loc[res.fit["role"] == "holdout", "target"]) == ["survival_3y"]
     again = sim.load_scenario(tmp_path / "cal" / "calibrated.toml")
     assert again == res.scenario, "calibrated.toml does not hold the fitted scenario"
+    # The refit is one point of the values that meet the targets; the scenario's own values (the truth here)
+    # must lie in each parameter's interval of them, and meet every fitted target when run as a point.
+    spans = res.intervals
+    assert spans is not None and (tmp_path / "cal" / "intervals.csv").is_file()
+    for row in spans.itertuples(index=False):
+        assert row.low < row.high, f"{row.parameter}: an empty interval [{row.low}, {row.high}]"
+        assert row.low <= row.fitted <= row.high, f"{row.parameter}: the fit {row.fitted} outside its interval"
+        assert row.before_inside and row.low <= row.before <= row.high, (
+            f"{row.parameter}: the scenario's {row.before} outside [{row.low}, {row.high}]"
+        )
+        assert row.linear_low <= row.low and row.high <= row.linear_high, "verified ends beyond the linear ones"
+    # the tolerances (3 maker-space entrants of ~60, 0.03 of a share) pin the rate to a few percent, not more
+    rate = spans.set_index("parameter").loc[RATE]
+    assert rate["high"] - rate["low"] < 0.2 * 60, f"the rate's interval is implausibly wide: {rate.to_dict()}"
+    assert res.meta["intervals"]["before_meets_fitted_targets"] is True
+    assert res.meta["intervals"]["before_objective"] == 0.0, "targets made at the truth: no misfit there"
 
 
 def test_calibrated_file_extends_the_scenario_with_only_the_fitted_values(

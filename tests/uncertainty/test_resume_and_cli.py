@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -111,6 +112,23 @@ def test_three_commands_on_the_shipped_files(tmp_path: Path, capsys: pytest.Capt
     fit = pd.read_csv(tmp_path / "c" / "fit.csv")
     assert list(fit["target"]) == ["share"]
     assert (tmp_path / "c" / "figures" / "calibration.png").exists()
+    # `incuchain report DIR` knows each folder and writes the report the command wrote, figures byte for byte
+    capsys.readouterr()
+    for folder, kind, figures in (
+        ("s", "sensitivity", ["tornado"]),
+        ("p", "psa", ["ce_plane", "ceac"]),
+        ("c", "calibration", ["calibration"]),
+    ):
+        path = tmp_path / folder
+        written = {f: (path / "figures" / f"{f}.svg").read_bytes() for f in figures}
+        shutil.rmtree(path / "figures")
+        (path / "report.html").unlink()
+        assert main(["report", str(path)]) == 0
+        assert f"report of the {kind} in" in capsys.readouterr().out
+        html = (path / "report.html").read_text(encoding="utf-8")
+        for f in figures:
+            assert (path / "figures" / f"{f}.svg").read_bytes() == written[f], f"{folder}: {f} differs"
+            assert f"figures/{f}.png" in html or f"figures/{f}.svg" in html, f"{folder}: the report omits {f}"
 
 
 @pytest.mark.parametrize(
