@@ -54,7 +54,7 @@ def add_parser(sub: Any) -> None:
         "--intervals",
         action="store_true",
         help="also estimate each fitted parameter's interval of values at which the model still meets every "
-        "fitted target, and evaluate the scenario's own values the same way (intervals.csv; 4-8 more "
+        "fitted target, and evaluate the scenario's own values the same way (intervals.csv; 4-10 more "
         "evaluations per parameter)",
     )
     add_common_args(

@@ -7,10 +7,11 @@
 * :mod:`~sim.uncertainty.psa` -- probabilistic sensitivity analysis of a policy: paired baseline and
   variant per parameter draw, cost-effectiveness plane, acceptability curve, value of information (:func:`psa`).
 * :mod:`~sim.uncertainty.calibrate` -- fitting parameters to observed figures with scipy.optimize
-  (:func:`calibrate`, :func:`load_targets`).
+  (:func:`calibrate`, :func:`load_targets`); :mod:`~sim.uncertainty.intervals` -- how far each fitted
+  parameter can move while the model still meets every fitted target.
 
 All of them run their evaluations through the experiment runner (:mod:`~sim.uncertainty.evaluate`):
-any executor, checkpoints and resume. See ``docs/uncertainty.md``.
+any executor, checkpoints and resume, summaries only. See ``docs/uncertainty.md``.
 """
 
 from __future__ import annotations

@@ -272,7 +272,7 @@ def calibrate(
         Replications of the final check at the fitted values (default ``reps``).
     intervals:
         Also estimate each parameter's interval of values consistent with the fitted targets
-        (:mod:`sim.uncertainty.intervals`; about ``4 k`` to ``8 k`` more evaluations for ``k`` parameters),
+        (:mod:`sim.uncertainty.intervals`; ``4 k + 1`` to ``10 k + 1`` more evaluations for ``k`` parameters),
         and evaluate the scenario's own values the same way: ``intervals.csv``, and in ``calibration.json``
         whether the scenario's values lie inside and meet every fitted target.
     scenario_path:
