@@ -53,6 +53,42 @@ def test_killed_sensitivity_resumes_to_identical_files(tmp_path: Path) -> None:
     assert_same_tree(reference, killed)
 
 
+def test_killed_calibration_resumes_to_identical_files(tmp_path: Path) -> None:
+    # Each evaluation is an experiment of its own; a resumed search replays the finished ones from disk and
+    # must reach the same optimum, intervals and files as a search never interrupted.
+    killed, reference = tmp_path / "killed", tmp_path / "reference"
+    targets = tmp_path / "t.toml"
+    targets.write_text(
+        '[[targets]]\nname = "share"\nmetric = "graduation_share"\nstage = "incubator"\nyear = 2019\n'
+        'value = 0.45\ntolerance = 0.05\nsource = "test"\n'
+    )
+    cmd = [sys.executable, "-m", "sim", "calibrate", str(SCENARIOS / "tutorial.toml"), str(targets)]
+    cmd += ["--params", "stages.incubator.graduation.scale=0.5:2", "--reps", "2", "--max-evals", "8", "--intervals"]
+    cmd += ["--fit-set", "calendar.horizon_years=1", "--check-reps", "1", "--quiet"]
+
+    def evaluations(out: Path) -> int:
+        return len(list((out / "evaluations").glob("*/replications/rep-*.sha256"))) if out.exists() else 0
+
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(killed)], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while evaluations(killed) < 3:
+        assert proc.poll() is None, f"the calibration ended before it could be killed: {proc.communicate()}"
+        assert time.monotonic() < deadline, "no evaluations after 120 s"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "fit.csv").exists(), "not an interrupted calibration"
+    assert main([*cmd[3:], "--out", str(reference)]) == 0
+    again = subprocess.run([*cmd, "--out", str(killed), "--resume"], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert (reference / "intervals.csv").is_file()
+    for folder in (killed, reference):
+        (folder / "report.html").unlink()  # it embeds the time it was written
+    assert_same_tree(reference, killed)
+
+
 def test_three_commands_on_the_shipped_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     unc = tmp_path / "u.toml"
     unc.write_text(
