@@ -131,6 +131,8 @@ def main(args: argparse.Namespace) -> int:
                         ],
                     )
                 )
+                if res.intervals["low"].isna().all():
+                    print("\nthe fitted values miss a target: no values are known to meet them all, so no intervals")
                 meets = "meet" if spans["before_meets_fitted_targets"] else "do NOT meet"
                 print(
                     f"\nthe scenario's own values {meets} every fitted target "

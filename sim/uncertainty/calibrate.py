@@ -439,8 +439,12 @@ def _interval_table(
 ) -> pd.DataFrame:
     """``intervals.csv``: each parameter's interval in its own unit, and whether the scenario's value is in it."""
     rows = []
+
+    def unit_value(b: Bound, x: float) -> float:
+        return b.value(x) if math.isfinite(x) else math.nan
+
     for b, span in zip(params, spans, strict=True):
-        low, high = b.value(span.low), b.value(span.high)
+        low, high = unit_value(b, span.low), unit_value(b, span.high)
         value = before[b.path]
         rows.append(
             {

@@ -46,7 +46,8 @@ class Interval:
     Attributes
     ----------
     low, high:
-        The verified ends (the model meets every fitted target at the point behind each).
+        The verified ends (the model meets every fitted target at the point behind each); NaN when the
+        optimum misses a target.
     linear_low, linear_high:
         The linear model's ends (NaN when the optimum itself misses a target).
     """
@@ -89,7 +90,7 @@ def consistent_intervals(
     Returns
     -------
     list of Interval
-        One per parameter; ``[x*, x*]`` (with NaN linear ends) when the optimum itself misses a target.
+        One per parameter; all NaN when the optimum itself misses a target (no point is known to meet them).
     """
     x0 = np.clip(np.asarray(x_star, dtype=float), 0.0, 1.0)
     obs = np.asarray(observed, dtype=float)
@@ -97,7 +98,7 @@ def consistent_intervals(
     k = len(x0)
     m0 = means_at(x0)
     if not _within(m0, obs, tol):
-        return [Interval(float(x), float(x), math.nan, math.nan) for x in x0]
+        return [Interval(math.nan, math.nan, math.nan, math.nan) for _ in x0]
     assert m0 is not None
     jac = np.zeros((len(obs), k))
     for i in range(k):
