@@ -383,13 +383,14 @@ def calibrate(
     )
     fit = _fit_table(target_values(check, targets), targets, set(holdout), level)
     hist = pd.DataFrame(history)
+    searched = sum(1 for h in history if h["phase"] == "search")
     body = _extends_file(scenario, best, fields, Path(scenario_path) if scenario_path else None, root)
     table = _interval_table(params, fitted, before, spans) if spans is not None else None
     meta: dict[str, Any] = {
         "optimizer": "scipy.optimize.minimize(method='Nelder-Mead') on [0, 1]-scaled bounds",
         "converged": bool(res.success),
         "message": str(res.message),
-        "evaluations": len(history),
+        "evaluations": searched,
         "objective": float(res.fun),
         "seed": seed,
         "reps": reps,
@@ -408,10 +409,11 @@ def calibrate(
             "before_inside": bool(table["before_inside"].all()),
             "before_objective": before_objective,
             "before_meets_fitted_targets": before_meets,
+            "evaluations": len(history) - searched,
         }
     header = [
         "# Calibrated by incuchain calibrate: only the fitted values; everything else comes from the parent file.",
-        f"# Optimiser: {meta['optimizer']}, {len(history)} evaluations of {reps} replications (seed {seed}),",
+        f"# Optimiser: {meta['optimizer']}, {searched} evaluations of {reps} replications (seed {seed}),",
         f"# objective {res.fun:.4g} (sum of squared standardised misfits over {len(fit_targets)} fitted targets).",
         *(
             f"# {p}: {before[p]} -> {v} (bounds {b.low}:{b.high})"
