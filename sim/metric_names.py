@@ -2,14 +2,23 @@
 
 Tables on disk keep the machine names; printouts, reports and figures show these. No plotting
 library is needed, so the command line can use them without loading matplotlib.
+
+Every name exists in English (the default everywhere) and in Simplified Chinese (``lang="zh"``, for
+the workshop dashboard's figures); a metric without a Chinese name keeps its English one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 
-__all__ = ["metric_label", "metric_unit", "outcome_unit", "pretty_name"]
+__all__ = ["LANGS", "Lang", "metric_label", "metric_unit", "outcome_unit", "pretty_name", "unit_label"]
+
+Lang = Literal["en", "zh"]
+"""A language of readers' names: English or Simplified Chinese."""
+
+LANGS: tuple[Lang, ...] = ("en", "zh")
 
 _MEASURE_TEXT = {
     "entries": "entries",
@@ -46,6 +55,53 @@ _OVERALL_TEXT = {
 
 _GROUP_TEXT = {"all": "all firms", "never_in_carrier": "never in a carrier", "ever_in_carrier": "ever in a carrier"}
 
+_MEASURE_ZH = {
+    "entries": "入驻",
+    "graduations": "毕业",
+    "failures": "失败",
+    "timeouts": "期满离开",
+    "reneges": "放弃等候",
+    "skips": "满员未能进入",
+    "rejections": "筛选未通过",
+    "mean_stay_years": "平均停留时间",
+    "completed_stays": "已结束的入驻",
+    "mean_occupancy": "平均在驻企业数",
+    "occupancy_at_horizon": "期末在驻企业数",
+    "found_full": "遇满员的申请",
+}
+
+_OVERALL_ZH = {
+    "arrivals": "新进入企业（预热期后）",
+    "initial_stock": "期初企业",
+    "firms": "企业总数",
+    "active_at_horizon": "期末存续企业",
+    "failed": "失败企业",
+    "exited": "退出企业",
+    "graduations": "毕业（所有阶段）",
+    "jobs.at_horizon": "期末存续企业的就业岗位",
+    "jobs.per_active_firm": "每家存续企业的就业岗位",
+    "listings.total": "上市企业",
+    "budget.total_yuan": "支出（元）",
+    "surviving_firms_3y": "进入 3 年后未失败的企业",
+    "surviving_firms_5y": "进入 5 年后未失败的企业",
+    "jobs_at_horizon": "期末存续企业的就业岗位",
+    "listings": "上市企业",
+}
+
+_GROUP_ZH = {"all": "全部企业", "never_in_carrier": "从未入驻载体", "ever_in_carrier": "曾入驻载体"}
+
+_UNIT_ZH = {
+    "share": "比例",
+    "years": "年",
+    "yuan": "元",
+    "jobs per firm": "个岗位/家企业",
+    "jobs": "个岗位",
+    "listings": "家上市企业",
+    "graduations": "次毕业",
+    "firms": "家企业",
+}
+"""Units of :func:`metric_unit` as Chinese writes them after a number (with the measure word)."""
+
 
 def pretty_name(name: str) -> str:
     """``industrial_park`` -> ``Industrial park``."""
@@ -53,15 +109,25 @@ def pretty_name(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name) -> str:
-    """A reader's name for a summary metric (``stages.incubator.failures`` -> ``Incubator: failures``)."""
-    if metric in _OVERALL_TEXT:
-        return _OVERALL_TEXT[metric]
+def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name, lang: Lang = "en") -> str:
+    """A reader's name for a summary metric (``stages.incubator.failures`` -> ``Incubator: failures``).
+
+    ``stage_label`` names a stage (in ``lang``); ``lang="zh"`` gives the Chinese name
+    (``孵化器：失败``).
+    """
+    zh = lang == "zh"
+    overall = _OVERALL_ZH if zh else _OVERALL_TEXT
+    if metric in overall:
+        return overall[metric]
     m = re.match(r"^survival\.([a-z_]+)\.([0-9.]+)y$", metric)
     if m:
+        if zh:
+            return f"{m.group(2)} 年后未失败：{_GROUP_ZH.get(m.group(1), m.group(1))}"
         return f"Not failed after {m.group(2)} y, {_GROUP_TEXT.get(m.group(1), m.group(1))}"
     parts = metric.split(".")
     if len(parts) == 3 and parts[0] == "stages":
+        if zh and parts[2] in _MEASURE_ZH:
+            return f"{stage_label(parts[1])}：{_MEASURE_ZH[parts[2]]}"
         return f"{stage_label(parts[1])}: {_MEASURE_TEXT.get(parts[2], parts[2].replace('_', ' '))}"
     return pretty_name(" ".join(p.replace("_", " ") for p in parts))
 
@@ -85,6 +151,11 @@ def metric_unit(metric: str) -> str:
     return "firms"
 
 
+def unit_label(unit: str, lang: Lang = "en") -> str:
+    """A unit of :func:`metric_unit` as written after a number in ``lang`` (``firms``, ``家企业``)."""
+    return _UNIT_ZH.get(unit, unit) if lang == "zh" else unit
+
+
 _OUTCOME_UNIT = {
     "active_at_horizon": "active firm",
     "surviving_firms_3y": "firm not failed at 3 years",
@@ -94,12 +165,28 @@ _OUTCOME_UNIT = {
     "jobs_at_horizon": "job",
 }
 
+_OUTCOME_ZH = {
+    "active_at_horizon": "家存续企业",
+    "surviving_firms_3y": "家 3 年未失败的企业",
+    "surviving_firms_5y": "家 5 年未失败的企业",
+    "graduations": "次毕业",
+    "listings": "家上市企业",
+    "jobs_at_horizon": "个岗位",
+}
 
-def outcome_unit(outcome: str) -> str:
+
+def outcome_unit(outcome: str, lang: Lang = "en") -> str:
     """One unit of a priced outcome (``cost_effectiveness.csv``'s ``metric``): ``job``, ``graduation``, ...
 
-    The cost per additional unit is "yuan per additional <unit>".
+    The cost per additional unit is "yuan per additional <unit>". In Chinese the unit carries its
+    measure word (``个岗位``), so that "per unit" is ``每`` and the unit (``每个岗位``).
     """
+    if lang == "zh":
+        if outcome in _OUTCOME_ZH:
+            return _OUTCOME_ZH[outcome]
+        if outcome.startswith("survival."):
+            return "个百分点"
+        return unit_label(metric_unit(outcome), lang)
     if outcome in _OUTCOME_UNIT:
         return _OUTCOME_UNIT[outcome]
     if outcome.startswith("survival."):

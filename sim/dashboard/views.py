@@ -15,7 +15,6 @@ places them and the tests call them without a browser.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import math
 import tempfile
@@ -48,8 +47,9 @@ from ..plot import (
     survival_figure,
     uses_age_clock,
 )
+from ..plot.lang import stage_name
 from ..scenario import Scenario, parse_scenario
-from .i18n import Lang, stage_label, text
+from .i18n import Lang, text
 
 __all__ = [
     "HEADLINE",
@@ -101,10 +101,8 @@ def png(fig: Figure, dpi: float = FIGURE_DPI) -> bytes:
 
 
 def figure_info(scenario: Scenario, lang: Lang, replications: tuple[int, ...] = (0,), seed: int = 0) -> FigureInfo:
-    """The figures' footer and stage names, in ``lang``."""
-    info = FigureInfo.from_scenario(scenario, seed, replications)
-    labels = {n: stage_label(n, st.label, lang) for n, st in scenario.stages.items()}
-    return dataclasses.replace(info, stage_labels=labels)
+    """The figures' footer, stage names and every text drawn in them, in ``lang``."""
+    return FigureInfo.from_scenario(scenario, seed, replications, lang=lang)
 
 
 @dataclass(frozen=True)
@@ -306,7 +304,7 @@ def twin_text(baseline: Scenario, variant: Scenario, lang: Lang) -> str:
         "|---|---:|---:|",
     ]
     for j, stage in enumerate(a.stages):
-        label = text("twin_stage_horizon", lang, stage=stage_label(stage, baseline.stages[stage].label, lang))
+        label = text("twin_stage_horizon", lang, stage=stage_name(stage, baseline.stages[stage].label, lang))
         lines.append(f"| {label} | {a.occupancy[-1, j]:,.1f} | {b.occupancy[-1, j]:,.1f} |")
     if max(a.survival_times_years) >= 5:  # survival is given at month ends to 10 years at least
         lines.append(f"| {text('twin_surv5', lang)} | {a.survival_at(5.0):.1%} | {b.survival_at(5.0):.1%} |")
