@@ -88,6 +88,27 @@ _OVERALL_ZH = {
     "listings": "上市企业",
 }
 
+_MILESTONE_ZH = {
+    "high_tech": "认定为高新技术企业",
+    "revenue": "营收达标",
+    "financing": "获得融资",
+    "acquisition_or_listing": "被并购或上市",
+}
+
+_MARKET_ZH = {"star": "科创板", "neeq": "新三板", "other": "其他市场"}
+
+_CARRIER_ZH = {
+    "open": "期末在营载体",
+    "municipal": "期末市级载体",
+    "provincial": "期末省级载体",
+    "national": "期末国家级载体",
+    "opened": "新开载体",
+    "closed": "关闭载体",
+    "promoted": "升级载体",
+    "demoted": "降级载体",
+    "unqualified_ratings": "考核不合格次数",
+}
+
 _GROUP_ZH = {"all": "全部企业", "never_in_carrier": "从未入驻载体", "ever_in_carrier": "曾入驻载体"}
 
 _UNIT_ZH = {
@@ -129,7 +150,33 @@ def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name, l
         if zh and parts[2] in _MEASURE_ZH:
             return f"{stage_label(parts[1])}：{_MEASURE_ZH[parts[2]]}"
         return f"{stage_label(parts[1])}: {_MEASURE_TEXT.get(parts[2], parts[2].replace('_', ' '))}"
+    if zh:
+        label = _family_zh(parts, stage_label)
+        if label is not None:
+            return label
     return pretty_name(" ".join(p.replace("_", " ") for p in parts))
+
+
+def _family_zh(parts: list[str], stage_label: Callable[[str], str]) -> str | None:
+    """The Chinese name of a metric of a family keyed by stage, test, market, year or policy, if known.
+
+    A policy's name (``budget.policy.<name>``) is the scenario's own and is shown as given.
+    """
+    head, rest = parts[0], parts[1:]
+    if head == "milestones" and rest and rest[-1] in _MILESTONE_ZH:
+        test = _MILESTONE_ZH[rest[-1]]
+        return f"{stage_label(rest[0])}毕业：{test}" if len(rest) == 2 else f"毕业企业：{test}"
+    if head == "listings" and len(rest) == 1 and rest[0] in _MARKET_ZH:
+        return f"上市企业：{_MARKET_ZH[rest[0]]}"
+    if head == "graduates_cumulative" and len(rest) == 2:
+        return f"{stage_label(rest[0])}：截至 {rest[1]} 年末累计毕业"
+    if head == "carriers" and len(rest) == 2 and rest[1] in _CARRIER_ZH:
+        return f"{stage_label(rest[0])}：{_CARRIER_ZH[rest[1]]}"
+    if head == "budget" and len(rest) == 2 and rest[0] == "year":
+        return f"{rest[1]} 年支出（元）"
+    if head == "budget" and rest[:1] == ["policy"] and len(rest) in (2, 3):
+        return f"支出：{rest[1]}" + (f"，{rest[2]} 年" if len(rest) == 3 else "") + "（元）"
+    return None
 
 
 def metric_unit(metric: str) -> str:

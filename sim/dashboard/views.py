@@ -48,6 +48,7 @@ from ..plot import (
     uses_age_clock,
 )
 from ..plot.lang import stage_name
+from ..results import RunResult
 from ..scenario import Scenario, parse_scenario
 from .i18n import Lang, text
 
@@ -61,11 +62,13 @@ __all__ = [
     "comparisons",
     "figure_info",
     "numbers_table",
+    "paired_figures",
     "png",
     "render_world",
     "report_html",
     "scenario_toml",
     "twin_text",
+    "world_figures",
 ]
 
 HEADLINE: tuple[tuple[str, str], ...] = (
@@ -138,10 +141,24 @@ def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[
     start = time.perf_counter()
     sc = parse_scenario(tomllib.loads(toml_text))
     res = run(sc, seed=seed, replication=0)
-    info = figure_info(sc, lang, (0,), seed)
-    horizon = sc.calendar.horizon_years
-    draw = {
-        "flow": lambda: flow_figure(chain_flows(res.events), info, title=text("fig_flow", lang), horizon_years=horizon),
+    figures = {v: png(fig) for v, fig in world_figures(sc, res, lang, views)}
+    summary = res.summary()
+    numbers = {key: float(summary.get(key, 0.0) or 0.0) for key, _ in HEADLINE if key in summary}
+    numbers["survival.all.5y"] = _survival_5y(summary)
+    numbers.setdefault("budget.total_yuan", 0.0)
+    return WorldView(role, sc.name, figures, numbers, time.perf_counter() - start)
+
+
+def world_figures(
+    sc: Scenario, res: RunResult, lang: Lang, views: tuple[str, ...] = WORLD_FIGURES
+) -> Iterator[tuple[str, Figure]]:
+    """The figures of one world's replication ``res`` in ``views`` (``spend`` only when the world has
+    policies), drawn one at a time, every text in ``lang``."""
+    info = figure_info(sc, lang, (res.replication,), res.seed)
+    draw: dict[str, Callable[[], Figure]] = {
+        "flow": lambda: flow_figure(
+            chain_flows(res.events), info, title=text("fig_flow", lang), horizon_years=sc.calendar.horizon_years
+        ),
         "occupancy": lambda: occupancy_figure(res.timeseries, info, title=text("fig_occupancy", lang)),
         "survival": lambda: survival_figure(
             res.firms,
@@ -151,12 +168,9 @@ def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[
         ),
         "spend": lambda: spend_figure(res.ledger, info, title=text("fig_spend", lang)),
     }
-    figures = {v: png(draw[v]()) for v in views if v != "spend" or sc.policies}
-    summary = res.summary()
-    numbers = {key: float(summary.get(key, 0.0) or 0.0) for key, _ in HEADLINE if key in summary}
-    numbers["survival.all.5y"] = _survival_5y(summary)
-    numbers.setdefault("budget.total_yuan", 0.0)
-    return WorldView(role, sc.name, figures, numbers, time.perf_counter() - start)
+    for v in views:
+        if v != "spend" or sc.policies:
+            yield v, draw[v]()
 
 
 def _fmt(value: float, key: str) -> str:
@@ -210,19 +224,20 @@ def numbers_table(base: WorldView, variant: WorldView, lang: Lang, effects: pd.D
 
 
 def comparison_figures(cmp: Comparison, baseline: Scenario, lang: Lang) -> dict[str, bytes]:
-    """The paired views of a comparison: ``effects`` (forest plot), ``occupancy_difference`` and, when
-    either world has policies, ``cost`` (yuan per additional outcome). Needs at least 2 replications."""
+    """The paired views of a comparison as PNG: ``effects`` (forest plot), ``occupancy_difference`` and,
+    when either world has policies, ``cost`` (yuan per additional outcome). Needs at least 2 replications."""
+    return {name: png(fig) for name, fig in paired_figures(cmp, baseline, lang)}
+
+
+def paired_figures(cmp: Comparison, baseline: Scenario, lang: Lang) -> Iterator[tuple[str, Figure]]:
+    """The figures of :func:`comparison_figures`, drawn one at a time, every text in ``lang``."""
     reps = cmp.experiment.reps
     info = figure_info(baseline, lang, tuple(range(reps)), cmp.experiment.seed)
-    out = {
-        "effects": png(effects_figure(cmp.effects, info, title=text("fig_effects", lang), level=cmp.level)),
-        "occupancy_difference": png(
-            occupancy_difference_figure(cmp.experiment.timeseries, info, title=text("fig_occ_diff", lang))
-        ),
-    }
+    yield "effects", effects_figure(cmp.effects, info, title=text("fig_effects", lang), level=cmp.level)
+    timeseries = cmp.experiment.timeseries
+    yield "occupancy_difference", occupancy_difference_figure(timeseries, info, title=text("fig_occ_diff", lang))
     if cmp.cost_effectiveness is not None:
-        out["cost"] = png(cost_effectiveness_figure(cmp.cost_effectiveness, info, title=text("fig_cost", lang)))
-    return out
+        yield "cost", cost_effectiveness_figure(cmp.cost_effectiveness, info, title=text("fig_cost", lang))
 
 
 class _CountingExecutor(Executor):
