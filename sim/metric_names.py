@@ -20,73 +20,47 @@ Lang = Literal["en", "zh"]
 
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
-_MEASURE_TEXT = {
-    "entries": "entries",
-    "graduations": "graduations",
-    "failures": "failures",
-    "timeouts": "time-outs",
-    "reneges": "gave up waiting",
-    "skips": "turned away (full)",
-    "rejections": "rejected at screening",
-    "mean_stay_years": "mean stay",
-    "completed_stays": "completed stays",
-    "mean_occupancy": "mean occupancy",
-    "occupancy_at_horizon": "occupancy at the horizon",
-    "found_full": "applications that found it full",
+_MEASURE: dict[str, tuple[str, str]] = {
+    "entries": ("entries", "入驻"),
+    "graduations": ("graduations", "毕业"),
+    "failures": ("failures", "失败"),
+    "timeouts": ("time-outs", "期满离开"),
+    "reneges": ("gave up waiting", "放弃等候"),
+    "skips": ("turned away (full)", "满员未能进入"),
+    "rejections": ("rejected at screening", "筛选未通过"),
+    "mean_stay_years": ("mean stay", "平均停留时间"),
+    "completed_stays": ("completed stays", "已结束的入驻"),
+    "mean_occupancy": ("mean occupancy", "平均在驻企业数"),
+    "occupancy_at_horizon": ("occupancy at the horizon", "期末在驻企业数"),
+    "found_full": ("applications that found it full", "遇满员的申请"),
 }
+"""Measure of a stage -> (English, Chinese) name."""
 
-_OVERALL_TEXT = {
-    "arrivals": "New firms (after the warm-up)",
-    "initial_stock": "Firms at the start",
-    "firms": "Firms in all",
-    "active_at_horizon": "Firms active at the horizon",
-    "failed": "Firms failed",
-    "exited": "Firms exited",
-    "graduations": "Graduations (all stages)",
-    "jobs.at_horizon": "Jobs in active firms at the horizon",
-    "jobs.per_active_firm": "Jobs per active firm",
-    "listings.total": "Listings",
-    "budget.total_yuan": "Spend (yuan)",
-    "surviving_firms_3y": "Firms not failed 3 years after arrival",
-    "surviving_firms_5y": "Firms not failed 5 years after arrival",
-    "jobs_at_horizon": "Jobs in active firms at the horizon",
-    "listings": "Listings",
+_OVERALL: dict[str, tuple[str, str]] = {
+    "arrivals": ("New firms (after the warm-up)", "新进入企业（预热期后）"),
+    "initial_stock": ("Firms at the start", "期初企业"),
+    "firms": ("Firms in all", "企业总数"),
+    "active_at_horizon": ("Firms active at the horizon", "期末存续企业"),
+    "failed": ("Firms failed", "失败企业"),
+    "exited": ("Firms exited", "退出企业"),
+    "graduations": ("Graduations (all stages)", "毕业（所有阶段）"),
+    "jobs.at_horizon": ("Jobs in active firms at the horizon", "期末存续企业的就业岗位"),
+    "jobs.per_active_firm": ("Jobs per active firm", "每家存续企业的就业岗位"),
+    "listings.total": ("Listings", "上市企业"),
+    "budget.total_yuan": ("Spend (yuan)", "支出（元）"),
+    "surviving_firms_3y": ("Firms not failed 3 years after arrival", "进入 3 年后未失败的企业"),
+    "surviving_firms_5y": ("Firms not failed 5 years after arrival", "进入 5 年后未失败的企业"),
+    "jobs_at_horizon": ("Jobs in active firms at the horizon", "期末存续企业的就业岗位"),
+    "listings": ("Listings", "上市企业"),
 }
+"""System-wide metric -> (English, Chinese) name."""
 
-_GROUP_TEXT = {"all": "all firms", "never_in_carrier": "never in a carrier", "ever_in_carrier": "ever in a carrier"}
-
-_MEASURE_ZH = {
-    "entries": "入驻",
-    "graduations": "毕业",
-    "failures": "失败",
-    "timeouts": "期满离开",
-    "reneges": "放弃等候",
-    "skips": "满员未能进入",
-    "rejections": "筛选未通过",
-    "mean_stay_years": "平均停留时间",
-    "completed_stays": "已结束的入驻",
-    "mean_occupancy": "平均在驻企业数",
-    "occupancy_at_horizon": "期末在驻企业数",
-    "found_full": "遇满员的申请",
+_GROUP: dict[str, tuple[str, str]] = {
+    "all": ("all firms", "全部企业"),
+    "never_in_carrier": ("never in a carrier", "从未入驻载体"),
+    "ever_in_carrier": ("ever in a carrier", "曾入驻载体"),
 }
-
-_OVERALL_ZH = {
-    "arrivals": "新进入企业（预热期后）",
-    "initial_stock": "期初企业",
-    "firms": "企业总数",
-    "active_at_horizon": "期末存续企业",
-    "failed": "失败企业",
-    "exited": "退出企业",
-    "graduations": "毕业（所有阶段）",
-    "jobs.at_horizon": "期末存续企业的就业岗位",
-    "jobs.per_active_firm": "每家存续企业的就业岗位",
-    "listings.total": "上市企业",
-    "budget.total_yuan": "支出（元）",
-    "surviving_firms_3y": "进入 3 年后未失败的企业",
-    "surviving_firms_5y": "进入 5 年后未失败的企业",
-    "jobs_at_horizon": "期末存续企业的就业岗位",
-    "listings": "上市企业",
-}
+"""Firm group of a survival metric -> (English, Chinese) name."""
 
 _MILESTONE_ZH = {
     "high_tech": "认定为高新技术企业",
@@ -109,8 +83,6 @@ _CARRIER_ZH = {
     "unqualified_ratings": "考核不合格次数",
 }
 
-_GROUP_ZH = {"all": "全部企业", "never_in_carrier": "从未入驻载体", "ever_in_carrier": "曾入驻载体"}
-
 _UNIT_ZH = {
     "share": "比例",
     "years": "年",
@@ -122,6 +94,11 @@ _UNIT_ZH = {
     "firms": "家企业",
 }
 """Units of :func:`metric_unit` as Chinese writes them after a number (with the measure word)."""
+
+
+def _pick(names: tuple[str, str], lang: Lang) -> str:
+    """The name in ``lang`` of an (English, Chinese) pair."""
+    return names[1] if lang == "zh" else names[0]
 
 
 def pretty_name(name: str) -> str:
@@ -137,19 +114,18 @@ def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name, l
     (``孵化器：失败``).
     """
     zh = lang == "zh"
-    overall = _OVERALL_ZH if zh else _OVERALL_TEXT
-    if metric in overall:
-        return overall[metric]
+    if metric in _OVERALL:
+        return _pick(_OVERALL[metric], lang)
     m = re.match(r"^survival\.([a-z_]+)\.([0-9.]+)y$", metric)
     if m:
-        if zh:
-            return f"{m.group(2)} 年后未失败：{_GROUP_ZH.get(m.group(1), m.group(1))}"
-        return f"Not failed after {m.group(2)} y, {_GROUP_TEXT.get(m.group(1), m.group(1))}"
+        years, group = m.group(2), m.group(1)
+        name = _pick(_GROUP[group], lang) if group in _GROUP else group
+        return f"{years} 年后未失败：{name}" if zh else f"Not failed after {years} y, {name}"
     parts = metric.split(".")
     if len(parts) == 3 and parts[0] == "stages":
-        if zh and parts[2] in _MEASURE_ZH:
-            return f"{stage_label(parts[1])}：{_MEASURE_ZH[parts[2]]}"
-        return f"{stage_label(parts[1])}: {_MEASURE_TEXT.get(parts[2], parts[2].replace('_', ' '))}"
+        if parts[2] in _MEASURE:
+            return f"{stage_label(parts[1])}{'：' if zh else ': '}{_pick(_MEASURE[parts[2]], lang)}"
+        return f"{stage_label(parts[1])}: {parts[2].replace('_', ' ')}"
     if zh:
         label = _family_zh(parts, stage_label)
         if label is not None:
@@ -203,23 +179,15 @@ def unit_label(unit: str, lang: Lang = "en") -> str:
     return _UNIT_ZH.get(unit, unit) if lang == "zh" else unit
 
 
-_OUTCOME_UNIT = {
-    "active_at_horizon": "active firm",
-    "surviving_firms_3y": "firm not failed at 3 years",
-    "surviving_firms_5y": "firm not failed at 5 years",
-    "graduations": "graduation",
-    "listings": "listing",
-    "jobs_at_horizon": "job",
+_OUTCOME_UNIT: dict[str, tuple[str, str]] = {
+    "active_at_horizon": ("active firm", "家存续企业"),
+    "surviving_firms_3y": ("firm not failed at 3 years", "家 3 年未失败的企业"),
+    "surviving_firms_5y": ("firm not failed at 5 years", "家 5 年未失败的企业"),
+    "graduations": ("graduation", "次毕业"),
+    "listings": ("listing", "家上市企业"),
+    "jobs_at_horizon": ("job", "个岗位"),
 }
-
-_OUTCOME_ZH = {
-    "active_at_horizon": "家存续企业",
-    "surviving_firms_3y": "家 3 年未失败的企业",
-    "surviving_firms_5y": "家 5 年未失败的企业",
-    "graduations": "次毕业",
-    "listings": "家上市企业",
-    "jobs_at_horizon": "个岗位",
-}
+"""Priced outcome -> one unit of it (English, Chinese with its measure word)."""
 
 
 def outcome_unit(outcome: str, lang: Lang = "en") -> str:
@@ -228,15 +196,11 @@ def outcome_unit(outcome: str, lang: Lang = "en") -> str:
     The cost per additional unit is "yuan per additional <unit>". In Chinese the unit carries its
     measure word (``个岗位``), so that "per unit" is ``每`` and the unit (``每个岗位``).
     """
-    if lang == "zh":
-        if outcome in _OUTCOME_ZH:
-            return _OUTCOME_ZH[outcome]
-        if outcome.startswith("survival."):
-            return "个百分点"
-        return unit_label(metric_unit(outcome), lang)
     if outcome in _OUTCOME_UNIT:
-        return _OUTCOME_UNIT[outcome]
+        return _pick(_OUTCOME_UNIT[outcome], lang)
     if outcome.startswith("survival."):
-        return "percentage point"
+        return _pick(("percentage point", "个百分点"), lang)
+    if lang == "zh":
+        return unit_label(metric_unit(outcome), lang)
     unit = metric_unit(outcome)
     return unit[:-1] if unit.endswith("s") else unit

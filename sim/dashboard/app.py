@@ -143,6 +143,7 @@ class Dashboard:
         self.generation = 0
         self.started = 0.0
         self.precision: _Precision | None = None
+        self.progress_line: tuple[int, int, str] | None = None  # replications done, planned, error
         self.comparison: Comparison | None = None
         self._suspend = False
         self._build(reps)
@@ -328,7 +329,11 @@ class Dashboard:
         self.scenario_download.label = t("download_scenario")
         active = self.tabs.active
         self.tabs[:] = [(t(f"tab_{v}"), obj) for v, obj in zip(VIEWS, list(self.tabs.objects), strict=True)]
+        # the same objects under new names: Panel sees no change in ``objects`` and would keep the old
+        # tab titles in the browser unless told
+        self.tabs.param.trigger("objects")
         self.tabs.active = active
+        self._show_progress()
         note = self.baseline_note[1 if self.lang == "zh" else 0] or t("baseline_file")
         self.baseline_text.object = f"**{t('baseline_is').strip().rstrip(':：')}:** {note}"
         if self.preset_message is not None:
@@ -424,7 +429,8 @@ class Dashboard:
             self.images[("paired", key)].object = None
             self.world_titles[f"wait:{key}"].visible = True
         self.progress.visible = False
-        self.progress_text.object = ""
+        self.progress_line = None
+        self._show_progress()
         self.generation += 1
         self.figures.clear()
         self.worlds.clear()
@@ -497,7 +503,9 @@ class Dashboard:
         spend = self.worlds["variant"].numbers.get("budget.total_yuan", 0.0)
         if self.scenario.policies:
             self.envelope.object = self._t(
-                "budget_envelope", spend=f"{spend / 1e6:,.1f} M", share=spend / BUDGET_ENVELOPE_YUAN
+                "budget_envelope",
+                spend=f"{spend / 1e4:,.0f} 万元" if self.lang == "zh" else f"{spend / 1e6:,.1f} M",
+                share=spend / BUDGET_ENVELOPE_YUAN,
             )
         else:
             self.envelope.object = self._t("no_spend")
@@ -553,7 +561,8 @@ class Dashboard:
             return
         total = max(prec.progress.total, 1)
         self.progress.max, self.progress.value = total, min(prec.progress.done, total)
-        self.progress_text.object = f"{prec.progress.done} / {total} {self._t('progress')}"
+        self.progress_line = (prec.progress.done, total, prec.error if prec.finished else "")
+        self._show_progress()
         if prec.latest is not None and prec.latest[0].experiment.reps != prec.seen:
             cmp, figs = prec.latest
             prec.seen = cmp.experiment.reps
@@ -563,10 +572,16 @@ class Dashboard:
                 self.world_titles[f"wait:{key}"].visible = key not in figs
             self._refresh_numbers()
         if prec.finished:
-            if prec.error:
-                self.progress_text.object += f" — {prec.error}"
             self.cancel_button.disabled = True
             self.precision = None
+
+    def _show_progress(self) -> None:
+        """The line under the progress bar, in the page's language (empty before any 'more precision')."""
+        if self.progress_line is None:
+            self.progress_text.object = ""
+            return
+        done, total, error = self.progress_line
+        self.progress_text.object = f"{done} / {total} {self._t('progress')}" + (f" — {error}" if error else "")
 
     # -- downloads --------------------------------------------------------------------------------
     def _report(self) -> io.BytesIO:

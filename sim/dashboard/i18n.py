@@ -96,7 +96,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "failed": ("failed", "失败"),
     "exited": ("exited", "退出"),
     "survival_5": ("5-year survival", "5 年存活率"),
-    "spend_total": ("spend, yuan", "支出（元）"),
+    "spend_total": ("spend, yuan", "支出"),
     "fig_flow": ("How firms move through the chain", "企业如何在链条中流动"),
     "fig_occupancy": ("Firms in each stage, with capacity", "各阶段企业数量（含容量）"),
     "fig_survival": ("How long firms survive", "企业存活多久"),

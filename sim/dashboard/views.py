@@ -173,18 +173,18 @@ def world_figures(
             yield v, draw[v]()
 
 
-def _fmt(value: float, key: str) -> str:
+def _fmt(value: float, key: str, lang: Lang) -> str:
     if value != value:
         return "-"
     if key.startswith("survival"):
         return f"{value:.1%}"
-    if key.startswith("budget"):
-        return f"{value / 1e6:,.2f} M"
+    if key.startswith("budget"):  # millions of yuan; in Chinese, 万元 (ten thousands), as budgets are written
+        return f"{value / 1e4:,.1f} 万元" if lang == "zh" else f"{value / 1e6:,.2f} M"
     return f"{value:,.0f}"
 
 
-def _signed(value: float, key: str) -> str:
-    body = _fmt(value, key)
+def _signed(value: float, key: str, lang: Lang) -> str:
+    body = _fmt(value, key, lang)
     return f"+{body}" if value > 0 and body != "-" else body
 
 
@@ -207,16 +207,16 @@ def numbers_table(base: WorldView, variant: WorldView, lang: Lang, effects: pd.D
                 # A world without policies has no budget metric: it spends nothing.
                 b, v = (0.0 if b != b else b), (0.0 if v != v else v)
                 d, lo, hi = v - b, math.nan, math.nan
-            interval = "-" if lo != lo else f"[{_signed(lo, key)}, {_signed(hi, key)}]"
+            interval = "-" if lo != lo else f"[{_signed(lo, key, lang)}, {_signed(hi, key, lang)}]"
         else:
             b, v = base.numbers.get(key, math.nan), variant.numbers.get(key, math.nan)
             d, interval = v - b, "-"
         rows.append(
             {
                 text("metric", lang): text(label, lang),
-                text("baseline", lang): _fmt(b, key),
-                text("variant", lang): _fmt(v, key),
-                text("difference", lang): _signed(d, key),
+                text("baseline", lang): _fmt(b, key, lang),
+                text("variant", lang): _fmt(v, key, lang),
+                text("difference", lang): _signed(d, key, lang),
                 text("interval", lang): interval,
             }
         )
