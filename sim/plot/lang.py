@@ -151,11 +151,38 @@ ZH: dict[str, str] = {
     ),
     " BLS: share of establishments still open at each age.": "BLS：各年龄仍在经营的机构比例。",
     " Firms of {reps} replications pooled.": "合并了 {reps} 次重复的企业。",
+    "mean, 95% CI": "均值，95% 置信区间",
+    "no survival estimates (the horizon is shorter than a year?)": "没有存活估计（模拟期不足一年？）",
+    "{first} and {last}": "{first}、{last}",
+    ", ": "、",
+    "Share of firms not failed {at} years after arrival": "进入 {at} 年后未失败的企业比例",
+    "Share of firms not failed": "未失败的企业比例",
+    "Kaplan-Meier survival of each replication at 1, 3, 5 and 10 years (where the horizon reaches); points: mean "
+    "over {reps} replications; bars: 95% t-based confidence interval.": (
+        "每次重复在 1、3、5、10 年（模拟期所及）的 Kaplan-Meier 存活率；点：{reps} 次重复的平均值；"
+        "误差线：95% 置信区间（基于 t 分布）。"
+    ),
+    # carriers
+    "Carriers by stage and level": "各阶段各级别的载体",
+    "no carriers": "没有载体",
+    "{stage}: {count}": "{stage}：{count}",
+    "carriers": "载体数",
+    "municipal": "市级",
+    "provincial": "省级",
+    "national": "国家级",
+    "Numbers: carriers at the horizon (after the stage's name: all levels).": (
+        "数字：期末载体数（阶段名称后为各级别合计）。"
+    ),
+    " Mean per replication over {reps} replications (levels are drawn at random).": (
+        "{reps} 次重复的每次平均（级别为随机抽取）。"
+    ),
+    " Carriers are fixed over the run.": "载体数在整个模拟期内不变。",
     # effects
     "Effect of the variant against the baseline": "方案相对基准的效果",
     "the variant changed none of these outcomes": "方案没有改变这些结果中的任何一项",
     "baseline 0: no relative change": "基准为 0：无相对变化",
     "baseline": "基准",
+    "variant": "方案",
     "variant \u2212 baseline [{level:.0%} CI]": "方案 \u2212 基准 [{level:.0%} 置信区间]",
     "change against the baseline mean (%)": "相对基准均值的变化（%）",
     " pp": " 个百分点",

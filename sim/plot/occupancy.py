@@ -282,7 +282,7 @@ def _stage_panels(
                     else:
                         # groups differ by colour and line style (lines of equal groups lie on top of each other)
                         colour, style = SERIES_COLOURS[gi % len(SERIES_COLOURS)], LINESTYLES[gi % len(LINESTYLES)]
-                        name = labels.get(group, group)
+                        name = labels.get(group) or info.t(group)  # arms named baseline, variant: translated
                         if len(measures) > 1:
                             name = info.t("{group}: {measure}", group=name, measure=info.t(MEASURE_LABELS.get(m, m)))
                     width = 1.6 if mi == 0 else 1.0
@@ -394,7 +394,7 @@ def _capacity(
     for gi, (group, t, cap) in enumerate(series if differ else series[:1]):
         colour = SERIES_COLOURS[gi % len(SERIES_COLOURS)] if differ else "black"
         if differ and group is not None:
-            name = info.t("capacity, {group}", group=labels.get(group, group))
+            name = info.t("capacity, {group}", group=labels.get(group) or info.t(group))
         else:
             name = info.t("capacity")
         (line,) = ax.plot(

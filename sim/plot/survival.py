@@ -423,7 +423,7 @@ def survival_at_figure(
                 )
                 # arms side by side, so equal values do not hide each other
                 shift = (ai - (len(arm_list) - 1) / 2) * 0.12
-                name = "mean, 95% CI" if arm is None else labels.get(arm, arm)
+                name = info.t("mean, 95% CI") if arm is None else labels.get(arm) or info.t(arm)
                 cont = ax.errorbar(
                     part["years"] + shift,
                     mean,
@@ -445,27 +445,36 @@ def survival_at_figure(
                 handles.setdefault(name, cont)
             if reference is not None and fg == "never_in_carrier":
                 xmax = float(st["years"].max())
-                line = _reference(ax, reference, xmax, reference_label, hollow=True)
+                ref_name = info.t(reference_label)
+                line = _reference(ax, reference, xmax, ref_name, hollow=True)
                 if line is not None:
-                    handles.setdefault(reference_label, line)
-            ax.set_title(GROUP_LABELS.get(fg, fg), loc="left")
+                    handles.setdefault(ref_name, line)
+            ax.set_title(info.t(GROUP_LABELS.get(fg, fg)), loc="left")
             ax.set_ylim(0, 102)
-            ax.set_xlabel("years since arrival")
+            ax.set_xlabel(info.t("years since arrival"))
             years = sorted(set(st["years"]))
             ax.set_xticks(years)
             ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
             if i == 0:
-                ax.set_ylabel("not failed (%)")
+                ax.set_ylabel(info.t("not failed (%)"))
         if not firm_groups:
-            no_data(axes[0], "no survival estimates (the horizon is shorter than a year?)")
+            no_data(axes[0], info.t("no survival estimates (the horizon is shorter than a year?)"))
         place_legend(legend_ax, list(handles.values()), list(handles))
         if title is None:
             shown = [f"{y:g}" for y in sorted(set(st["years"]))]
-            at = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else "".join(shown)
-            title = f"Share of firms not failed {at} years after arrival" if shown else "Share of firms not failed"
+            at = (
+                info.t("{first} and {last}", first=info.t(", ").join(shown[:-1]), last=shown[-1])
+                if len(shown) > 1
+                else "".join(shown)
+            )
+            if shown:
+                title = info.t("Share of firms not failed {at} years after arrival", at=at)
+            else:
+                title = info.t("Share of firms not failed")
         reps = int(st["n"].max()) if len(st) else 0
-        caption = (
-            f"Kaplan-Meier survival of each replication at 1, 3, 5 and 10 years (where the horizon reaches); "
-            f"points: mean over {reps} replications; bars: 95% t-based confidence interval."
+        caption = info.t(
+            "Kaplan-Meier survival of each replication at 1, 3, 5 and 10 years (where the horizon reaches); "
+            "points: mean over {reps} replications; bars: 95% t-based confidence interval.",
+            reps=reps,
         )
         return finish_figure(fig, title, info, caption)

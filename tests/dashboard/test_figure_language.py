@@ -29,6 +29,7 @@ from sim.metric_names import metric_label, outcome_unit
 from sim.plot import (
     FigureInfo,
     bls_reference,
+    carriers_figure,
     chain_flows,
     cost_effectiveness_figure,
     effects_figure,
@@ -36,6 +37,7 @@ from sim.plot import (
     occupancy_difference_figure,
     occupancy_figure,
     spend_figure,
+    survival_at_figure,
     survival_figure,
 )
 from sim.plot.lang import ZH, Lang, stage_name
@@ -85,21 +87,27 @@ def _texts(fig: Figure) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
 
 
+def _english(view: str, texts: list[str], scenarios: tuple[sim.Scenario, sim.Scenario]) -> list[str]:
+    """Texts with English words (scenario names taken out), each with its words."""
+    found = []
+    for t in texts:
+        bare = t
+        for name in sorted({sc.name for sc in scenarios}, key=len, reverse=True):
+            bare = bare.replace(name, "")
+        words = set(ENGLISH_WORD.findall(bare)) - ALLOWED
+        if words:
+            found.append(f"{view}: {t!r} ({', '.join(sorted(words))})")
+    return found
+
+
 def test_chinese_figures_have_no_english_word(
     scenarios: tuple[sim.Scenario, sim.Scenario], world: sim.RunResult, comparison: sim.Comparison
 ) -> None:
-    names = sorted({sc.name for sc in scenarios}, key=len, reverse=True)
     drawn: dict[str, list[str]] = {}
     english = []
     for view, fig in _figures(scenarios, world, comparison, "zh"):
-        drawn[view] = texts = _texts(fig)
-        for t in texts:
-            bare = t
-            for name in names:
-                bare = bare.replace(name, "")
-            words = set(ENGLISH_WORD.findall(bare)) - ALLOWED
-            if words:
-                english.append(f"{view}: {t!r} ({', '.join(sorted(words))})")
+        drawn[view] = _texts(fig)
+        english += _english(view, drawn[view], scenarios)
     assert set(drawn) == {*WORLD_FIGURES, "effects", "occupancy_difference", "cost"}, sorted(drawn)
     assert not english, "English words in the Chinese figures:\n" + "\n".join(english)
     # and the texts are there, in Chinese: axis labels, legends, node and metric names, captions
@@ -117,6 +125,27 @@ def test_chinese_figures_have_no_english_word(
         missing = [p for p in phrases if p not in joined]
         assert not missing, f"{view}: {missing} not drawn in:\n{joined}"
         assert f"incuchain {sim.__version__}  ·  情景 city" in joined, f"{view}: no Chinese footer"
+
+
+def test_figures_the_dashboard_does_not_show_are_translated_too(
+    scenarios: tuple[sim.Scenario, sim.Scenario], world: sim.RunResult, comparison: sim.Comparison
+) -> None:
+    """Survival at 1-10 years by arm and carriers by level (the report's), drawn in Chinese."""
+    base, variant = scenarios
+    stats = survival_at_figure(
+        comparison.experiment.stats,
+        FigureInfo.from_scenario(base, 0, range(3), lang="zh"),
+        by="arm",
+        reference=bls_reference(),
+    )
+    carriers = carriers_figure(world.carrier_counts, FigureInfo.from_scenario(variant, 0, [0], lang="zh"))
+    texts = {"survival_at": _texts(stats), "carriers": _texts(carriers)}
+    english = [line for view, t in texts.items() for line in _english(view, t, scenarios)]
+    assert not english, "English words in the Chinese figures:\n" + "\n".join(english)
+    assert "进入 1、3、5 年后未失败的企业比例" in texts["survival_at"] or any(
+        t.startswith("进入 1、3、5") for t in texts["survival_at"]
+    ), texts["survival_at"]
+    assert "载体数" in texts["carriers"], texts["carriers"]
 
 
 def _plain(
