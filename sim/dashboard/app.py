@@ -235,6 +235,7 @@ class Dashboard:
                 self.envelope = pn.pane.Markdown("")
                 content.insert(0, self.envelope)
             tabs.append((view, pn.Column(*content, sizing_mode="stretch_width")))
+        self.tab_bodies = [body for _, body in tabs]
         self.tabs = pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width", css_classes=["views"])
         self.tabs.param.watch(self._on_tab, "active")
 
@@ -328,10 +329,12 @@ class Dashboard:
         self.report_download.label = t("download_report")
         self.scenario_download.label = t("download_scenario")
         active = self.tabs.active
-        self.tabs[:] = [(t(f"tab_{v}"), obj) for v, obj in zip(VIEWS, list(self.tabs.objects), strict=True)]
-        # the same objects under new names: Panel sees no change in ``objects`` and would keep the old
-        # tab titles in the browser unless told
-        self.tabs.param.trigger("objects")
+        # Each tab's body in a new wrapper: Panel keeps the browser's tab (and its title) of an object it
+        # already shows, so the same objects under new names would keep their old titles on the page.
+        self.tabs[:] = [
+            (t(f"tab_{v}"), pn.Column(body, sizing_mode="stretch_width"))
+            for v, body in zip(VIEWS, self.tab_bodies, strict=True)
+        ]
         self.tabs.active = active
         self._show_progress()
         note = self.baseline_note[1 if self.lang == "zh" else 0] or t("baseline_file")
