@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..experiment.design import parse_setting
-from ..output import folder_lock
+from ..files import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty import load_uncertainty
 from ..uncertainty.calibrate import calibrate, parse_bound

@@ -17,8 +17,8 @@ from ..experiment import Comparison, compare
 from ..experiment.comparison import NO_VARIATION, compare_size
 from ..experiment.cost_effectiveness import SPEND, cost_bounds, outcome_values, spend_difference
 from ..experiment.instruments import ALL, as_cost_row
+from ..files import folder_lock
 from ..metric_names import outcome_unit
-from ..output import folder_lock
 from ..scenario import load_scenario
 from ..stats import Estimate, paired_difference
 from .common import (

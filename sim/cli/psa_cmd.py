@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..output import folder_lock
+from ..files import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty.psa import psa
 from .common import experiment_executor, format_table, notes_text, positive_int, run_guarded

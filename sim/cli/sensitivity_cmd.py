@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..output import folder_lock
+from ..files import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty import Pair, sensitivity
 from ..uncertainty.sensitivity import METHODS

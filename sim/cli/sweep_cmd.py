@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import SWEEP_METRICS, design_points, parse_setting, sweep_arms, sweep_differences
-from ..output import folder_lock
+from ..files import folder_lock
 from .common import (
     add_experiment_args,
     add_report_arg,

@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import Comparison
-from ..output import scenario_digest
 from ..plot import (
     FigureInfo,
     bls_reference,
@@ -22,6 +21,7 @@ from ..plot import (
     occupancy_figure,
     survival_at_figure,
 )
+from ..provenance import scenario_digest
 from ..scenario import Scenario, load_scenario
 from .content import (
     _budget_figures,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from ..output import atomic_write_text
+from ..files import atomic_write_text
 from ..plot import (
     save_figure,
 )

@@ -24,6 +24,7 @@ from ..plot import (
 )
 from ..results import RunResult
 from ..scenario import Scenario, load_scenario
+from ..summary import RunSummary
 from .content import (
     _budget_figures,
     _capacity_html,
@@ -53,7 +54,7 @@ def write_report(
     result: RunResult | ExperimentResult | None = None,
     *,
     scenario: Scenario | None = None,
-    summary: Mapping[str, Any] | None = None,
+    summary: RunSummary | None = None,
     stats: pd.DataFrame | None = None,
     timeseries: pd.DataFrame | None = None,
     firms: pd.DataFrame | None = None,
@@ -144,7 +145,7 @@ def write_report(
         scenario = load_scenario(out / "scenario.resolved.toml")
     if summary is None and stats is None:
         if (out / "summary.json").is_file():
-            summary = _read_json(out / "summary.json")
+            summary = RunSummary.from_json(_read_json(out / "summary.json"))
         else:
             stats = _read_table(out / "summary_stats.csv")
     if stats is not None and "arm" in stats.columns and stats["arm"].nunique() > 1:
@@ -164,8 +165,8 @@ def write_report(
     if decomposition is None and (out / "decomposition.csv").is_file():
         decomposition = _read_table(out / "decomposition.csv")
     if summary is not None:
-        seed = summary.get("seed", seed)
-        replications = replications or [int(summary.get("replication", 0))]
+        seed = summary.seed
+        replications = replications or [summary.replication]
     if not replications:
         replications = _replications(info_meta, stats, timeseries)
     if seed is None and timeseries is None and summary is None and stats is None:
