@@ -58,8 +58,8 @@ def test_the_chain_shows_waiting_reneging_and_upstream_blocking(city: sim.Scenar
     assert (acc.event == "wait").sum() > 50, "no waiting list at the bottleneck"
     assert (acc.event == "renege").sum() > 5, "nobody gave up waiting for the accelerator"
     assert len(blocks) > 5, "no incubator graduate was held in its incubator by a full accelerator"
-    st = res.summary()["stages"]
-    assert st["accelerator"]["found_full"] == (acc.event.isin(["wait", "skip"]).sum() + len(blocks))
+    st = res.summary()
+    assert st["stages.accelerator.found_full"] == (acc.event.isin(["wait", "skip"]).sum() + len(blocks))
     assert never_full(city, stage_found_full([res.summary()])) == ["maker_space", "incubator", "industrial_park"]
 
 
