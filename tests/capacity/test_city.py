@@ -83,14 +83,14 @@ def test_every_instrument_changes_firm_outcomes() -> None:
         assert after != before, f"{policy_name(pol, i)} ({pol.type}) changed no firm's outcome in two replications"
 
 
-NOTICE = "incubator: never full; capacity instruments cannot change firm outcomes here"
+NOTICE = "Incubator: never full; capacity instruments cannot change firm outcomes here"
 
 
 def test_run_and_its_report_print_the_never_full_notice(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["run", str(CITY), "--out", str(tmp_path / "c"), "--report"]) == 0
     out = capsys.readouterr().out
     assert NOTICE in out
-    assert "accelerator: never full" not in out, "the bottleneck was reported as never full"
+    assert "Accelerator: never full" not in out and "incubator:" not in out, "the bottleneck was reported as never full"
     assert NOTICE in (tmp_path / "c" / "report.html").read_text(encoding="utf-8")
 
 
@@ -98,4 +98,4 @@ def test_compare_prints_the_never_full_notice(capsys: pytest.CaptureFixture[str]
     args = ["compare", str(CITY), str(SCENARIOS / "city_policies.toml"), "--reps", "2", "--no-independent"]
     assert main([*args, "--no-per-instrument", "--out", str(tmp_path / "cmp")]) == 0
     out = capsys.readouterr().out
-    assert NOTICE in out and "accelerator: never full" not in out
+    assert NOTICE in out and "Accelerator: never full" not in out and "incubator:" not in out
