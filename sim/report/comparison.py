@@ -36,9 +36,10 @@ from .content import (
     _subtitle,
 )
 from .loading import FLOW_REPLICATIONS, INSTRUMENTS_FILE, _budget, _folder_meta, _read_table, _rerun_events
-from .page import _code, _Figure, _figures_html, _kv_table, _section, _write
+from .page import _code, _Figure, _figures_html, _kv_table, _section, _write, shared_doc
 
 
+@shared_doc
 def write_comparison_report(
     out_dir: str | Path,
     comparison: Comparison | None = None,
@@ -73,20 +74,12 @@ def write_comparison_report(
         Statistics and monthly time series with an ``arm`` column (``baseline``, ``variant``).
     baseline, variant:
         The two scenarios.
-    meta:
-        Provenance; merged over the folder's ``meta.json``.
-    ledger, cost_effectiveness:
-        Budget tables (see :mod:`sim.plot.budget`).
+    $meta
+    $budget
     instruments:
         Per-instrument effects and costs (:attr:`~sim.Comparison.instruments`); a table section when
         present.
-    formats:
-        Files written per figure under ``figures/``.
-
-    Returns
-    -------
-    pathlib.Path
-        The report's path.
+    $formats
 
     Raises
     ------

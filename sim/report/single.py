@@ -46,9 +46,10 @@ from .loading import (
     _replications,
     _rerun_events,
 )
-from .page import _Figure, _figures_html, _kv_table, _section, _write
+from .page import _Figure, _figures_html, _kv_table, _section, _write, shared_doc
 
 
+@shared_doc
 def write_report(
     out_dir: str | Path,
     result: RunResult | ExperimentResult | None = None,
@@ -90,20 +91,12 @@ def write_report(
         Monthly time series of one or many replications.
     firms, events, carriers:
         Firm tables, event logs and carrier tables (one or many replications).
-    meta:
-        Provenance (``meta.json``); merged over the folder's ``meta.json``.
-    ledger, cost_effectiveness:
-        Budget tables (see :mod:`sim.plot.budget`).
+    $meta
+    $budget
     decomposition:
         :attr:`sim.Decomposition.table` (default: ``decomposition.csv`` in the folder, if any): the report
         then splits a programme's gap into treatment and selection.
-    formats:
-        Files written per figure under ``figures/``.
-
-    Returns
-    -------
-    pathlib.Path
-        The report's path.
+    $formats
 
     Raises
     ------
