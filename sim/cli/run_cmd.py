@@ -204,7 +204,9 @@ def summary_text(
             if k.startswith("milestones.") and k.count(".") == 1
         }
         if any(tests.values()):
-            text += "; graduations by success test: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in tests.items())
+            text += "; graduations by success test: " + ", ".join(
+                f"{k.replace('_', ' ')} {v:,}" for k, v in tests.items()
+            )
     if "budget.total_yuan" in summary:
         spend = [
             f"{k.removeprefix('budget.policy.')} {summary[k] / 1e6:,.1f}"
