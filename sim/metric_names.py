@@ -9,7 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["metric_label", "metric_unit", "outcome_unit", "pretty_name", "source_label"]
+__all__ = ["NS", "metric_label", "metric_unit", "outcome_unit", "pretty_name", "source_label"]
+
+NS = "n.s."
+"""Marks an effect whose confidence interval contains 0 (not significant at the interval's level), in every
+printout, table and figure."""
 
 _MEASURE_TEXT = {
     "entries": "entries",

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 
-from ..metric_names import metric_label, metric_unit, pretty_name
+from ..metric_names import NS, metric_label, metric_unit, pretty_name
 
 __all__ = [
     "NS",
@@ -30,9 +30,6 @@ __all__ = [
     "spend_years",
     "yuan_text",
 ]
-
-NS = "n.s."
-"""Marks an effect whose confidence interval contains 0 (not significant at the interval's level)."""
 
 
 def label(metric: str, stage_labels: Mapping[str, str] | None = None) -> str:

@@ -16,7 +16,7 @@ from ..capacity import never_full_lines, stage_found_full
 from ..experiment.comparison import NO_VARIATION
 from ..experiment.cost_effectiveness import SPEND, cost_bounds
 from ..experiment.instruments import as_cost_row
-from ..metric_names import metric_unit, outcome_unit
+from ..metric_names import NS, metric_unit, outcome_unit
 from ..plot import (
     FigureInfo,
     cost_effectiveness_figure,
@@ -511,9 +511,6 @@ def _reproduce(seed: int | None, replications: Sequence[int], single: bool, scen
 def _subtitle(sc: Scenario | None) -> str:
     return sc.description if sc is not None and sc.description else ""
 
-
-NS = "n.s."
-"""Marks an effect whose confidence interval contains 0 (not significant), in every table."""
 
 
 def _ns(diff: float, low: float, high: float) -> str:
