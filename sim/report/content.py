@@ -512,7 +512,6 @@ def _subtitle(sc: Scenario | None) -> str:
     return sc.description if sc is not None and sc.description else ""
 
 
-
 def _ns(diff: float, low: float, high: float) -> str:
     """`` n.s.`` after an interval that contains 0 (nothing for a missing or zero-width interval)."""
     if math.isnan(low) or math.isnan(high) or low == high == diff:
