@@ -41,7 +41,7 @@ from .common import (
     run_options,
     safe_name,
 )
-from .printing import is_share, label, level_text, spend_years
+from .printing import is_share, label, level_text, spend_years, stage_labels
 
 
 def add_parser(sub: Any) -> None:
@@ -106,7 +106,7 @@ def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
         ("mean_stay_years", "mean stay (y)"),
         ("mean_occupancy", "mean occupancy"),
     ]
-    srows = [[labels.get(s) or s, *(cell(f"stages.{s}.{m}") for m, _ in measures)] for s in stages]
+    srows = [[labels.get(s) or pretty_name(s), *(cell(f"stages.{s}.{m}") for m, _ in measures)] for s in stages]
     table = format_table(["stage", *(h for _, h in measures)], srows)
     return f"{top}\n\n{table}"
 
@@ -257,7 +257,7 @@ def main(args: argparse.Namespace) -> int:
 
             write_report(out, res)
     if not args.quiet:
-        labels = {n: st.label or n for n, st in sc.stages.items()}
+        labels = stage_labels(sc)
         summary = res.summary()
         by_source = survival_by_source(res.firms, sc.calendar.horizon_years, sc.calendar.warmup_years)
         print(summary_text(summary, labels, by_source))
@@ -295,7 +295,7 @@ def _experiment(args: argparse.Namespace) -> int:
 
             write_report(out, result)
     if not args.quiet:
-        labels = {n: st.label or n for n, st in sc.stages.items()}
+        labels = stage_labels(sc)
         if args.report:
             print(f"report: {out / 'report.html'}")
         print(
