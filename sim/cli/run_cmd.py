@@ -237,7 +237,8 @@ def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
     problem = programme_error(sc, args.decompose)
     if problem:
         reject(f"--decompose: {problem}")
-    d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed)
+    with experiment_executor(args, max(2, args.reps)) as ex:
+        d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed, executor=ex)
     out.mkdir(parents=True, exist_ok=True)
     d.table.to_csv(out / "decomposition.csv", index=False)
     return decomposition_text(d)
