@@ -62,9 +62,10 @@ def add_parser(sub: Any) -> None:
     add_report_arg(p)
     p.add_argument(
         "--decompose",
-        metavar="STAGE",
+        metavar="PROGRAMME",
         default=None,
-        help="also split the gap between the stage's participants and other firms into treatment and selection "
+        help="also split the gap between a programme's participants (a stage's tenants, a policy's or a "
+        "competition's firms) and other firms into treatment and selection "
         "(incuchain decompose; --reps replications, at least 2) and write decomposition.csv",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
