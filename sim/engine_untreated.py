@@ -115,7 +115,8 @@ def track_multipliers(sw: PolicySwitch, firm: _Firm, st: _Stage) -> None:
         sw.reached.add(firm.id)
         return
     for e in sw.entries:
-        if any(x is e for x in st.hazard_policies) and e[2].matches(st.name, c, firm.sector):
+        # By the target's identity (each window has its own): compiled, the entry tuples are copied.
+        if any(x[2] is e[2] for x in st.hazard_policies) and e[2].matches(st.name, c, firm.sector):
             sw.reached.add(firm.id)
             return
 
