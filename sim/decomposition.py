@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 import numpy as np
 import pandas as pd
@@ -119,7 +119,10 @@ def _kind(policy: Policy) -> str:
             return "link"
         case Competition():
             return "competition"
-    return ""
+        case ArrivalMultiplier() | CapacityChange() | ConstructionSubsidy() | TaxRelief():
+            return ""  # NOT_A_TREATMENT says why
+        case _:
+            assert_never(policy)
 
 
 def _policy_index(scenario: Scenario, programme: str) -> int:

@@ -15,7 +15,7 @@ import pytest
 import sim
 from sim.decomposition import NOT_A_TREATMENT, decompose, programme_error
 from sim.engine import PolicySwitch, simulate
-from sim.policies import policy_name
+from sim.policies import POLICY_TYPES, policy_name
 from tests.decompose.helpers import linkage_world, policy_world, programme_world
 from tests.helpers import SCENARIOS
 
