@@ -131,6 +131,11 @@ def test_a_competition_is_its_fast_track(threshold: float | None, helps: bool) -
 CITY = sim.load_scenario(SCENARIOS / "city_policies.toml")
 
 
+def test_city_policies_has_every_policy_type() -> None:
+    missing = set(POLICY_TYPES) - {p.type for p in CITY.policies}
+    assert not missing, f"city_policies.toml no longer has {sorted(missing)}: the test below misses them"
+
+
 @pytest.mark.parametrize(
     "index", range(len(CITY.policies)), ids=[policy_name(p, i) for i, p in enumerate(CITY.policies)]
 )
