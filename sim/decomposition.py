@@ -35,10 +35,12 @@ from typing import Any, assert_never
 import numpy as np
 import pandas as pd
 from scipy import linalg
+from tqdm.auto import tqdm
 
 from .engine import PolicySwitch, Untreated, simulate
 from .event_log import Ev
 from .executors import SerialExecutor
+from .experiment.runner import _progress_enabled
 from .policies import (
     AngelFund,
     ArrivalMultiplier,
@@ -474,6 +476,7 @@ def decompose(
     level: float = 0.95,
     *,
     executor: Executor | None = None,
+    progress: bool | None = None,
 ) -> Decomposition:
     """Split the participants-versus-others gap of a programme into treatment and selection.
 
@@ -502,6 +505,8 @@ def decompose(
     executor:
         Where replications run (any :class:`concurrent.futures.Executor`, see :mod:`sim.executors`;
         ``None``: serially). Results do not depend on it.
+    progress:
+        Show a progress bar (``None``: when stderr is a terminal). It appears after two seconds.
 
     Returns
     -------
@@ -518,7 +523,13 @@ def decompose(
     # Each replication is a pure function of (scenario, programme, seed, replication); results are put
     # together in replication order, so the executor never changes them.
     futures = [ex.submit(decompose_replication, scenario, programme, seed, r) for r in range(reps)]
-    done = [f.result() for f in futures]
+    done = []
+    with tqdm(
+        total=reps, unit="rep", desc="decompose", disable=not _progress_enabled(progress), delay=2.0, dynamic_ncols=True
+    ) as bar:
+        for f in futures:
+            done.append(f.result())
+            bar.update(1)
     per_rep = pd.concat([rows for rows, _ in done], ignore_index=True)
     table = []
     for o in OUTCOMES:

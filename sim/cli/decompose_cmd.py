@@ -81,7 +81,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _decompose(args: argparse.Namespace, sc: Scenario) -> int:
     with experiment_executor(args, args.reps) as ex:
-        d = decompose(sc, args.programme, reps=args.reps, seed=args.seed, executor=ex)
+        d = decompose(sc, args.programme, args.reps, args.seed, executor=ex, progress=False if args.quiet else None)
     out = args.out or default_out(f"{sc.name}_decompose")
     out.mkdir(parents=True, exist_ok=True)
     d.table.to_csv(out / "decomposition.csv", index=False)
