@@ -84,7 +84,7 @@ def policy_world(
     *,
     screening: dict[str, float] | None = None,
     market_fail: float | None = None,
-    rate: float = 1500.0,
+    rate: float = 600.0,
 ) -> sim.Scenario:
     """:func:`programme_world` (screening on quality, which lowers failure) whose programme stage has four
     specialised-or-not carriers with room for everyone, firms of two sectors, and ``policies``."""
