@@ -175,7 +175,7 @@ class RunResult:
         return self._assemble(body, budget_summary(self.scenario, self.ledger) if self.scenario.policies else None)
 
     def _assemble(self, body: dict[str, Any], budget: dict[str, float] | None) -> dict[str, Any]:
-        body.update(graduates_by_year(self.output, self._before, self.scenario.calendar.start_year))
+        body.update(graduates_by_year(self.output, self._before, self.scenario.calendar.start_year, self.columns))
         living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
         if living:
             body.update(lifecycle_summary(self.output, living))

@@ -537,14 +537,20 @@ def survival_by_source(firms: pd.DataFrame, horizon: float, warmup: float = 0.0)
     return pd.DataFrame(rows)
 
 
-def graduates_by_year(out: SimOutput, graduates_before: Mapping[str, int], start_year: float) -> dict[str, int]:
+def graduates_by_year(
+    out: SimOutput,
+    graduates_before: Mapping[str, int],
+    start_year: float,
+    columns: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, int]:
     """Cumulative graduates at the end of each calendar year the run covers, per stage of ``graduates_before``.
 
     Keys ``graduates_cumulative.<stage>.<year>``: the stage's graduates before the start plus its
     graduations from the start to the end of that year (whole run, warm-up included), as Torch statistics
-    count them. Years whose end is after the horizon are left out.
+    count them. Years whose end is after the horizon are left out. ``columns``: the log's columns when
+    the caller has them already.
     """
-    cols = out.log.columns()
+    cols = out.log.columns() if columns is None else columns
     t, ev, stage = cols["time"], cols["event"], cols["stage"]
     first = int(math.floor(start_year + 1e-9))
     years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
