@@ -1,4 +1,4 @@
-"""The province year by year, 2019-2024 (one seed; the 10-seed table is in docs/jiangsu.md).
+"""The province year by year, 2019-2024 (one seed; the table over several seeds is in docs/jiangsu.md).
 
 Checks what the file calibrates along the whole path, not only at the end of 2019:
 
