@@ -31,6 +31,7 @@ from .engine_state import (
     _Carrier,
     _Stage,
 )
+from .engine_untreated import paid_carriers
 from .event_log import CARRIER_EVENTS
 from .policies import ConstructionSubsidy, PerformanceSubsidy, TaxRelief
 from .scenario import LEVELS, rate_steps
@@ -207,6 +208,8 @@ class _Lifecycle:
             # Ratings, recognition levels, performance subsidies
             ev = life.evaluation
             paying = m.policies.in_force(PerformanceSubsidy, st, now)
+            sw = m.switch  # the decomposition's programme, if a performance subsidy: its carriers, maybe off
+            programme_paid: list[_Carrier] = []
             new_mult: dict[int, tuple[float, float]] = {}
             for c in st.carriers:
                 if c.closed < INF or c.opened > now - 1.0 + 1e-9:
@@ -222,6 +225,10 @@ class _Lifecycle:
                 for w in paying:
                     pol = w.policy
                     if rating >= 1 and (pol.target.levels is None or LEVELS[c.level] in pol.target.levels):
+                        if sw is not None and sw.traces(w.index):
+                            programme_paid.append(c)
+                            if sw.off:
+                                continue
                         mf *= pol.failure_factor
                         mg *= pol.graduation_factor
                 if st.carrier_effects and (mf, mg) != (c.mult_f, c.mult_g):
@@ -238,6 +245,8 @@ class _Lifecycle:
                         self._relevel(c, c.level + 1, _C_PROMOTE, now)
                     else:
                         self._relevel(c, c.level, _C_RENEW, now)
+            if sw is not None and sw.kind == "performance":
+                paid_carriers(sw, st, programme_paid)
             if st.carrier_effects:
                 for c in st.carriers:  # closed or unrated carriers lose a paid service
                     if (

@@ -65,9 +65,10 @@ def add_parser(sub: Any) -> None:
     add_report_arg(p)
     p.add_argument(
         "--decompose",
-        metavar="STAGE",
+        metavar="PROGRAMME",
         default=None,
-        help="also split the gap between the stage's participants and other firms into treatment and selection "
+        help="also split the gap between a programme's participants (a stage's tenants, a policy's or a "
+        "competition's firms) and other firms into treatment and selection "
         "(incuchain decompose; --reps replications, at least 2) and write decomposition.csv",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
@@ -235,7 +236,8 @@ def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
     problem = programme_error(sc, args.decompose)
     if problem:
         reject(f"--decompose: {problem}")
-    d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed)
+    with experiment_executor(args, max(2, args.reps)) as ex:
+        d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed, executor=ex)
     out.mkdir(parents=True, exist_ok=True)
     d.table.to_csv(out / "decomposition.csv", index=False)
     return decomposition_text(d)
