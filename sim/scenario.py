@@ -748,8 +748,8 @@ def _semantic_problems(sc: Scenario) -> list[str]:
 def _evaluation_problems(where: str, ev: Evaluation, problems: list[str]) -> None:
     """Checks of a life cycle's evaluation: thresholds with basis 'score', shares with basis 'rank'."""
     unused = ("unqualified_share", "excellent_share") if ev.basis == "score" else ("fail_below", "excellent_from")
-    for name in unused:
-        if name in ev.model_fields_set:
+    for name in unused:  # a value other than the default (a scenario's dict carries every default)
+        if getattr(ev, name) != Evaluation.model_fields[name].default:
             problems.append(f"{where}.{name}: not used with basis = {ev.basis!r}")
     if ev.basis == "score" and ev.excellent_from < ev.fail_below:
         problems.append(f"{where}.excellent_from: must be >= fail_below ({ev.fail_below})")

@@ -93,7 +93,8 @@ def test_unqualified_share_is_the_worst_of_the_cohort() -> None:
         fits = [
             s
             for s in range(n - 10, n + 1)
-            if row["unqualified"] == n - s + math.floor(0.1 * s + 0.5) and row["excellent"] == math.floor(0.25 * s + 0.5)
+            if row["unqualified"] == n - s + math.floor(0.1 * s + 0.5)
+            and row["excellent"] == math.floor(0.25 * s + 0.5)
         ]
         assert fits, f"round {t}: {row.to_dict()} fits no cohort of scored carriers"
 
