@@ -1,6 +1,6 @@
 """The province's yearly path: what docs/jiangsu.md tabulates and tests/calibration checks year by year.
 
-    python -m tests.calibration.yearly_path --seeds 10 [--keep DIR]  # the docs tables (mean, 95 % interval over seeds)
+    python -m tests.calibration.yearly_path --seeds 10 [--keep DIR] [--scenario FILE]  # the docs tables (mean, 95 % CI)
 
 Per calendar year of the run, at the year's end: incubators open by level, incubator tenants, incubator
 graduations per tenant-year over the year, jobs per active firm, cumulative incubator graduates; then jobs
@@ -113,8 +113,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=10, help="seeds 1..N (default 10)")
     parser.add_argument("--keep", type=Path, default=None, help="folder to keep each seed's path in (reused if there)")
+    parser.add_argument("--scenario", type=Path, default=None, help="scenario file (default: the province)")
     args = parser.parse_args()
-    sc = sim.default_scenario()
+    sc = sim.default_scenario() if args.scenario is None else sim.load_scenario(args.scenario)
     paths, jobs = [], []
     for seed in range(1, args.seeds + 1):
         kept = args.keep / f"seed{seed}.csv" if args.keep is not None else None
