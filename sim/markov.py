@@ -29,6 +29,7 @@ Nothing here draws random numbers, prints, or keeps global state.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -291,13 +292,10 @@ class AbsorbingChain:
         p = self._start_vector(start)
         if not allow_settling:
             self._require_absorbing_from(p, purpose="absorption probabilities")
-        result = np.zeros(self.n_outcomes)
         ok = self._can_reach_outcome()
         if self.n_outcomes == 0 or not ok.any():
-            return result
-        minus_t = -self.Q[np.ix_(ok, ok)]
-        b = scipy.linalg.solve(minus_t, self.R[ok])
-        result = p[ok] @ b
+            return np.zeros(self.n_outcomes)
+        result = p[ok] @ self._absorption_matrix
         return np.asarray(np.clip(result, 0.0, 1.0), dtype=np.float64)
 
     def expected_time_in_stage(self, start: StartSpec) -> FloatArray:
@@ -556,6 +554,12 @@ class AbsorbingChain:
         adjacency = self.Q > 0.0
         np.fill_diagonal(adjacency, False)
         return adjacency
+
+    @functools.cached_property
+    def _absorption_matrix(self) -> FloatArray:
+        """``B`` of ``(-T) B = R`` on the stages that can reach an outcome: one solve, whatever the start."""
+        ok = self._can_reach_outcome()
+        return np.asarray(scipy.linalg.solve(-self.Q[np.ix_(ok, ok)], self.R[ok]), dtype=np.float64)
 
     def _can_reach_outcome(self) -> BoolArray:
         exits = self.R.sum(axis=1) > 0.0

@@ -548,14 +548,14 @@ def graduates_by_year(out: SimOutput, graduates_before: Mapping[str, int], start
     t, ev, stage = cols["time"], cols["event"], cols["stage"]
     first = int(math.floor(start_year + 1e-9))
     years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
+    ends = np.array([y + 1 - start_year for y in years], dtype=np.float64)
     keys: dict[str, int] = {}
+    grads = ev == Ev.GRADUATE
     for j, name in enumerate(out.stage_names):
         if name not in graduates_before:
             continue
-        times = np.sort(t[(stage == j) & (ev == Ev.GRADUATE)])
-        for y in years:
-            done = int(np.searchsorted(times, y + 1 - start_year, side="right"))
-            keys[f"graduates_cumulative.{name}.{y}"] = graduates_before[name] + done
+        done = np.searchsorted(np.sort(t[grads & (stage == j)]), ends, side="right") + graduates_before[name]
+        keys.update(zip([f"graduates_cumulative.{name}.{y}" for y in years], done.tolist(), strict=True))
     return keys
 
 

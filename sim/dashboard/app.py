@@ -417,6 +417,8 @@ class Dashboard:
             if loose:
                 self.top_error.object, self.top_error.visible = self._t("error_top") + loose[0], True
             return
+        # a variant lever leaves the baseline as it was: its figures stay (only a changed world is drawn again)
+        stale = ("baseline", "variant") if base.to_toml() != self.baseline.to_toml() else ("variant",)
         self.baseline, self.variant = base, variant
         self._cancel_precision()
         self.comparison = None
@@ -426,13 +428,15 @@ class Dashboard:
         self.progress.visible = False
         self.progress_text.object = ""
         self.generation += 1
-        self.figures.clear()
-        self.worlds.clear()
-        self.pending.clear()
+        for cache in (self.figures, self.pending):
+            for key in [k for k in cache if k[0] in stale]:
+                del cache[key]
+        for role in stale:
+            self.worlds.pop(role, None)
         self.started = time.perf_counter()
         self.status.object = self._t("running")
+        self._render()  # the pool starts first; the twin answers on this thread meanwhile
         self._refresh_twin()
-        self._render()
 
     def _refresh_twin(self) -> None:
         self.twin.object = f"**{self._t('twin')}**: " + twin_text(self.baseline, self.variant, self.lang)
