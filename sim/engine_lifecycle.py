@@ -33,11 +33,10 @@ from .engine_state import (
 )
 from .event_log import CARRIER_EVENTS
 from .policies import ConstructionSubsidy, PerformanceSubsidy, TaxRelief
-from .scenario import LEVELS, rate_steps
+from .scenario import LEVELS, Evaluation, rate_steps
 
 if TYPE_CHECKING:
     from .engine import _Model
-    from .scenario import Evaluation
 
 _NOT_OPERATING: Final = -math.inf
 """Score of a carrier with too few tenant-years to be scored: rated unqualified, outside the ranking."""
