@@ -9,7 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["metric_label", "metric_unit", "outcome_unit", "pretty_name"]
+__all__ = ["NS", "metric_label", "metric_unit", "outcome_unit", "pretty_name", "source_label"]
+
+NS = "n.s."
+"""Marks an effect whose confidence interval contains 0 (not significant at the interval's level), in every
+printout, table and figure."""
 
 _MEASURE_TEXT = {
     "entries": "entries",
@@ -51,6 +55,23 @@ def pretty_name(name: str) -> str:
     """``industrial_park`` -> ``Industrial park``."""
     text = name.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def source_label(source: str, stage_label: Callable[[str], str] = pretty_name) -> str:
+    """A reader's name for a firm source (``source`` of the firm table): ``stock:incubator:0`` ->
+    ``Initial stock in Incubator``, ``competition:cup`` -> ``Competition cup``, ``founders`` -> ``Founders``.
+
+    Initial-stock entries after the first carry their place in the scenario's ``initial_stock`` list
+    (``stock:incubator:2`` -> ``Initial stock in Incubator (entry 3)``).
+    """
+    kind, _, rest = source.partition(":")
+    if kind == "stock" and rest:
+        stage, _, index = rest.rpartition(":")
+        entry = f" (entry {int(index) + 1})" if index.isdigit() and int(index) > 0 else ""
+        return f"Initial stock in {stage_label(stage)}{entry}"
+    if kind == "competition" and rest:
+        return f"Competition {rest}"
+    return pretty_name(source)
 
 
 def metric_label(metric: str, stage_label: Callable[[str], str] = pretty_name) -> str:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 import pandas as pd
 
-from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty import Pair, sensitivity
 from ..uncertainty.sensitivity import METHODS
-from .common import experiment_executor, format_table, notes_text, positive_int, run_guarded
-from .uncertainty_args import add_common_args, declared_uncertainty, default_out, write_figures
+from .common import format_table, positive_int, run_guarded
+from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish
 
 _COLUMNS = {
     "oat": ("metric_low", "metric_high", "swing"),
@@ -77,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or default_out(*names, suffix=f"sensitivity_{args.method}")
 
     def body() -> int:
-        with folder_lock(out), experiment_executor(args, args.reps * max(2, n)) as ex:
+        with analysis_run(args, out, args.reps * max(2, n)) as how:
             res = sensitivity(
                 target,
                 uncertainty,
@@ -88,17 +86,11 @@ def main(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 num_levels=args.levels,
                 second_order=not args.no_second_order,
-                executor=ex,
-                out=out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                progress=False if args.quiet else None,
+                **how,
             )
-        for line in notes_text(res.experiment):
-            print(line, file=sys.stderr)
         note = f"{args.method}, {len(res.points)} points x {args.reps} reps"
         title = f"incuchain sensitivity ({args.method}): {' vs '.join(reversed(names))}"
-        write_figures(out, variant, args.seed, note, title, args.quiet)
+        finish(args, out, variant, note, title, res.experiment)
         if not args.quiet:
             print(
                 f"{' against '.join(reversed(names))}: {args.method}, {len(uncertainty)} parameters, "

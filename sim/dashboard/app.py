@@ -429,8 +429,8 @@ class Dashboard:
         self.progress_text.object = ""
         self.generation += 1
         for cache in (self.figures, self.pending):
-            for key in [k for k in cache if k[0] in stale]:
-                del cache[key]
+            for cached in [k for k in cache if k[0] in stale]:
+                del cache[cached]
         for role in stale:
             self.worlds.pop(role, None)
         self.started = time.perf_counter()

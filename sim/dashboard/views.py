@@ -122,14 +122,6 @@ class WorldView:
     seconds: float = 0.0
 
 
-def _survival_5y(summary: Mapping[str, Any]) -> float:
-    surv = summary.get("survival") or {}
-    years, values = list(surv.get("years", [])), list(surv.get("all", []))
-    if 5.0 in years and values[years.index(5.0)] is not None:
-        return float(values[years.index(5.0)])
-    return math.nan
-
-
 def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[str, ...] = WORLD_FIGURES) -> WorldView:
     """Replication 0 of the scenario in ``toml_text`` (root ``seed``) and its figures, titled in ``lang``.
 
@@ -155,9 +147,9 @@ def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[
     }
     figures = {v: png(draw[v]()) for v in views if v != "spend" or sc.policies}
     summary = res.summary()
-    numbers = {key: float(summary.get(key, 0.0) or 0.0) for key, _ in HEADLINE if key in summary}
-    numbers["survival.all.5y"] = _survival_5y(summary)
-    numbers.setdefault("budget.total_yuan", 0.0)
+    # every headline number; a survival the run cannot estimate is NaN (shown as "-"), spend without policies 0
+    numbers = {key: float(summary.get(key, math.nan)) for key, _ in HEADLINE}
+    numbers["budget.total_yuan"] = float(summary.get("budget.total_yuan", 0.0))
     return WorldView(role, sc.name, figures, numbers, time.perf_counter() - start)
 
 

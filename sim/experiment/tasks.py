@@ -27,8 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..api import run
-from ..output import events_arrow, parquet_bytes
+from ..files import parquet_bytes
 from ..scenario import Scenario, parse_scenario
+from ..summary import RunSummary
 
 __all__ = [
     "ReplicationOutput",
@@ -63,7 +64,7 @@ class ReplicationTask:
     Attributes
     ----------
     scenario_digest:
-        SHA-256 of the resolved scenario (:func:`sim.output.scenario_digest`): the key workers keep it by.
+        SHA-256 of the resolved scenario (:func:`sim.provenance.scenario_digest`): the key workers keep it by.
     seed:
         Root seed.
     replication:
@@ -93,7 +94,7 @@ class ReplicationOutput:
     replication:
         Replication index.
     summary:
-        :meth:`sim.RunResult.summary` (JSON-ready).
+        :meth:`sim.RunResult.summary`.
     checkpoint:
         :attr:`sim.RunResult.timeseries` (per month and stage) with the summary, as Parquet bytes
         (:func:`checkpoint_bytes`), when the task asked for it; else ``None``.
@@ -106,7 +107,7 @@ class ReplicationOutput:
     """
 
     replication: int
-    summary: dict[str, Any]
+    summary: RunSummary
     checkpoint: bytes | None
     frame: pd.DataFrame | None
     events_parquet: bytes | None
@@ -121,12 +122,13 @@ class ReplicationOutput:
         return frame
 
 
-def summary_text(summary: dict[str, Any]) -> str:
-    """A summary as JSON text, keys in their own order (stages in chain order, not alphabetical)."""
-    return json.dumps(summary)
+def summary_text(summary: RunSummary) -> str:
+    """A summary as JSON text (:meth:`~sim.summary.RunSummary.to_json`), metrics in their own order
+    (stages in chain order, not alphabetical)."""
+    return json.dumps(summary.to_json())
 
 
-def checkpoint_bytes(summary: dict[str, Any], timeseries: pd.DataFrame) -> bytes:
+def checkpoint_bytes(summary: RunSummary, timeseries: pd.DataFrame) -> bytes:
     """A replication's checkpoint: its time series as Parquet (zstd), its summary (JSON) in the footer's
     key-value metadata. The same inputs give the same bytes on any worker."""
     table = pa.Table.from_pandas(timeseries, preserve_index=False)
@@ -137,12 +139,13 @@ def checkpoint_bytes(summary: dict[str, Any], timeseries: pd.DataFrame) -> bytes
     return bytes(buf.getvalue().to_pybytes())
 
 
-def read_checkpoint(data: bytes, frame: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def read_checkpoint(data: bytes, frame: bool = True) -> tuple[RunSummary, pd.DataFrame | None]:
     """``(summary, timeseries)`` from checkpoint bytes (``None`` for the frame unless ``frame``).
 
-    Raises ``OSError``, ``KeyError``, ``ValueError`` or ``pyarrow.ArrowException`` on bytes that are not one.
+    Raises ``OSError``, ``KeyError``, ``TypeError``, ``ValueError`` or ``pyarrow.ArrowException`` on bytes
+    that are not one.
     """
-    summary: dict[str, Any] = json.loads(pq.read_schema(pa.BufferReader(data)).metadata[SUMMARY_KEY])
+    summary = RunSummary.from_json(json.loads(pq.read_schema(pa.BufferReader(data)).metadata[SUMMARY_KEY]))
     table = pq.read_table(pa.BufferReader(data)).to_pandas() if frame else None
     return summary, table
 
@@ -193,7 +196,7 @@ def run_task(task: ReplicationTask) -> ReplicationOutput:
         summary=summary,
         checkpoint=checkpoint_bytes(summary, res.timeseries) if task.checkpoint else None,
         frame=None if task.checkpoint else res.timeseries,
-        events_parquet=parquet_bytes(events_arrow(res)) if task.keep_events else None,
+        events_parquet=parquet_bytes(res.events_arrow()) if task.keep_events else None,
         firms_parquet=parquet_bytes(res.firms) if task.keep_events else None,
         simulation_seconds=res.wall_seconds,
     )
