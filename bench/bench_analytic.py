@@ -50,7 +50,7 @@ def main() -> None:
         start = time.perf_counter()
         summary = sim.run(sc, args.seed, r).summary()
         des_s.append(time.perf_counter() - start)
-        occupancy.append(summary["stages"])
+        occupancy.append(summary)
     twin, des = statistics.median(twin_s), statistics.median(des_s)
 
     print(
@@ -63,7 +63,7 @@ def main() -> None:
     print(f"ratio simulator / twin: {des / twin:.1f}x for one replication")
 
     stage = max(tw.window, key=lambda s: tw.window[s].mean_occupancy)
-    values = [o[stage]["mean_occupancy"] for o in occupancy]
+    values = [o[f"stages.{stage}.mean_occupancy"] for o in occupancy]
     if len(values) > 1 and statistics.stdev(values) > 0:
         target = 0.01 * tw.window[stage].mean_occupancy
         z = float(stats.norm.isf(0.005))

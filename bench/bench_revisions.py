@@ -1,6 +1,7 @@
 """Another git revision against this checkout, side by side: the engine, and everything around it.
 
     python bench/bench_revisions.py 8894989 [--reps 3]                 # the engine (firms per second)
+    python bench/bench_revisions.py df60a4f --before-python ENV/bin/python --installed-only   # compiled vs compiled
     python bench/bench_revisions.py d5410e9 --throughput [--reps 3]    # summaries, files, workers
 
 Checks the revision out into a temporary git worktree and runs each measurement in a fresh process,
@@ -12,13 +13,24 @@ Engine (default): ``sim.engine.simulate(scenario, 1)`` on the reference network
 
 * ``before``: the revision's engine, interpreted (its sources on ``sys.path``);
 * ``now, interpreted``: this checkout's sources;
-* ``now, installed``: whatever ``import sim`` gives outside the checkout (compiled after ``pip install .``).
+* ``now, installed``: whatever ``import sim`` gives outside the checkout (compiled after ``pip install .``);
+
+and, with ``--before-python``, a fourth:
+
+* ``before, installed``: the revision installed in another environment (``pip install .`` of the
+  revision there, so compiled), run by that environment's Python outside any checkout
+  (``--installed-only`` keeps just the two installed engines).
+
+It prints the median firms (firm-lifecycles) per second of each and the ratios to ``before``, then the
+median wall time of one replication (seconds) and its ratio to the revision's engine of the same kind:
+for the province, the default replication as each revision defines it (the scenario may have grown).
 
 Throughput (``--throughput``): what users wait for around the engine, two ways, both on the installed
 (compiled) engine: ``before`` is the revision's sources and ``now`` a copy of this checkout's, each with
-the installed engine's compiled modules copied in (allowed only when both have the installed
-``sim/engine.py`` and ``sim/streams.py``, byte for byte, so the engine is the same and only the code
-around it differs; no reinstall is needed after changing the rest). Measured:
+every compiled module of the installed package copied in (the engine's modules and the library mypyc
+shares between them; allowed only when both trees have the installed sources of every compiled module,
+byte for byte, so the engine is the same and only the code around it differs; no reinstall is needed
+after changing the rest). Measured:
 
 * ``summary / engine``: on the reference network, (``simulate`` + the run's ``summary()``) over
   ``simulate`` alone (the target: at most 1.15);
@@ -38,6 +50,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -52,7 +65,8 @@ sc = sim.load_scenario(sys.argv[3]) if sys.argv[2] == "reference network" else s
 gc.collect()
 t0 = time.perf_counter()
 out = sim.engine.simulate(sc, 1)
-print(len(out.firm_source) / (time.perf_counter() - t0), sim.engine.__file__)
+seconds = time.perf_counter() - t0
+print(len(out.firm_source) / seconds, seconds, sim.engine.__file__)
 """
 
 THROUGHPUT = r"""
@@ -113,18 +127,23 @@ THROUGHPUT_CASES = ("summary / engine", "files / engine", "task / engine", "2-wo
 
 
 def _compiled_engine(tree: Path) -> None:
-    """Copy the installed engine's compiled modules into the sources under ``tree`` (same engine source only)."""
-    import sim.engine
-    import sim.streams
+    """Copy every compiled module of the installed package into the sources under ``tree``, and the
+    library mypyc shares between them (beside the package), refusing if any of their sources differ."""
+    import sim
 
-    for module in (sim.engine, sim.streams):
-        built = Path(str(module.__file__))
-        source = built.parent / f"{module.__name__.rpartition('.')[2]}.py"
-        if built.suffix == ".py":
-            raise SystemExit("--throughput compares on the compiled engine: pip install . first")
-        if not filecmp.cmp(source, tree / "sim" / source.name, shallow=False):
+    package = Path(str(sim.__file__)).parent
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    built = sorted(package.glob(f"*{suffix}"))
+    if not built:
+        raise SystemExit("--throughput compares on the compiled engine: pip install . first")
+    for module in built:
+        source = package / f"{module.name.removesuffix(suffix)}.py"
+        theirs = tree / "sim" / source.name
+        if not theirs.is_file() or not filecmp.cmp(source, theirs, shallow=False):
             raise SystemExit(f"{tree}: {source.name} differs from the installed one: the engines are not the same")
-        shutil.copy2(built, tree / "sim" / built.name)
+        shutil.copy2(module, theirs.parent / module.name)
+    for shared in package.parent.glob(f"*__mypyc{suffix}"):  # the group library: imported by its own name
+        shutil.copy2(shared, tree / shared.name)
 
 
 def main() -> None:
@@ -132,6 +151,12 @@ def main() -> None:
     parser.add_argument("revision", help="git revision to compare with (e.g. a commit hash)")
     parser.add_argument("--reps", type=int, default=3, help="runs of each (default 3)")
     parser.add_argument("--throughput", action="store_true", help="summaries, files and workers, not the engine")
+    parser.add_argument(
+        "--before-python", default=None, help="Python of an environment with the revision installed (compiled)"
+    )
+    parser.add_argument(
+        "--installed-only", action="store_true", help="with --before-python: time the two installed engines only"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="incuchain-rev-") as tmp:
         old = Path(tmp) / "old"
@@ -143,24 +168,31 @@ def main() -> None:
                 shutil.copytree(ROOT / "sim", now / "sim", ignore=shutil.ignore_patterns("__pycache__"))
                 for tree in (old, now):
                     _compiled_engine(tree)
-                ways = {"before": str(old), "now": str(now)}
+                ways = {"before": (sys.executable, str(old)), "now": (sys.executable, str(now))}
                 cases: tuple[str, ...] = THROUGHPUT_CASES
                 script = THROUGHPUT
             else:
-                ways = {"before": str(old), "now, interpreted": str(ROOT), "now, installed": ""}
+                ways = {"before": (sys.executable, str(old)), "now, interpreted": (sys.executable, str(ROOT)),
+                        "now, installed": (sys.executable, "")}  # fmt: skip
+                if args.before_python:
+                    ways["before, installed"] = (args.before_python, "")
+                    if args.installed_only:
+                        ways = {w: v for w, v in ways.items() if "installed" in w}
                 cases = ("reference network", "province")
                 script = ENGINE
             values: dict[tuple[str, str], list[float]] = {(c, w): [] for c in cases for w in ways}
+            walls: dict[tuple[str, str], list[float]] = {(c, w): [] for c in cases for w in ways}
             files: dict[str, str] = {}
             for _ in range(args.reps):
                 for case in cases:
-                    for way, path in ways.items():
+                    for way, (python, path) in ways.items():
                         proc = subprocess.run(
-                            [sys.executable, "-c", script, path, case, str(ROOT / "scenarios" / "bench_tandem.toml")],
+                            [python, "-c", script, path, case, str(ROOT / "scenarios" / "bench_tandem.toml")],
                             check=True, capture_output=True, text=True, cwd=tmp,
                         )  # fmt: skip
-                        value, file = proc.stdout.split()
+                        value, *wall, file = proc.stdout.split()
                         values[case, way].append(float(value))
+                        walls[case, way] += [float(w) for w in wall]
                         files[way] = file
                         print(f"  {case:20s} {way:17s} {float(value):10,.3f}", flush=True)
         finally:
@@ -170,9 +202,20 @@ def main() -> None:
     for way in ways:
         print(f"  {way:17s} {files[way]}")
     for case in cases:
-        base = statistics.median(values[case, "before"])
+        base = statistics.median(values[case, "before" if "before" in ways else "before, installed"])
         cells = [f"{w}: {statistics.median(values[case, w]):,.3f} (x{statistics.median(values[case, w]) / base:.2f})"
                  for w in ways]  # fmt: skip
+        print(f"  {case:20s} " + "   ".join(cells))
+    if args.throughput:
+        return
+    print(f"\nmedian of {args.reps}, seconds per replication (ratio to the revision's, same kind of engine)")
+    for case in cases:
+        cells = []
+        for w in ways:
+            installed = "before, installed" in ways and ("installed" in w or "before" not in ways)
+            wall = statistics.median(walls[case, w])
+            ref = statistics.median(walls[case, "before, installed" if installed else "before"])
+            cells.append(f"{w}: {wall:.2f} (x{wall / ref:.2f})")
         print(f"  {case:20s} " + "   ".join(cells))
 
 

@@ -71,10 +71,11 @@ d = sim.decompose(province, "incubator", reps=3, seed=2019)
 # ## What the run prints, and what it is made of
 
 # %%
-printed = sim.run(province, seed=2019).summary()["survival"]
+printed = sim.run(province, seed=2019).summary()
 print("printed by `incuchain run` (an association):")
 for key in ("never_in_carrier", "ever_in_carrier"):
-    print(f"  {key:18s}", "  ".join(f"{y:g} y {100 * v:.1f} %" for y, v in zip(printed["years"], printed[key]) if v is not None))
+    curve = printed.survival(key)  # {years since arrival: share not failed}, NaN past the horizon
+    print(f"  {key:18s}", "  ".join(f"{y:g} y {100 * v:.1f} %" for y, v in curve.items() if v == v))
 rows = []
 for outcome in ("survival_1y", "survival_3y", "jobs"):
     est = {m: d.estimate(outcome, m)[0] for m in ("naive", "att", "selection", "selection_quality", "selection_stream", "selection_age")}

@@ -7,7 +7,7 @@ for space. Typical use::
     import sim
     sc = sim.load_scenario("scenarios/tutorial.toml")   # or sim.default_scenario()
     res = sim.run(sc, seed=7)
-    res.events, res.firms, res.timeseries, res.summary()
+    res.events, res.firms, res.timeseries, res.summary()   # summary(): one flat record of metrics
     exp = sim.run_experiment(sc, reps=50, seed=1)        # many replications: exp.summary, exp.stats
     cmp = sim.compare(sc, sc.with_changes({...}), reps=50)  # paired policy effects: cmp.effects
 """
@@ -31,6 +31,7 @@ from .experiment import (
 )
 from .results import RunResult
 from .scenario import Scenario, default_scenario, load_scenario, parse_scenario, scenario_json_schema
+from .summary import RunSummary
 from .version import __version__
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ExperimentResult",
     "RunOptions",
     "RunResult",
+    "RunSummary",
     "Scenario",
     "ScenarioError",
     "__version__",

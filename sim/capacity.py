@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .metric_names import pretty_name
 from .scenario import Scenario
 
 __all__ = ["FOUND_FULL", "never_full", "never_full_lines", "stage_found_full"]
@@ -25,21 +26,19 @@ FOUND_FULL = "found_full"
 def stage_found_full(results: Iterable[Mapping[str, Any] | pd.DataFrame]) -> dict[str, float]:
     """Largest ``found_full`` per stage over run summaries and/or experiment statistics tables.
 
-    A summary gives ``summary["stages"][name]["found_full"]``; a statistics table (``summary_stats``,
-    any arms) gives the mean of ``stages.<name>.found_full`` (counts are never negative, so a zero mean
-    means zero in every replication).
+    A summary (:class:`sim.summary.RunSummary`, or any mapping of metrics) gives
+    ``stages.<name>.found_full``; a statistics table (``summary_stats``, any arms) gives the mean of that
+    metric (counts are never negative, so a zero mean means zero in every replication).
     """
+    prefix, suffix = "stages.", f".{FOUND_FULL}"
     out: dict[str, float] = {}
     for res in results:
         if isinstance(res, pd.DataFrame):
-            prefix, suffix = "stages.", f".{FOUND_FULL}"
             rows = res[res["metric"].str.startswith(prefix) & res["metric"].str.endswith(suffix)]
-            pairs = [
-                (m[len(prefix) : -len(suffix)], float(v)) for m, v in zip(rows["metric"], rows["mean"], strict=True)
-            ]
+            pairs = list(zip(rows["metric"], rows["mean"], strict=True))
         else:
-            pairs = [(n, float(s.get(FOUND_FULL, 0.0))) for n, s in res["stages"].items() if FOUND_FULL in s]
-        for name, value in pairs:
+            pairs = [(m, res[m]) for m in res if m.startswith(prefix) and m.endswith(suffix)]
+        for name, value in ((m[len(prefix) : -len(suffix)], float(v)) for m, v in pairs):
             out[name] = max(out.get(name, 0.0), value)
     return out
 
@@ -54,8 +53,9 @@ def never_full(scenario: Scenario, found_full: Mapping[str, float]) -> list[str]
 
 
 def never_full_lines(scenario: Scenario, found_full: Mapping[str, float]) -> list[str]:
-    """One line per never-full stage: ``incubator: never full; capacity instruments cannot change ...``."""
+    """One line per never-full stage, by its label: ``Incubator: never full; capacity instruments cannot ...``."""
     return [
-        f"{name}: never full; capacity instruments cannot change firm outcomes here"
+        f"{scenario.stages[name].label or pretty_name(name)}: never full; "
+        "capacity instruments cannot change firm outcomes here"
         for name in never_full(scenario, found_full)
     ]

@@ -4,7 +4,8 @@ A survey compares firms that went through a programme with firms that did not (t
 difference). The simulator can do better: it knows every firm's latent quality, and it can replay the
 same firms (common random numbers) in a world where the programme's treatment is switched off while
 admission and screening stay as they are, so the same firms are "treated" (:func:`sim.engine.simulate`
-with ``untreated``; what is switched off is in ``docs/decompose.md``). Per replication:
+with ``programme``; what is switched off is in ``docs/decompose.md``). A programme is a carrier stage,
+a policy that treats firms, or a competition. Per replication:
 
 * ``naive`` = mean outcome of participants - mean outcome of non-participants (factual world);
 * ``att`` (average treatment effect on the treated) = mean over participants of factual - counterfactual;
@@ -17,8 +18,9 @@ differs between the groups: latent ``quality``, entry ``stream`` (arrival source
 are means with t-based intervals (:func:`sim.stats.mean_ci`).
 
 Participants are the firms arriving during the run (initial stock excluded) that were admitted to the
-programme stage at least once. Because the switch changes tenants' hazards, it can change how long
-they stay and so, in a full stage, who else gets a slot later: ``admitted_in_both`` (share of
+programme stage at least once, or that the policy treated (a competition: its winners). Because the
+switch changes tenants' hazards, it can change how long they stay and so, in a full stage, who else gets
+a slot later: ``admitted_in_both`` (share of
 participants also admitted in the counterfactual world) and ``spillover`` (mean change of the
 non-participants' outcome) measure that; the ATT includes it.
 """
@@ -26,16 +28,35 @@ non-participants' outcome) measure that; the ATT includes it.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
+from tqdm.auto import tqdm
 
-from .engine import Untreated, simulate
+from .engine import PolicySwitch, Untreated, simulate
 from .event_log import Ev
-from .policies import AngelFund, GmMatching, policy_name
+from .executors import SerialExecutor
+from .experiment.runner import _progress_enabled
+from .policies import (
+    AngelFund,
+    ArrivalMultiplier,
+    CapacityChange,
+    ChainLinkage,
+    Competition,
+    ConstructionSubsidy,
+    GmMatching,
+    HazardMultiplier,
+    PerformanceSubsidy,
+    Policy,
+    RentRelief,
+    Specialisation,
+    TaxRelief,
+    policy_name,
+)
 from .results import RunResult
 from .scenario import EXIT, Scenario
 from .stats import mean_ci
@@ -76,29 +97,73 @@ PARTS = ("quality", "stream", "age")
 MEASURES = ("naive", "att", "selection", *(f"selection_{p}" for p in PARTS), "selection_other", "spillover")
 
 
-POLICY_PROGRAMMES = (GmMatching, AngelFund)
-"""Policies that can be a programme: those whose participants the event log records (an ``attribute`` row)."""
+NOT_A_TREATMENT: dict[type, str] = {
+    ArrivalMultiplier: "it changes how many firms arrive, not what happens to the firms that do",
+    CapacityChange: "it changes carriers' capacity (who gets a slot), not the treatment of the firms in them",
+    ConstructionSubsidy: "it changes how many carriers open, not the treatment of any firm",
+    TaxRelief: "it changes carriers' closures, not the treatment of any firm",
+}
+"""Policies that cannot be a programme, and why: they change the chain rather than treat firms, so "the same
+firms without the treatment" has no meaning. ``incuchain compare`` with and without them measures their effect."""
+
+
+def _kind(policy: Policy) -> str:
+    """How a policy treats firms (:class:`sim.engine.PolicySwitch`), ``"attribute"`` for those whose
+    ``attribute`` rows name the firms (gm_matching, angel_fund), or ``""`` if it treats none."""
+    match policy:
+        case GmMatching() | AngelFund():
+            return "attribute"
+        case HazardMultiplier() | RentRelief() | Specialisation():
+            return "hazard"
+        case PerformanceSubsidy():
+            return "performance"
+        case ChainLinkage():
+            return "link"
+        case Competition():
+            return "competition"
+        case ArrivalMultiplier() | CapacityChange() | ConstructionSubsidy() | TaxRelief():
+            return ""  # NOT_A_TREATMENT says why
+        case _:
+            assert_never(policy)
 
 
 def _policy_index(scenario: Scenario, programme: str) -> int:
-    """Index of the policy named ``programme`` that can be a programme, or -1."""
+    """Index of the policy named ``programme``, or -1."""
     for i, p in enumerate(scenario.policies):
-        if isinstance(p, POLICY_PROGRAMMES) and policy_name(p, i) == programme:
+        if policy_name(p, i) == programme:
             return i
     return -1
+
+
+def _competition_source(scenario: Scenario, index: int) -> int:
+    """The firm source of competition ``index``: numbered after the arrival streams and the initial stock."""
+    before = sum(isinstance(p, Competition) for p in scenario.policies[:index])
+    return len(scenario.arrivals) + len(scenario.initial_stock) + before
 
 
 def programme_error(scenario: Scenario, programme: str) -> str | None:
     """Why ``programme`` cannot be decomposed in ``scenario`` (one line), or None if it can."""
     stages = scenario.stage_names
     if programme not in stages:
-        if _policy_index(scenario, programme) >= 0:
-            return None
-        names = [policy_name(p, i) for i, p in enumerate(scenario.policies) if isinstance(p, POLICY_PROGRAMMES)]
-        return (
-            f"programme: {programme!r} is neither a stage of {scenario.name!r} ({', '.join(stages)}) nor one of its "
-            f"gm_matching or angel_fund policies ({', '.join(names) or 'none'})"
-        )
+        i = _policy_index(scenario, programme)
+        if i < 0:
+            names = [policy_name(p, k) for k, p in enumerate(scenario.policies) if _kind(p)]
+            return (
+                f"programme: {programme!r} is neither a stage of {scenario.name!r} ({', '.join(stages)}) nor one "
+                f"of its policies that treat firms ({', '.join(names) or 'none'})"
+            )
+        pol = scenario.policies[i]
+        if not _kind(pol):
+            return f"programme: policy {programme!r} ({pol.type}) cannot be decomposed: {NOT_A_TREATMENT[type(pol)]}"
+        if isinstance(pol, ChainLinkage):
+            pair = (pol.from_stage, pol.to_stage)
+            if any(isinstance(p, ChainLinkage) and (p.from_stage, p.to_stage) == pair and k != i
+                   for k, p in enumerate(scenario.policies)):  # fmt: skip
+                return (
+                    f"programme: chain_linkage {programme!r} shares {pol.from_stage} -> {pol.to_stage} with "
+                    "another chain_linkage policy, so the firms it alone favours cannot be told apart"
+                )
+        return None
     if scenario.fallback_of(programme) == EXIT:
         return (
             f"programme: stage {programme!r} sends turned-away firms to exit, so without the programme its "
@@ -219,6 +284,13 @@ def factual_stays(res: RunResult, stage: str) -> dict[tuple[int, int, int], floa
     }
 
 
+def _reached(res: RunResult) -> np.ndarray:
+    """Per firm id: whether the run's policy switch recorded it as treated (or, off, as would have been)."""
+    out = np.zeros(len(res.output.firm_source), dtype=bool)
+    out[np.asarray(res.output.extras["programme_reached"], dtype=np.int64)] = True
+    return out
+
+
 def _attributed(res: RunResult, index: int) -> np.ndarray:
     """Per firm id: whether policy ``index`` matched or funded it (an ``attribute`` row with that info)."""
     cols = res.output.log.columns()
@@ -286,6 +358,43 @@ def _selection_parts(y0: np.ndarray, treated: np.ndarray, parts: dict[str, np.nd
     return out
 
 
+def _worlds(
+    scenario: Scenario, programme: str, seed: int, replication: int
+) -> tuple[RunResult, RunResult, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The factual and the untreated world of one replication; per firm id of the factual world: participant,
+    participant of the untreated world (by the other world's ids), first application's visit (-1) and screen score."""
+
+    def world(sc: Scenario, switch: Untreated | PolicySwitch | None = None) -> RunResult:
+        return RunResult(sc, seed, replication, simulate(sc, seed, replication, switch), 0.0)
+
+    if programme in scenario.stage_names:
+        fact = world(scenario)
+        cf = world(scenario, Untreated(programme, factual_stays(fact, programme)))
+        j = scenario.stage_names.index(programme)
+        admitted, visit = _admitted(fact, j)
+        return fact, cf, admitted, _admitted(cf, j)[0], visit, _screen_scores(fact, programme, visit)
+    i = _policy_index(scenario, programme)
+    kind = _kind(scenario.policies[i])
+    if kind == "attribute":
+        # The same scenario with the policy's effect factors at 1; its participants are in the log.
+        fact = world(scenario)
+        cf = world(_policy_off(scenario, i))
+        admitted, admitted_cf = _attributed(fact, i), _attributed(cf, i)
+    elif kind == "competition":
+        # The same winners arrive; off, they apply like any arriving firm (no fast track).
+        source = _competition_source(scenario, i)
+        fact = world(scenario)
+        cf = world(scenario, PolicySwitch(kind, i, off=True, source=source))
+        admitted, admitted_cf = fact.output.firm_source == source, cf.output.firm_source == source
+    else:
+        # The engine records whom the policy treats (the factual log is the same as without the record)
+        # and, off, withholds the treatment from the same firms.
+        fact = world(scenario, PolicySwitch(kind, i, off=False))
+        cf = world(scenario, PolicySwitch(kind, i, off=True))
+        admitted, admitted_cf = _reached(fact), _reached(cf)
+    return fact, cf, admitted, admitted_cf, np.where(admitted, 0, -1), np.full(len(admitted), np.nan)
+
+
 def decompose_replication(
     scenario: Scenario, programme: str, seed: int = 0, replication: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -293,24 +402,9 @@ def decompose_replication(
     problem = programme_error(scenario, programme)
     if problem:
         raise ValueError(problem)
-    fact = RunResult(scenario, seed, replication, simulate(scenario, seed, replication), 0.0)
+    fact, cf, admitted, admitted_cf, visit, scores = _worlds(scenario, programme, seed, replication)
     ff = fact.firms
     keep = ~ff["source"].astype(str).str.startswith("stock:").to_numpy()  # firms arriving during the run
-    if programme in scenario.stage_names:
-        switch = Untreated(programme, factual_stays(fact, programme))
-        cf = RunResult(scenario, seed, replication, simulate(scenario, seed, replication, switch), 0.0)
-        j = scenario.stage_names.index(programme)
-        admitted, visit = _admitted(fact, j)
-        admitted_cf, _ = _admitted(cf, j)
-        scores = _screen_scores(fact, programme, visit)
-    else:
-        # A policy: the same scenario with its effect factors at 1; its participants are in the log.
-        i = _policy_index(scenario, programme)
-        off = _policy_off(scenario, i)
-        cf = RunResult(off, seed, replication, simulate(off, seed, replication), 0.0)
-        admitted, admitted_cf = _attributed(fact, i), _attributed(cf, i)
-        visit = np.where(admitted, 0, -1)
-        scores = np.full(len(admitted), np.nan)
     y1 = _outcomes(fact)
     # The same firm in the other world: matched by source and number (ids follow arrival order, which the
     # switch does not change, but matching by key does not rely on that).
@@ -374,7 +468,16 @@ def decompose_replication(
     return pd.DataFrame(rows), firms
 
 
-def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0, level: float = 0.95) -> Decomposition:
+def decompose(
+    scenario: Scenario,
+    programme: str,
+    reps: int = 10,
+    seed: int = 0,
+    level: float = 0.95,
+    *,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> Decomposition:
     """Split the participants-versus-others gap of a programme into treatment and selection.
 
     Parameters
@@ -385,15 +488,25 @@ def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0,
         A stage (a carrier stage such as ``"incubator"``): its tenants are the participants; in the
         counterfactual world they are admitted exactly as before, then carry on in the stage's fallback
         as a turned-away firm would, while their slots stay taken for the factual stays
-        (:class:`sim.engine.Untreated`; ``docs/decompose.md``). Or the name of a ``gm_matching`` or
-        ``angel_fund`` policy: the firms it matched or funded are the participants, and the
-        counterfactual is the same scenario with the policy's effect factors at 1.
+        (:class:`sim.engine.Untreated`; ``docs/decompose.md``). Or a policy, by its name in the ledger,
+        that treats firms: its participants are the firms it treated, and in the counterfactual the same
+        firms go without the treatment (:class:`sim.engine.PolicySwitch`): ``hazard_multiplier``,
+        ``rent_relief`` and ``specialisation`` (their multipliers at 1), ``performance_subsidy`` (the
+        same carriers paid, their service unchanged), ``chain_linkage`` (no priority list),
+        ``competition`` (the same winners, screened and queued like any arriving firm), and
+        ``gm_matching`` and ``angel_fund`` (the same firms matched or funded, their effect factors at
+        1). Policies that change the chain rather than treat firms (``NOT_A_TREATMENT``) are refused.
     reps:
         Replications (>= 1); replication ``r`` of both worlds shares its random numbers.
     seed:
         Root seed (>= 0).
     level:
         Confidence level of the intervals across replications.
+    executor:
+        Where replications run (any :class:`concurrent.futures.Executor`, see :mod:`sim.executors`;
+        ``None``: serially). Results do not depend on it.
+    progress:
+        Show a progress bar (``None``: when stderr is a terminal). It appears after two seconds.
 
     Returns
     -------
@@ -406,12 +519,18 @@ def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0,
     if reps < 1:
         raise ValueError(f"reps: must be >= 1, got {reps}")
     start = time.perf_counter()
-    per, firm_rows = [], []
-    for r in range(reps):
-        rows, firms = decompose_replication(scenario, programme, seed, r)
-        per.append(rows)
-        firm_rows.append(firms)
-    per_rep = pd.concat(per, ignore_index=True)
+    ex: Executor = executor if executor is not None else SerialExecutor()
+    # Each replication is a pure function of (scenario, programme, seed, replication); results are put
+    # together in replication order, so the executor never changes them.
+    futures = [ex.submit(decompose_replication, scenario, programme, seed, r) for r in range(reps)]
+    done = []
+    with tqdm(
+        total=reps, unit="rep", desc="decompose", disable=not _progress_enabled(progress), delay=2.0, dynamic_ncols=True
+    ) as bar:
+        for f in futures:
+            done.append(f.result())
+            bar.update(1)
+    per_rep = pd.concat([rows for rows, _ in done], ignore_index=True)
     table = []
     for o in OUTCOMES:
         sub = per_rep[per_rep["outcome"] == o]
@@ -427,6 +546,6 @@ def decompose(scenario: Scenario, programme: str, reps: int = 10, seed: int = 0,
         level=level,
         table=pd.DataFrame(table),
         per_replication=per_rep,
-        firms=pd.concat(firm_rows, ignore_index=True),
+        firms=pd.concat([firms for _, firms in done], ignore_index=True),
         meta={"wall_seconds": time.perf_counter() - start},
     )

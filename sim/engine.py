@@ -140,14 +140,22 @@ from .engine_state import (
     _pick,
     _Stage,
 )
-from .engine_untreated import Untreated, untreated_stay
+from .engine_untreated import (
+    PolicySwitch,
+    Programme,
+    Untreated,
+    finish,
+    link_treated,
+    track_multipliers,
+    untreated_stay,
+)
 from .event_log import CarrierInfo, EventLog, SimOutput
 from .hazard_terms import PostStay
 from .policies import Competition
 from .scenario import Scenario
 from .streams import Streams
 
-__all__ = ["COMPILED", "Untreated", "simulate"]
+__all__ = ["COMPILED", "PolicySwitch", "Untreated", "simulate"]
 
 COMPILED: bool = not __file__.endswith(".py")
 """True when this module is the mypyc-compiled extension (a wheel install; see hatch_build.py)."""
@@ -190,7 +198,7 @@ class _Model:
     """
 
     def __init__(
-        self, sc: Scenario, seed: int, replication: int, fast_paths: bool = True, untreated: Untreated | None = None
+        self, sc: Scenario, seed: int, replication: int, fast_paths: bool = True, programme: Programme | None = None
     ) -> None:
         self.sc = sc
         # False: every transition goes through the general methods (a test compares the two; see run()).
@@ -225,9 +233,10 @@ class _Model:
         self.gap_share = 0.0  # > 0: firms draw the manager_gap attribute
         self.angels: list[_Window] = []  # angel_fund windows in force, in scenario order
         self.angel_draws = False  # firms draw the angel_signal noise
-        # A programme stage switched off for the same admissions (sim.engine_untreated); -1: none
-        self.untreated = untreated
+        # A programme switched off for the same admissions (sim.engine_untreated): a stage (-1: none), or a policy
+        self.untreated = untreated = programme if isinstance(programme, Untreated) else None
         self.untreated_stage = -1 if untreated is None else self.stage_index[untreated.stage]
+        self.switch = programme if isinstance(programme, PolicySwitch) else None
         self.policies = _Policies(self)
         self.lifecycle = _Lifecycle(self)
         self.sources = _Sources(self)
@@ -240,8 +249,6 @@ class _Model:
         self._timeout_fn = self._on_timeout
         self._renege_fn = self._renege
         self._step_fn = self._on_step
-
-    # ---------------------------------------------------------------- set-up
 
     # ---------------------------------------------------------------- helpers
     def _flush(self) -> None:
@@ -453,7 +460,8 @@ class _Model:
         firm.state = _WAITING
         firm.target = st.idx
         firm.pending = None
-        if front or (self._graduating is firm and (firm.stage, st.idx) in self.links):
+        linked = self._graduating is firm and (firm.stage, st.idx) in self.links
+        if front or (linked and (self.switch is None or link_treated(self.switch, firm, st))):
             st.priority.append((firm, firm.visits))
         else:
             st.queue.append((firm, firm.visits))
@@ -510,6 +518,8 @@ class _Model:
             mf *= firm.post.factor
         firm.mult_f = mf
         firm.mult_g = mg
+        if self.switch is not None:
+            track_multipliers(self.switch, firm, st)
 
     def _plan(self, firm: _Firm, st: _Stage, now: float) -> None:
         """Schedule the firm's next residence event from its budgets left (``now`` is its mark)."""
@@ -676,15 +686,15 @@ class _Model:
         self.env.run(until=self.horizon)
         self._flush()
         out = self.sources.output(self.log, self.carrier_info, self.lifecycle.events)
-        if self.untreated is not None:
-            out.extras["untreated_unmatched"] = self.untreated.unmatched
+        finish(self.untreated if self.untreated is not None else self.switch, out)
         return out
 
 
-def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, untreated: Untreated | None = None) -> SimOutput:
+def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, programme: Programme | None = None) -> SimOutput:
     """Run one replication of ``scenario`` and return its event log and static facts.
 
-    ``untreated`` switches a programme stage off for the same admissions (:class:`sim.engine_untreated.Untreated`,
+    ``programme`` switches a programme off for the same admissions (a stage: :class:`sim.engine_untreated.Untreated`;
+    a policy or competition: :class:`sim.engine_untreated.PolicySwitch`, which also records the firms it treats;
     used by :func:`sim.decompose`); by default nothing is switched off and nothing changes.
 
     Python's cyclic garbage collector is paused while the model runs (and restored after): the
@@ -695,7 +705,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, untreated:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Model(scenario, seed, replication, untreated=untreated).run()
+        return _Model(scenario, seed, replication, programme=programme).run()
     finally:
         if enabled:
             gc.enable()

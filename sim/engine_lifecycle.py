@@ -31,12 +31,16 @@ from .engine_state import (
     _Carrier,
     _Stage,
 )
+from .engine_untreated import paid_carriers
 from .event_log import CARRIER_EVENTS
 from .policies import ConstructionSubsidy, PerformanceSubsidy, TaxRelief
-from .scenario import LEVELS, rate_steps
+from .scenario import LEVELS, Evaluation, rate_steps
 
 if TYPE_CHECKING:
     from .engine import _Model
+
+_NOT_OPERATING: Final = -math.inf
+"""Score of a carrier with too few tenant-years to be scored: rated unqualified, outside the ranking."""
 
 # Kinds of life-cycle rows, codes of sim.event_log.CARRIER_EVENTS
 _C_OPEN: Final = 0
@@ -207,21 +211,29 @@ class _Lifecycle:
             # Ratings, recognition levels, performance subsidies
             ev = life.evaluation
             paying = m.policies.in_force(PerformanceSubsidy, st, now)
+            sw = m.switch  # the decomposition's programme, if a performance subsidy: its carriers, maybe off
+            programme_paid: list[_Carrier] = []
             new_mult: dict[int, tuple[float, float]] = {}
-            for c in st.carriers:
-                if c.closed < INF or c.opened > now - 1.0 + 1e-9:
-                    continue
+            cohort = [c for c in st.carriers if c.closed == INF and c.opened <= now - 1.0 + 1e-9]
+            scores = [_NOT_OPERATING] * len(cohort)
+            for j, c in enumerate(cohort):
                 ty = tenant_years[c.id]
-                if ty <= 0.0 or ty < ev.min_tenant_years:
-                    rating = 0  # an empty carrier
-                else:
-                    score = (grads[c.id] + net[c.id]) / ty
-                    rating = 0 if score < ev.fail_below else (2 if score >= ev.excellent_from else 1)
+                if ty > 0.0 and ty >= ev.min_tenant_years:
+                    scores[j] = (grads[c.id] + net[c.id]) / ty
+            order = self._order(st, year, cohort) if ev.basis == "rank" or life.promotions_per_year else []
+            ratings = _rank_ratings(scores, order, ev) if ev.basis == "rank" else _score_ratings(scores, ev)
+            moved: set[int] = set()
+            due: list[_Carrier] = []
+            for c, rating, score in zip(cohort, ratings, scores, strict=True):
                 log.append((now, c.id, _C_RATING, c.level, rating))
                 mf = mg = 1.0
                 for w in paying:
                     pol = w.policy
                     if rating >= 1 and (pol.target.levels is None or LEVELS[c.level] in pol.target.levels):
+                        if sw is not None and sw.traces(w.index):
+                            programme_paid.append(c)
+                            if sw.off:
+                                continue
                         mf *= pol.failure_factor
                         mg *= pol.graduation_factor
                 if st.carrier_effects and (mf, mg) != (c.mult_f, c.mult_g):
@@ -230,13 +242,26 @@ class _Lifecycle:
                 c.n_rated += 1
                 c.n_failed += rating == 0
                 c.n_excellent += rating == 2
+                if score != _NOT_OPERATING:
+                    c.n_scored += 1
+                    c.score_sum += score
                 if c.level > 0 and c.n_failed >= life.demote_after_failed:
                     self._relevel(c, c.level - 1, _C_DEMOTE, now)
+                    moved.add(c.id)
                 elif now - c.recognised >= life.recognition_years - 1e-9:
                     rated = c.n_rated
-                    if rated and c.n_excellent >= life.promote_excellent_share * rated - 1e-9 and c.level < 2:
+                    if life.promotions_per_year:
+                        due.append(c)  # renewed after the lists, which rank on the ratings since recognition
+                    elif rated and c.n_excellent >= life.promote_excellent_share * rated - 1e-9 and c.level < 2:
                         self._relevel(c, c.level + 1, _C_PROMOTE, now)
                     else:
+                        self._relevel(c, c.level, _C_RENEW, now)
+            if sw is not None and sw.kind == "performance":
+                paid_carriers(sw, st, programme_paid)
+            if life.promotions_per_year:
+                self._promote_by_list(st, cohort, order, moved, now)
+                for c in due:
+                    if c.id not in moved:
                         self._relevel(c, c.level, _C_RENEW, now)
             if st.carrier_effects:
                 for c in st.carriers:  # closed or unrated carriers lose a paid service
@@ -249,6 +274,35 @@ class _Lifecycle:
                 if new_mult:
                     self._reprice(st, new_mult, now)
 
+    def _order(self, st: _Stage, year: int, cohort: list[_Carrier]) -> list[float]:
+        """Per member of ``cohort``, a uniform from the stream ``carrier_rating`` (by carrier) ordering
+        equal scores and equal means in relative ratings and promotion lists."""
+        u = self.model.streams.generator("carrier_rating", st.idx, year).random(len(st.carriers))
+        return [float(u[c.local]) for c in cohort]
+
+    def _promote_by_list(
+        self, st: _Stage, cohort: list[_Carrier], order: list[float], moved: set[int], now: float
+    ) -> None:
+        """Promotions by list (:attr:`sim.scenario.Lifecycle.promotions_per_year`), top level first."""
+        m = self.model
+        life = st.life
+        assert life is not None and life.promotions_per_year is not None
+        lists = sorted(
+            ((LEVELS.index(name), rate) for name, rate in life.promotions_per_year.items()), key=lambda x: -x[0]
+        )
+        for level, rate in lists:
+            times, rates = rate_steps(rate, m.sc.calendar)
+            k = int(math.floor(rates[bisect_right(times, now - 1e-9)] + 0.5))
+            ranked = sorted(
+                (-c.score_sum / c.n_scored, order[j], j)
+                for j, c in enumerate(cohort)
+                if c.level == level - 1 and c.n_scored > 0 and c.id not in moved and c.closed == INF
+            )
+            for _, _, j in ranked[:k]:
+                c = cohort[j]
+                self._relevel(c, level, _C_PROMOTE, now)
+                moved.add(c.id)
+
     def _relevel(self, c: _Carrier, level: int, kind: int, now: float) -> None:
         """Carrier ``c`` is recognised at ``level`` now (a promotion, demotion or renewal, by ``kind``)."""
         c.level = level
@@ -256,6 +310,8 @@ class _Lifecycle:
         c.n_rated = 0
         c.n_failed = 0
         c.n_excellent = 0
+        c.n_scored = 0
+        c.score_sum = 0.0
         self.events.append((now, c.id, kind, level, -1))
 
     def _reprice(self, st: _Stage, new_mult: dict[int, tuple[float, float]], now: float) -> None:
@@ -274,3 +330,21 @@ class _Lifecycle:
         for firm in touched:
             m._multipliers(firm, st)
             m._plan(firm, st, now)
+
+
+def _score_ratings(scores: list[float], ev: Evaluation) -> list[int]:
+    """Ratings (0 unqualified, 1 qualified, 2 excellent) by the absolute thresholds of ``ev``."""
+    return [0 if s == _NOT_OPERATING or s < ev.fail_below else (2 if s >= ev.excellent_from else 1) for s in scores]
+
+
+def _rank_ratings(scores: list[float], order: list[float], ev: Evaluation) -> list[int]:
+    """Ratings relative to the cohort: the worst ``unqualified_share`` of the scored carriers unqualified,
+    the best ``excellent_share`` excellent (whole carriers, rounded), equal scores ordered by ``order``."""
+    ranked = sorted((s, order[j], j) for j, s in enumerate(scores) if s != _NOT_OPERATING)
+    n = len(ranked)
+    n_fail = int(math.floor(ev.unqualified_share * n + 0.5))
+    n_best = min(int(math.floor(ev.excellent_share * n + 0.5)), n - n_fail)
+    out = [0] * len(scores)
+    for pos, (_, _, j) in enumerate(ranked):
+        out[j] = 0 if pos < n_fail else (2 if pos >= n - n_best else 1)
+    return out

@@ -160,31 +160,38 @@ class _Policies:
             if isinstance(aim, Target):
                 w.match = _Match(aim, m.sectors)
             if isinstance(w.policy, HazardMultiplier) and w.match is not None:
-                w.entry = (0 if w.policy.hazard == "failure" else 1, w.policy.factor, w.match)
+                sw = m.switch
+                if sw is not None and sw.traces(w.index):  # the decomposition's programme: recorded, maybe off
+                    w.entry = (0 if w.policy.hazard == "failure" else 1, 1.0 if sw.off else w.policy.factor, w.match)
+                    sw.entries.append(w.entry)
+                else:
+                    w.entry = (0 if w.policy.hazard == "failure" else 1, w.policy.factor, w.match)
 
     def _translate(self, pol: Policy, index: int, start: float, end: float) -> None:
         """The windows of policy number ``index`` in force on ``[start, end)`` years (none if it has no effect)."""
         m = self.model
         windows = self.windows
+        sw = m.switch
+        traced = sw is not None and sw.traces(index)
         match pol:
             case RentRelief():
-                if pol.failure_factor != 1.0:
+                if pol.failure_factor != 1.0 or traced:
                     # Tenants only: a target with every level matches firms holding a carrier slot.
                     tenants = pol.target.model_copy(update={"levels": pol.target.levels or LEVELS})
                     relief = {"hazard": "failure", "factor": pol.failure_factor, "target": tenants}
-                    windows.append(_Window(start, end, HazardMultiplier.model_validate(relief)))
+                    windows.append(_Window(start, end, HazardMultiplier.model_validate(relief), index))
             case Specialisation():
                 matched = pol.target.model_copy(update={"specialism_match": True})
                 for hazard, factor in (("failure", pol.failure_factor), ("graduation", pol.graduation_factor)):
-                    if factor != 1.0:
+                    if factor != 1.0 or traced:
                         hm = HazardMultiplier.model_validate({"hazard": hazard, "factor": factor, "target": matched})
-                        windows.append(_Window(start, end, hm))
+                        windows.append(_Window(start, end, hm, index))
             case Competition():
                 pass  # a firm source of its own (see sim.engine_sources)
             case ConstructionSubsidy() | TaxRelief():
                 windows.append(_Window(start, end, pol, index))  # read by the carrier life cycle
             case PerformanceSubsidy():
-                if pol.failure_factor != 1.0 or pol.graduation_factor != 1.0:
+                if pol.failure_factor != 1.0 or pol.graduation_factor != 1.0 or traced:
                     for st in m.stages:
                         if st.life is not None and (pol.target.stages is None or st.name in pol.target.stages):
                             st.carrier_effects = True
@@ -200,9 +207,12 @@ class _Policies:
                     windows.append(_Window(start, end, pol, index))
             case ChainLinkage():
                 windows.append(_Window(start, end, pol))
+                if traced and sw is not None:
+                    sw.link = (m.stage_index[pol.from_stage], m.stage_index[pol.to_stage])
             case HazardMultiplier() | ArrivalMultiplier() | CapacityChange():
-                if pol.factor != 1.0:  # no effect otherwise (its cost, if any, is the ledger's business)
-                    windows.append(_Window(start, end, pol))
+                # No effect at 1 (its cost, if any, is the ledger's business), unless the decomposition traces it
+                if pol.factor != 1.0 or (traced and isinstance(pol, HazardMultiplier)):
+                    windows.append(_Window(start, end, pol, index))
             case _:
                 assert_never(pol)
 

@@ -135,9 +135,16 @@ class _Sources:
         now = event.t
         st = m.stages[entry]
         code = _ARRIVE | st.code | _info(factory.source)
+        sw = m.switch
+        ordinary = sw is not None and sw.off and sw.source == factory.source  # the decomposition's counterfactual
         for n in range(first, first + count):
             firm, _ = factory.make(n, now)
             m._row(now, firm.id, code)
+            if ordinary:  # no fast track: the winner applies like any arriving firm
+                m._apply(firm, entry, now)
+                if m._freed:
+                    m._drain(now)
+                continue
             k = firm.visits
             firm.visits = k + 1
             firm.v = firm.draws.visit_columns(firm.index, k)

@@ -154,7 +154,8 @@ class _Call:
 class _Carrier:
     __slots__ = (
         "base_capacity", "capacity", "closed", "code", "free_pos", "id", "level", "local", "mult_f", "mult_g",
-        "n_excellent", "n_failed", "n_rated", "occupancy", "opened", "recognised", "specialism", "stage", "unqualified",
+        "n_excellent", "n_failed", "n_rated", "n_scored", "occupancy", "opened", "recognised", "score_sum",
+        "specialism", "stage", "unqualified",
     )  # fmt: skip
 
     def __init__(self, cid: int, stage: int, level: int, specialism: int, capacity: int, local: int) -> None:
@@ -175,6 +176,8 @@ class _Carrier:
         self.n_rated = 0  # evaluations since recognition
         self.n_failed = 0  # unqualified ratings since recognition
         self.n_excellent = 0
+        self.n_scored = 0  # ratings since recognition with a score (the carrier was operating)
+        self.score_sum = 0.0  # their scores' sum: promotion by list ranks on the mean
         self.unqualified = False  # the last rating
         self.mult_f = 1.0  # service quality paid by a performance subsidy: tenants' hazard factors
         self.mult_g = 1.0

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = [
     "CARRIER_EVENTS",
@@ -27,6 +28,8 @@ __all__ = [
     "EventLog",
     "SimOutput",
     "event_rows",
+    "events_arrow",
+    "events_frame",
 ]
 
 
@@ -146,6 +149,39 @@ def events_frame(
             "info": cols["info"].copy(),
         }
     )
+
+
+def events_arrow(
+    cols: dict[str, np.ndarray], stage_names: tuple[str, ...], scenario: str, replication: int
+) -> pa.Table:
+    """The log as an Arrow table, straight from its columns: equal (schema, pandas metadata and values)
+    to ``pa.Table.from_pandas(events_frame(...), preserve_index=False)`` without building the DataFrame.
+
+    So ``pandas.read_parquet`` of the file gives :func:`events_frame` back.
+    """
+    n = len(cols["time"])
+    if n == 0:
+        return pa.Table.from_pandas(events_frame(cols, stage_names, scenario, replication), preserve_index=False)
+    # the schema (with the pandas metadata) of a one-row frame of the same kind: categories, dtypes
+    one = {k: v[:1] for k, v in cols.items()}
+    schema = pa.Schema.from_pandas(events_frame(one, stage_names, scenario, replication), preserve_index=False)
+
+    def coded(name: str, codes: np.ndarray, categories: list[str]) -> pa.Array:
+        kind = schema.field(name).type
+        indices = pa.array(codes.astype(kind.index_type.to_pandas_dtype()), mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(categories, type=kind.value_type))
+
+    arrays = [
+        coded("scenario", np.zeros(n, np.int8), [scenario]),
+        pa.array(np.full(n, replication, dtype=np.int32)),
+        pa.array(cols["time"]),
+        pa.array(cols["firm"]),
+        coded("event", cols["event"], list(EVENTS)),
+        coded("stage", cols["stage"], list(stage_names)),
+        pa.array(cols["carrier"]),
+        pa.array(cols["info"]),
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 CARRIER_EVENTS = ("open", "close", "rating", "promote", "demote", "renew")

@@ -439,14 +439,14 @@ def outcome_timeseries(o: FirmOutcomes, n_months: int) -> tuple[dict[int, dict[s
     return per_stage, system
 
 
-def outcome_summary(o: FirmOutcomes, warmup: float = 0.0) -> dict[str, float | int | None]:
+def outcome_summary(o: FirmOutcomes, warmup: float = 0.0) -> dict[str, float | int]:
     """Flat summary keys (counts of events in ``[warmup, horizon)``; jobs at the horizon).
 
     ``milestones.<test>`` (every stage whose graduation is a success test), ``milestones.<stage>.<test>``;
     ``listings.total``, ``listings.<market>``; ``jobs.at_horizon`` (total jobs in active firms) and
-    ``jobs.per_active_firm`` (``None`` if no firm is active).
+    ``jobs.per_active_firm`` (NaN if no firm is active).
     """
-    flat: dict[str, float | int | None] = {}
+    flat: dict[str, float | int] = {}
     window = o.grad_time >= warmup
     for k, name in enumerate(MILESTONES):
         flat[f"milestones.{name}"] = int(np.count_nonzero(window & (o.grad_milestone == k)))
@@ -462,7 +462,7 @@ def outcome_summary(o: FirmOutcomes, warmup: float = 0.0) -> dict[str, float | i
     jobs = float(_curve(o, np.full(len(active), o.horizon))[active].sum())
     n_active = int(np.count_nonzero(active))
     flat["jobs.at_horizon"] = jobs
-    flat["jobs.per_active_firm"] = jobs / n_active if n_active else None
+    flat["jobs.per_active_firm"] = jobs / n_active if n_active else math.nan
     return flat
 
 

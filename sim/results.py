@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .budget import budget_summary, budget_summary_of_payments, ledger_table, payments
-from .event_log import CarrierInfo, SimOutput, events_frame
+from .event_log import CarrierInfo, SimOutput, events_arrow, events_frame
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario
+from .summary import Metric, RunSummary, ordered_metrics
 from .tables import firm_table, graduates_by_year, log_summary, run_summary, stage_timeseries
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ class RunResult:
         the horizon, graduates and failures (from the log).
     outcomes:
         Milestones, listings and jobs (:mod:`sim.outcomes`), also columns of ``firms``, ``timeseries``
-        and keys of ``summary()``.
+        and metrics of ``summary()``.
     carrier_events, carrier_counts:
         The carrier life cycle: one row per event, and open carriers by stage and level over time.
     ledger:
@@ -52,7 +54,7 @@ class RunResult:
         self.replication = replication
         self.output = output
         self.wall_seconds = wall_seconds
-        self._summary: dict[str, Any] | None = None
+        self._summary: RunSummary | None = None
 
     @functools.cached_property
     def columns(self) -> dict[str, np.ndarray]:
@@ -63,6 +65,10 @@ class RunResult:
     def events(self) -> pd.DataFrame:
         """The event log as a DataFrame."""
         return events_frame(self.columns, self.output.stage_names, self.scenario.name, self.replication)
+
+    def events_arrow(self) -> pa.Table:
+        """The event log as an Arrow table (what ``events.parquet`` holds), without building :attr:`events`."""
+        return events_arrow(self.columns, self.output.stage_names, self.scenario.name, self.replication)
 
     @functools.cached_property
     def outcomes(self) -> FirmOutcomes:
@@ -149,12 +155,13 @@ class RunResult:
 
         return RunPlots(self)
 
-    def summary(self) -> dict[str, Any]:
-        """Per-stage flows, stays and occupancy, and overall outcomes and survival (JSON-ready).
+    def summary(self) -> RunSummary:
+        """The run's summary: one flat, typed record (:class:`sim.summary.RunSummary`).
 
-        A scenario with policies also gets ``budget.total_yuan`` and ``budget.policy.<name>`` (yuan, the
-        ledger's totals), flat keys that the experiment tables and paired effects pick up; every run has
-        the flat ``milestones.*``, ``listings.*`` and ``jobs.*`` keys (:func:`sim.outcomes.outcome_summary`).
+        Per-stage flows, stays and occupancy (``stages.<stage>.<measure>``), overall outcomes, survival
+        (``survival.<group>.<t>y``), milestones, listings and jobs, cumulative graduates; with policies,
+        ``budget.total_yuan`` and ``budget.policy.<name>`` (yuan, the ledger's totals); with a carrier
+        life cycle, ``carriers.<stage>.*``. The names are the columns of an experiment's ``summary.csv``.
         """
         if self._summary is not None:  # kept on the result itself: a cache outside it would keep every result alive
             return self._summary
@@ -165,23 +172,30 @@ class RunResult:
         self._summary = self._assemble(body, budget if self.scenario.policies else None)
         return self._summary
 
-    def summary_from_tables(self) -> dict[str, Any]:
+    def summary_from_tables(self) -> RunSummary:
         """:meth:`summary` computed the long way, from the firm table and the dated ledger.
 
-        The same dict to the last bit (``tests/outcomes/test_fast_summary.py`` checks it); kept as the
+        The same record to the last bit (``tests/outcomes/test_fast_summary.py`` checks it); kept as the
         reference the quick path is held to, and built afresh on every call.
         """
         body = run_summary(self.output, self.firms, self.scenario.calendar.warmup_years, self.outcomes, self.columns)
         return self._assemble(body, budget_summary(self.scenario, self.ledger) if self.scenario.policies else None)
 
-    def _assemble(self, body: dict[str, Any], budget: dict[str, float] | None) -> dict[str, Any]:
+    def _assemble(self, body: dict[str, Metric], budget: dict[str, float] | None) -> RunSummary:
         body.update(graduates_by_year(self.output, self._before, self.scenario.calendar.start_year, self.columns))
         living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
         if living:
             body.update(lifecycle_summary(self.output, living))
         if budget is not None:
             body.update(budget)
-        return {"scenario": self.scenario.name, "seed": self.seed, "replication": self.replication, **body}
+        return RunSummary(
+            scenario=self.scenario.name,
+            seed=self.seed,
+            replication=self.replication,
+            horizon_years=self.output.horizon,
+            warmup_years=self.scenario.calendar.warmup_years,
+            metrics=ordered_metrics(body),
+        )
 
     def __repr__(self) -> str:
         return (

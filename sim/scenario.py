@@ -232,13 +232,25 @@ class Evaluation(_Frozen):
     """The yearly third-party evaluation of a stage's carriers, on measured results of the past year.
 
     Score = (graduations + tenants financed by an angel fund - failures) per tenant-year of the
-    carrier over the year. Below ``fail_below`` (or with fewer than ``min_tenant_years`` tenant-years,
-    or none: an empty carrier) the carrier is rated *unqualified*, from ``excellent_from``
-    *excellent*, else *qualified*.
+    carrier over the year. A carrier with fewer than ``min_tenant_years`` tenant-years (or none: an
+    empty carrier) is rated *unqualified*. The others are rated on one of two bases:
+
+    * ``basis = "score"``: below ``fail_below`` *unqualified*, from ``excellent_from`` *excellent*,
+      else *qualified* (absolute thresholds: support that raises every score raises the share rated
+      excellent);
+    * ``basis = "rank"``: relative to the year's cohort (the stage's carriers rated that year): the
+      worst ``unqualified_share`` of them by score are *unqualified*, the best ``excellent_share``
+      *excellent* (counts rounded to the nearest whole carrier; equal scores ordered by the stream
+      ``carrier_rating``), so the shares stay where they are set whatever raises the scores.
     """
 
+    basis: Literal["score", "rank"] = Field(
+        "score", description="'score': thresholds on the score; 'rank': shares of the year's rated carriers"
+    )
     fail_below: Real = Field(-0.1, allow_inf_nan=False, description="score below which a carrier is unqualified")
     excellent_from: Real = Field(0.1, allow_inf_nan=False, description="score from which a carrier is excellent")
+    unqualified_share: Share = Field(0.1, description="basis 'rank': share of the rated cohort rated unqualified")
+    excellent_share: Share = Field(0.33, description="basis 'rank': share of the rated cohort rated excellent")
     min_tenant_years: Real = Field(
         1.0, ge=0, allow_inf_nan=False, description="fewer tenant-years in the year: unqualified"
     )
@@ -259,6 +271,12 @@ class Lifecycle(_Frozen):
       recognition (at least one; for carriers of the start, those within the run) were excellent in
       a share of at least ``promote_excellent_share`` moves up one level, others are renewed at their
       level.
+    * With ``promotions_per_year`` promotions come by list instead, as recognitions do in practice:
+      at each yearly round, for each listed level from the top down, the ``k`` best carriers one
+      level below move up (``k`` = the number in force during the year just ended, rounded), ranked
+      by the mean score of their ratings since recognition (equal means ordered by the stream
+      ``carrier_rating``), among the carriers rated in the round and not demoted or promoted in it.
+      Renewals then keep a carrier at its level.
     * A closed carrier admits no one; its tenants finish their stay there.
     """
 
@@ -272,11 +290,25 @@ class Lifecycle(_Frozen):
         description="share of evaluations since recognition rated excellent to move up at renewal (0.66: two in three)",
     )
     demote_after_failed: PositiveInt = Field(2, description="unqualified ratings since recognition to move down")
+    promotions_per_year: dict[Level, RatePerYear] | None = Field(
+        None,
+        description="carriers recognised at each level a year, by list (number or table by year; "
+        "none = promotion at renewal by promote_excellent_share)",
+    )
     closure_rate_per_year: Rate = Field(0.0, description="yearly closure hazard")
     closure_factor_unqualified: Rate = Field(3.0, description="closure hazard multiplier after an unqualified rating")
     evaluation: Evaluation = Field(default_factory=Evaluation)
 
     _years = field_validator("opening_rate_per_year")(_check_year_table)
+
+    @field_validator("promotions_per_year")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        for level, rate in (value or {}).items():
+            if level == LEVELS[0]:
+                raise ValueError(f"{level}: the lowest level has no promotions into it")
+            _check_year_table(rate)
+        return value
 
 
 class Carriers(_Frozen):
@@ -604,11 +636,8 @@ def _semantic_problems(sc: Scenario) -> list[str]:
                     f"{where}.carriers.capacity: a list gives no capacity to carriers opened during the run "
                     "(use a number or a distribution with lifecycle.opening_rate_per_year)"
                 )
-            if life is not None and life.evaluation.excellent_from < life.evaluation.fail_below:
-                problems.append(
-                    f"{where}.carriers.lifecycle.evaluation.excellent_from: must be >= fail_below "
-                    f"({life.evaluation.fail_below})"
-                )
+            if life is not None:
+                _evaluation_problems(f"{where}.carriers.lifecycle.evaluation", life.evaluation, problems)
             cap = st.carriers.capacity
             if isinstance(cap, tuple) and len(cap) != st.carriers.count:
                 problems.append(
@@ -714,6 +743,20 @@ def _semantic_problems(sc: Scenario) -> list[str]:
                     )
     problems.extend(_outcome_problems(sc))
     return problems
+
+
+def _evaluation_problems(where: str, ev: Evaluation, problems: list[str]) -> None:
+    """Checks of a life cycle's evaluation: thresholds with basis 'score', shares with basis 'rank'."""
+    unused = ("unqualified_share", "excellent_share") if ev.basis == "score" else ("fail_below", "excellent_from")
+    for name in unused:  # a value other than the default (a scenario's dict carries every default)
+        if getattr(ev, name) != Evaluation.model_fields[name].default:
+            problems.append(f"{where}.{name}: not used with basis = {ev.basis!r}")
+    if ev.basis == "score" and ev.excellent_from < ev.fail_below:
+        problems.append(f"{where}.excellent_from: must be >= fail_below ({ev.fail_below})")
+    if ev.basis == "rank" and ev.unqualified_share + ev.excellent_share > 1.0:
+        problems.append(
+            f"{where}.excellent_share: with unqualified_share ({ev.unqualified_share}) more than the whole cohort"
+        )
 
 
 def _term_problems(where: str, st: Stage, problems: list[str]) -> None:

@@ -68,6 +68,7 @@ STREAMS: tuple[str, ...] = (
     "listing",  # per firm: Exp(1) budget of the listing clock, and the uniform for its market
     "jobs",  # per firm: the firm's own factor on the jobs curve
     "parameter_draws",  # uncertainty analyses: the design of parameter draws (replication 0), never the engine
+    "carrier_rating",  # carrier life cycle: per stage and year, one uniform per carrier ordering equal scores
 )
 
 _BLOCK_BITS: Final = 12

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
+from .summary import STAGE_MEASURES, SURVIVAL_GROUPS, Metric, stage_metric, survival_metric
 
 __all__ = [
     "EVER_LABEL",
@@ -362,8 +363,9 @@ def km_survival_fast(durations: np.ndarray, observed: np.ndarray, at: tuple[floa
     return out
 
 
-def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Any]:
-    """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy."""
+def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Metric]:
+    """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy, as
+    ``stages.<stage>.<measure>`` metrics (stages in chain order, measures in :data:`STAGE_MEASURES` order)."""
     t, ev, stage, firm = cols["time"], cols["event"], cols["stage"], cols["firm"]
     # the log is in time order, so the window [warmup, horizon) is its tail
     first = int(np.searchsorted(t, warmup, side="left"))
@@ -380,7 +382,7 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, An
     blocks = event_rows(cols, Ev.BLOCK)
     aimed = cols["info"][blocks[blocks >= first]].astype(np.int64)
     blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
-    stages: dict[str, Any] = {}
+    flat: dict[str, Metric] = {}
     for j, name in enumerate(out.stage_names):
         a = adm_rows[adm_stage == j]
         lv = lv_rows[lv_stage == j]
@@ -392,7 +394,7 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, An
         # completed stays that started in the window
         stays = _completed_stays(firm[a], adm_t, firm[lv], lv_t, warmup)
         c = in_window[j + 1]
-        stages[name] = {
+        measures: dict[str, Metric] = {
             "entries": int(c[Ev.ADMIT]),
             "graduations": int(c[Ev.GRADUATE]),
             "failures": int(c[Ev.FAIL]),
@@ -402,12 +404,13 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, An
             "rejections": int(c[Ev.REJECT]),
             # applications that found no room: waits and skips here, and blocks aimed here (info = target)
             "found_full": int(c[Ev.WAIT]) + int(c[Ev.SKIP]) + int(blocked_for[j]),
-            "mean_stay_years": float(np.mean(stays)) if len(stays) else None,
+            "mean_stay_years": float(np.mean(stays)) if len(stays) else math.nan,
             "completed_stays": len(stays),
-            "mean_occupancy": occ_area / span if span > 0 else None,
+            "mean_occupancy": occ_area / span if span > 0 else math.nan,
             "occupancy_at_horizon": int(total[j + 1, Ev.ADMIT] - total[j + 1, Ev.LEAVE]),
         }
-    return stages
+        flat.update((stage_metric(name, m), measures[m]) for m in STAGE_MEASURES)
+    return flat
 
 
 def _summary(
@@ -417,8 +420,9 @@ def _summary(
     outcomes: FirmOutcomes | None,
     fates: dict[str, np.ndarray],
     km: Any,
-) -> dict[str, Any]:
-    """The summary from per-firm arrays (``arrival``, ``outcome`` codes, ``survival_years``, ``ever_carrier``)."""
+) -> dict[str, Metric]:
+    """The summary's metrics from per-firm arrays (``arrival``, ``outcome`` codes, ``survival_years``,
+    ``ever_carrier``), in the record's order (:func:`sim.summary.ordered_metrics`)."""
     post = ~(fates["arrival"] < warmup)
     outcome = fates["outcome"][post]
     obs = outcome == 1
@@ -427,28 +431,26 @@ def _summary(
     exited = outcome == 2
     dur = np.where(exited, out.horizon - fates["arrival"][post], fates["survival_years"][post])
     carrier = fates["ever_carrier"][post]
-    survival = {
-        "years": list(SURVIVAL_YEARS),
-        "all": km(dur, obs, SURVIVAL_YEARS),
-        "never_in_carrier": km(dur[~carrier], obs[~carrier], SURVIVAL_YEARS),
-        "ever_in_carrier": km(dur[carrier], obs[carrier], SURVIVAL_YEARS),
-    }
+    groups = {"all": np.ones(len(dur), dtype=bool), "never_in_carrier": ~carrier, "ever_in_carrier": carrier}
+    survival: dict[str, Metric] = {}
+    for group in SURVIVAL_GROUPS:
+        mask = groups[group]
+        for t, v in zip(SURVIVAL_YEARS, km(dur[mask], obs[mask], SURVIVAL_YEARS), strict=True):
+            survival[survival_metric(group, t)] = math.nan if v is None else v
     arrive = event_rows(cols, Ev.ARRIVE)
     stock = np.isin(cols["info"][arrive], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
     arrivals_window = int(np.count_nonzero((cols["time"][arrive] >= warmup) & ~stock))
     counts = np.bincount(fates["outcome"], minlength=3)
     return {
-        "horizon_years": out.horizon,
-        "warmup_years": warmup,
         "arrivals": arrivals_window,
         "initial_stock": int(np.count_nonzero(stock)),
         "firms": len(fates["outcome"]),
         "active_at_horizon": int(counts[0]),
         "failed": int(counts[1]),
         "exited": int(counts[2]),
-        "stages": _stage_summary(out, cols, warmup),
-        "survival": survival,
         **(outcome_summary(outcomes, warmup) if outcomes is not None else {}),
+        **_stage_summary(out, cols, warmup),
+        **survival,
     }
 
 
@@ -457,13 +459,14 @@ _SUMMARY_DOC = """Flows count events in ``[warmup, horizon)``; mean occupancy is
     firms arriving after the warm-up (firms that exited count as not failed; the horizon censors),
     split by whether they ever entered a carrier (that split conditions on the future, so it mixes
     selection, time at risk and treatment -- use paired comparisons for effects). With ``outcomes``, also
-    the flat milestone, listing and jobs keys of :func:`sim.outcomes.outcome_summary`."""
+    the milestone, listing and jobs metrics of :func:`sim.outcomes.outcome_summary`. Names and order are
+    those of :mod:`sim.summary`; a measure the run cannot give is NaN."""
 
 
 def log_summary(
     out: SimOutput, warmup: float = 0.0, outcomes: FirmOutcomes | None = None, cols: Columns | None = None
-) -> dict[str, Any]:
-    """The run's summary (a JSON-ready dict) straight from the event log, without building any table.
+) -> dict[str, Metric]:
+    """The run's summary metrics (flat ``{name: value}``) straight from the event log, without any table.
 
     Equal to :func:`run_summary` of the firm table, value for value and bit for bit
     (``tests/outcomes/test_fast_summary.py`` checks every shipped scenario). This is what
@@ -481,8 +484,8 @@ def run_summary(
     warmup: float = 0.0,
     outcomes: FirmOutcomes | None = None,
     cols: Columns | None = None,
-) -> dict[str, Any]:
-    """The run's summary (a JSON-ready dict) read from the firm table: per stage flows, stays and
+) -> dict[str, Metric]:
+    """The run's summary metrics (flat ``{name: value}``) read from the firm table: per stage flows, stays and
     occupancy; overall outcomes. The reference for :func:`log_summary`, which gives the same without the
     table (and with a quicker Kaplan-Meier of the same arithmetic).
     """

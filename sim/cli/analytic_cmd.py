@@ -9,7 +9,9 @@ import time
 from typing import Any
 
 from ..analytic import REPORT_YEARS, AnalyticResult, NotClosedForm, solve
+from ..metric_names import pretty_name
 from .common import format_table, load_or_default
+from .printing import stage_labels
 
 
 def _years(text: str) -> float:
@@ -48,7 +50,7 @@ def _pct(value: float) -> str:
 
 def report_text(res: AnalyticResult, labels: dict[str, str], millis: float) -> str:
     """The twin's results as readable tables."""
-    lab = {s: labels.get(s) or s for s in res.stages}
+    lab = {s: labels.get(s) or pretty_name(s) for s in res.stages}
     h = res.horizon_years
     parts = [
         f"{res.scenario}: closed form (continuous-time Markov chain), horizon {h:g} years"
@@ -232,5 +234,5 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**res.to_dict(), "solve_milliseconds": millis}, indent=2))
     else:
-        print(report_text(res, {n: st.label or n for n, st in sc.stages.items()}, millis))
+        print(report_text(res, stage_labels(sc), millis))
     return 0

@@ -7,13 +7,12 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..experiment.design import parse_setting
-from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty import load_uncertainty
 from ..uncertainty.calibrate import calibrate, parse_bound
 from ..uncertainty.targets import load_targets
-from .common import experiment_executor, format_table, positive_int, run_guarded
-from .uncertainty_args import add_common_args, default_out, write_figures
+from .common import format_table, positive_int, run_guarded
+from .uncertainty_args import add_common_args, analysis_run, default_out, finish
 
 
 def add_parser(sub: Any) -> None:
@@ -87,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or default_out(sc.name, suffix="calibration")
 
     def body() -> int:
-        with folder_lock(out), experiment_executor(args, args.reps) as ex:
+        with analysis_run(args, out, args.reps) as how:
             res = calibrate(
                 sc,
                 targets,
@@ -101,13 +100,9 @@ def main(args: argparse.Namespace) -> int:
                 check_reps=args.check_reps,
                 intervals=args.intervals,
                 scenario_path=args.scenario,
-                executor=ex,
-                out=out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                progress=False if args.quiet else None,
+                **how,
             )
-        write_figures(out, args.quiet)
+        finish(args, out)
         if not args.quiet:
             meta = res.meta
             print(

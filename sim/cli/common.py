@@ -118,9 +118,8 @@ def add_report_arg(p: argparse.ArgumentParser) -> None:
 # -- options and helpers shared by the experiment commands (run --reps, compare, sweep) ---------------
 
 
-def add_experiment_args(p: argparse.ArgumentParser) -> None:
-    """``--workers``, ``--scheduler``, ``--resume``, ``--overwrite``, ``--keep-events``."""
-    g = p.add_argument_group("experiments")
+def add_executor_args(g: argparse._ActionsContainer) -> None:
+    """``--workers`` and ``--scheduler``: where replications run (:func:`experiment_executor`)."""
     g.add_argument("--workers", type=positive_int, default=None, help="local worker processes (default: serial)")
     g.add_argument(
         "--scheduler",
@@ -129,6 +128,12 @@ def add_experiment_args(p: argparse.ArgumentParser) -> None:
         help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a local "
         'cluster of --workers processes (needs pip install "incuchain[dask]")',
     )
+
+
+def add_experiment_args(p: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--scheduler``, ``--resume``, ``--overwrite``, ``--keep-events``."""
+    g = p.add_argument_group("experiments")
+    add_executor_args(g)
     g.add_argument(
         "--resume", action="store_true", help="continue the experiment in --out; compute only what is missing"
     )

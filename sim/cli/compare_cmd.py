@@ -17,8 +17,8 @@ from ..experiment import Comparison, compare
 from ..experiment.comparison import NO_VARIATION, compare_size
 from ..experiment.cost_effectiveness import SPEND, cost_bounds, outcome_values, spend_difference
 from ..experiment.instruments import ALL, as_cost_row
+from ..files import folder_lock
 from ..metric_names import outcome_unit
-from ..output import folder_lock
 from ..scenario import load_scenario
 from ..stats import Estimate, paired_difference
 from .common import (
@@ -36,7 +36,7 @@ from .common import (
     run_options,
     safe_name,
 )
-from .printing import NS, difference_text, is_share, label, level_text, number, spend_years, yuan_text
+from .printing import NS, difference_text, is_share, label, level_text, number, spend_years, stage_labels, yuan_text
 
 HEADLINE = ("active_at_horizon", "failed", "exited")
 LEAD_COSTS = ("active_at_horizon", "graduations", "jobs_at_horizon")
@@ -288,7 +288,7 @@ def main(args: argparse.Namespace) -> int:
                 if not args.quiet:
                     print(f"report: {out / 'report.html'}")
         if not args.quiet:
-            labels = {n: st.label or n for n, st in base.stages.items()}
+            labels = stage_labels(base)
             print(
                 f"{variant.name} (variant) - {base.name} (baseline): {args.reps} paired replications "
                 f"(seed {args.seed}); means and paired differences with 95% confidence intervals\n"

@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from ..decomposition import LABELS, MEASURES, OUTCOMES, PARTS, Decomposition, decompose, programme_error
-from .common import add_seed, format_table, load_or_default, positive_int, reject
+from ..scenario import Scenario
+from .common import (
+    add_executor_args,
+    add_seed,
+    experiment_executor,
+    format_table,
+    load_or_default,
+    positive_int,
+    reject,
+    run_guarded,
+)
 from .run_cmd import default_out
 
 
@@ -17,7 +27,7 @@ def add_parser(sub: Any) -> None:
         "decompose",
         help="split the participants-versus-others gap of a programme into treatment and selection",
         description="Run the scenario and, on the same random numbers, the world where the programme (a "
-        "stage, or a gm_matching or angel_fund policy) takes in the same firms but gives them no treatment; "
+        "stage, a policy that treats firms, or a competition) takes in the same firms but gives them no treatment; "
         "print per outcome the naive gap (participants - others), the average treatment effect on the treated "
         "(ATT), selection = naive - ATT and its parts (latent quality, entry stream, age at entry), with 95% "
         "intervals across replications. Writes decomposition.csv and per_replication.csv.",
@@ -26,10 +36,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--programme",
         default="incubator",
-        help="the programme: a stage (default: incubator), or a gm_matching or angel_fund policy by name",
+        help="the programme: a stage (default: incubator), or a policy or competition by its name in the ledger",
     )
     p.add_argument("--reps", type=positive_int, default=5, help="replications (default 5)")
     add_seed(p)
+    add_executor_args(p.add_argument_group("experiments"))
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario>_decompose)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=main)
@@ -65,7 +76,12 @@ def main(args: argparse.Namespace) -> int:
     problem = programme_error(sc, args.programme)
     if problem:
         reject(problem)
-    d = decompose(sc, args.programme, reps=args.reps, seed=args.seed)
+    return run_guarded(lambda: _decompose(args, sc))
+
+
+def _decompose(args: argparse.Namespace, sc: Scenario) -> int:
+    with experiment_executor(args, args.reps) as ex:
+        d = decompose(sc, args.programme, args.reps, args.seed, executor=ex, progress=False if args.quiet else None)
     out = args.out or default_out(f"{sc.name}_decompose")
     out.mkdir(parents=True, exist_ok=True)
     d.table.to_csv(out / "decomposition.csv", index=False)

@@ -16,7 +16,8 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 
-from ..metric_names import metric_label, metric_unit, pretty_name
+from ..metric_names import NS, metric_label, metric_unit, pretty_name
+from ..scenario import Scenario
 
 __all__ = [
     "NS",
@@ -28,11 +29,14 @@ __all__ = [
     "number",
     "significant",
     "spend_years",
+    "stage_labels",
     "yuan_text",
 ]
 
-NS = "n.s."
-"""Marks an effect whose confidence interval contains 0 (not significant at the interval's level)."""
+
+def stage_labels(scenario: Scenario) -> dict[str, str]:
+    """Every stage's reader's name: its label in the scenario, else its name in words (``Maker space``)."""
+    return {n: st.label or pretty_name(n) for n, st in scenario.stages.items()}
 
 
 def label(metric: str, stage_labels: Mapping[str, str] | None = None) -> str:

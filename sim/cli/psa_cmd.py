@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty.psa import psa
-from .common import experiment_executor, format_table, notes_text, positive_int, run_guarded
-from .uncertainty_args import add_common_args, declared_uncertainty, default_out, write_figures
+from .common import format_table, positive_int, run_guarded
+from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish
 
 
 def _wtp(text: str) -> float:
@@ -61,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
     wtp = args.wtp or [1e6]
 
     def body() -> int:
-        with folder_lock(out), experiment_executor(args, 2 * args.reps * args.n) as ex:
+        with analysis_run(args, out, 2 * args.reps * args.n) as how:
             res = psa(
                 baseline,
                 variant,
@@ -71,15 +69,9 @@ def main(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 wtp=wtp,
                 per_instrument=args.per_instrument,
-                executor=ex,
-                out=out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                progress=False if args.quiet else None,
+                **how,
             )
-        for line in notes_text(res.experiment):
-            print(line, file=sys.stderr)
-        write_figures(out, args.quiet)
+        finish(args, out, res.experiment)
         if not args.quiet:
             print(
                 f"{variant.name} against {baseline.name}: {args.n} draws of {len(uncertainty)} parameters x "

@@ -19,7 +19,10 @@ import pandas as pd
 from ..api import run
 from ..capacity import never_full_lines, stage_found_full
 from ..experiment import run_experiment
-from ..output import claim_folder, folder_lock, write_run
+from ..files import claim_folder, folder_lock
+from ..metric_names import pretty_name, source_label
+from ..output import write_run
+from ..summary import RunSummary
 from ..tables import EVER_LABEL, NEVER_LABEL, survival_by_source
 from .common import (
     add_experiment_args,
@@ -38,7 +41,7 @@ from .common import (
     run_options,
     safe_name,
 )
-from .printing import is_share, label, level_text, spend_years
+from .printing import is_share, label, level_text, spend_years, stage_labels
 
 
 def add_parser(sub: Any) -> None:
@@ -62,9 +65,10 @@ def add_parser(sub: Any) -> None:
     add_report_arg(p)
     p.add_argument(
         "--decompose",
-        metavar="STAGE",
+        metavar="PROGRAMME",
         default=None,
-        help="also split the gap between the stage's participants and other firms into treatment and selection "
+        help="also split the gap between a programme's participants (a stage's tenants, a policy's or a "
+        "competition's firms) and other firms into treatment and selection "
         "(incuchain decompose; --reps replications, at least 2) and write decomposition.csv",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bar)")
@@ -103,7 +107,7 @@ def stats_text(stats: pd.DataFrame, labels: dict[str, str]) -> str:
         ("mean_stay_years", "mean stay (y)"),
         ("mean_occupancy", "mean occupancy"),
     ]
-    srows = [[labels.get(s) or s, *(cell(f"stages.{s}.{m}") for m, _ in measures)] for s in stages]
+    srows = [[labels.get(s) or pretty_name(s), *(cell(f"stages.{s}.{m}") for m, _ in measures)] for s in stages]
     table = format_table(["stage", *(h for _, h in measures)], srows)
     return f"{top}\n\n{table}"
 
@@ -113,62 +117,53 @@ def default_out(name: str) -> Path:
     return Path("out") / safe_name(name)
 
 
+def _percent(share: float | None) -> str | None:
+    return None if share is None or share != share else f"{100 * share:.1f}%"
+
+
 def summary_text(
-    summary: dict[str, Any], stage_labels: dict[str, str] | None = None, by_source: pd.DataFrame | None = None
+    summary: RunSummary, stage_labels: dict[str, str] | None = None, by_source: pd.DataFrame | None = None
 ) -> str:
     """A short readable summary of one replication (``by_source``: :func:`sim.tables.survival_by_source`)."""
     labels = stage_labels or {}
+
+    def stage_label(name: str) -> str:
+        return labels.get(name) or pretty_name(name)
+
+    measures = ("entries", "graduations", "timeouts", "failures", "mean_stay_years", "mean_occupancy")
     rows = []
-    for name, s in summary["stages"].items():
-        rows.append(
-            [
-                labels.get(name) or name,
-                s["entries"],
-                s["graduations"],
-                s["timeouts"],
-                s["failures"],
-                s["mean_stay_years"],
-                s["mean_occupancy"],
-                s["occupancy_at_horizon"],
-            ]
-        )
+    for name in summary.stage_names:
+        s = summary.stage(name)
+        rows.append([stage_label(name), *(s[m] for m in measures), s["occupancy_at_horizon"]])
     head = (
-        f"{summary['scenario']} (seed {summary['seed']}, replication {summary['replication']}): "
-        f"{summary['horizon_years']:g} years"
-        + (f", warm-up {summary['warmup_years']:g}" if summary["warmup_years"] else "")
+        f"{summary.scenario} (seed {summary.seed}, replication {summary.replication}): "
+        f"{summary.horizon_years:g} years"
+        + (f", warm-up {summary.warmup_years:g}" if summary.warmup_years else "")
         + f"; {summary['arrivals']:,} new firms + {summary['initial_stock']:,} at the start"
         f" -> {summary['active_at_horizon']:,} active, {summary['failed']:,} failed, {summary['exited']:,} exited"
     )
     table = format_table(
         ["stage", "entries", "graduated", "timed out", "failed", "mean stay (y)", "mean occupancy", "at end"], rows
     )
-    surv = summary["survival"]
-    srows = [
-        [NEVER_LABEL, *surv["never_in_carrier"]],
-        [EVER_LABEL, *surv["ever_in_carrier"]],
-        ["all firms", *surv["all"]],
-    ]
     # survival past the horizon cannot be estimated: leave those columns out
-    keep = [i for i, y in enumerate(surv["years"]) if y <= summary["horizon_years"] - summary["warmup_years"]]
-    rows_pct = [[r[0], *(None if r[1 + i] is None else f"{100 * r[1 + i]:.1f}%" for i in keep)] for r in srows]
+    years = [y for y in summary.survival("all") if y <= summary.horizon_years - summary.warmup_years]
+    rows_pct = [
+        [name, *(_percent(summary.survival(group)[y]) for y in years)]
+        for group, name in (("never_in_carrier", NEVER_LABEL), ("ever_in_carrier", EVER_LABEL), ("all", "all firms"))
+    ]
     if by_source is not None:
         for r in by_source.itertuples(index=False):
-            cells = [getattr(r, f"_{3 + k}") for k in range(len(keep))]
+            cells = [getattr(r, f"_{3 + k}") for k in range(len(years))]
             rows_pct.append(
-                [
-                    f"  {r.source}, {r.group} ({r.firms:,})",
-                    *(None if c is None or c != c else f"{100 * c:.1f}%" for c in cells),
-                ]
+                [f"  {source_label(r.source, stage_label)}, {r.group} ({r.firms:,})", *(_percent(c) for c in cells)]
             )
-    stable = format_table(
-        ["not failed since arrival (Kaplan-Meier)", *(f"{surv['years'][i]:g} y" for i in keep)], rows_pct
-    )
+    stable = format_table(["not failed since arrival (Kaplan-Meier)", *(f"{y:g} y" for y in years)], rows_pct)
     text = f"{head}\n\n{table}\n\n{stable}\n{ASSOCIATION_NOTE}"
-    living = [n for n in summary["stages"] if f"carriers.{n}.open" in summary]
+    living = [n for n in summary.stage_names if f"carriers.{n}.open" in summary]
     if living:
         crows = [
             [
-                labels.get(n) or n,
+                stage_label(n),
                 *(int(summary[f"carriers.{n}.{k}"]) for k in ("open", "municipal", "provincial", "national")),
                 *(int(summary[f"carriers.{n}.{k}"]) for k in ("opened", "closed", "promoted", "demoted")),
             ]
@@ -196,11 +191,13 @@ def summary_text(
     if cumulative:
         text += "\n\ncumulative graduates (before the start included), at the end of each year:"
         for stage, cells in cumulative.items():
-            text += f"\n  {labels.get(stage) or stage}: " + "; ".join(cells)
+            text += f"\n  {stage_label(stage)}: " + "; ".join(cells)
     if "jobs.at_horizon" in summary:
+        per_firm = summary["jobs.per_active_firm"]
         text += (
             f"\n\noutcomes: {summary['jobs.at_horizon']:,.0f} jobs in active firms at the horizon "
-            f"({summary['jobs.per_active_firm']:.1f} per firm); {summary['listings.total']:,} listings"
+            + (f"({per_firm:.1f} per firm)" if per_firm == per_firm else "(no firm active)")
+            + f"; {summary['listings.total']:,} listings"
         )
         tests = {  # the totals (milestones.<test>), not the per-stage keys (milestones.<stage>.<test>)
             k.removeprefix("milestones."): summary[k]
@@ -208,7 +205,9 @@ def summary_text(
             if k.startswith("milestones.") and k.count(".") == 1
         }
         if any(tests.values()):
-            text += "; graduations by success test: " + ", ".join(f"{k} {v:,}" for k, v in tests.items())
+            text += "; graduations by success test: " + ", ".join(
+                f"{k.replace('_', ' ')} {v:,}" for k, v in tests.items()
+            )
     if "budget.total_yuan" in summary:
         spend = [
             f"{k.removeprefix('budget.policy.')} {summary[k] / 1e6:,.1f}"
@@ -237,7 +236,8 @@ def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
     problem = programme_error(sc, args.decompose)
     if problem:
         reject(f"--decompose: {problem}")
-    d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed)
+    with experiment_executor(args, max(2, args.reps)) as ex:
+        d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed, executor=ex)
     out.mkdir(parents=True, exist_ok=True)
     d.table.to_csv(out / "decomposition.csv", index=False)
     return decomposition_text(d)
@@ -259,7 +259,7 @@ def main(args: argparse.Namespace) -> int:
 
             write_report(out, res)
     if not args.quiet:
-        labels = {n: st.label or n for n, st in sc.stages.items()}
+        labels = stage_labels(sc)
         summary = res.summary()
         by_source = survival_by_source(res.firms, sc.calendar.horizon_years, sc.calendar.warmup_years)
         print(summary_text(summary, labels, by_source))
@@ -297,7 +297,7 @@ def _experiment(args: argparse.Namespace) -> int:
 
             write_report(out, result)
     if not args.quiet:
-        labels = {n: st.label or n for n, st in sc.stages.items()}
+        labels = stage_labels(sc)
         if args.report:
             print(f"report: {out / 'report.html'}")
         print(

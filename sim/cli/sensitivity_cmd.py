@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 import pandas as pd
 
-from ..output import folder_lock
 from ..scenario import load_scenario
 from ..uncertainty import Pair, sensitivity
 from ..uncertainty.sensitivity import METHODS
-from .common import experiment_executor, format_table, notes_text, positive_int, run_guarded
-from .uncertainty_args import add_common_args, declared_uncertainty, default_out, write_figures
+from .common import format_table, positive_int, run_guarded
+from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish
 
 _COLUMNS = {
     "oat": ("metric_low", "metric_high", "swing"),
@@ -77,7 +75,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or default_out(*names, suffix=f"sensitivity_{args.method}")
 
     def body() -> int:
-        with folder_lock(out), experiment_executor(args, args.reps * max(2, n)) as ex:
+        with analysis_run(args, out, args.reps * max(2, n)) as how:
             res = sensitivity(
                 target,
                 uncertainty,
@@ -88,15 +86,9 @@ def main(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 num_levels=args.levels,
                 second_order=not args.no_second_order,
-                executor=ex,
-                out=out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                progress=False if args.quiet else None,
+                **how,
             )
-        for line in notes_text(res.experiment):
-            print(line, file=sys.stderr)
-        write_figures(out, args.quiet)
+        finish(args, out, res.experiment)
         if not args.quiet:
             print(
                 f"{' against '.join(reversed(names))}: {args.method}, {len(uncertainty)} parameters, "

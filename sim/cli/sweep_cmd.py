@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..experiment import ExperimentResult, sweep
 from ..experiment.design import SWEEP_METRICS, design_points, parse_setting, sweep_arms, sweep_differences
-from ..output import folder_lock
+from ..files import folder_lock
 from .common import (
     add_experiment_args,
     add_report_arg,
@@ -27,7 +27,7 @@ from .common import (
     run_options,
     safe_name,
 )
-from .printing import NS, difference_text, field_label, is_share, label, level_text
+from .printing import NS, difference_text, field_label, is_share, label, level_text, stage_labels
 
 DEFAULT_METRICS = SWEEP_METRICS
 
@@ -141,7 +141,7 @@ def main(args: argparse.Namespace) -> int:
                 "means ± 95% confidence-interval half-widths\n"
             )
             known = [m for m in metrics if m in result.metrics]
-            labels = {n: st.label or n for n, st in sc.stages.items()}
+            labels = stage_labels(sc)
             print(sweep_text(result, known, labels))
             if len(result.arms) > 1:
                 print(

@@ -1,17 +1,34 @@
-"""Options and helpers shared by ``sensitivity``, ``psa`` and ``calibrate``."""
+"""Options and helpers shared by ``sensitivity``, ``psa`` and ``calibrate``: the flags, the declared
+uncertainty, the output folder, the run (folder lock, executor, run keywords) and the report at the end."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor
 from pathlib import Path
+from typing import TypedDict
 
+from ..experiment import ExperimentResult
+from ..files import folder_lock
 from ..scenario import Scenario
 from ..uncertainty import Uncertainty, load_uncertainty
-from .common import add_experiment_args, add_seed, positive_int
+from .common import add_experiment_args, add_seed, experiment_executor, notes_text, positive_int
 
-__all__ = ["add_common_args", "declared_uncertainty", "default_out", "write_figures"]
+__all__ = ["AnalysisRun", "add_common_args", "analysis_run", "declared_uncertainty", "default_out", "finish"]
+
+
+class AnalysisRun(TypedDict):
+    """The keywords every analysis (``psa``, ``sensitivity``, ``calibrate``) takes for how it runs."""
+
+    executor: Executor
+    out: Path
+    resume: bool
+    overwrite: bool
+    progress: bool | None
 
 
 def add_common_args(p: argparse.ArgumentParser, *, reps_default: int, params_help: str) -> None:
@@ -44,10 +61,24 @@ def default_out(*names: str, suffix: str) -> Path:
     return Path("out") / f"{'_vs_'.join(safe)}_{suffix}"
 
 
-def write_figures(out: Path, quiet: bool) -> None:
-    """The folder's report and figures, as ``incuchain report`` writes them; says where they are unless quiet."""
+@contextlib.contextmanager
+def analysis_run(args: argparse.Namespace, out: Path, tasks: int) -> Iterator[AnalysisRun]:
+    """Hold ``out`` (no second command writes there meanwhile) and open the executor the flags ask for
+    (no more local workers than ``tasks``); yield the run keywords from ``--resume``, ``--overwrite`` and
+    ``--quiet``."""
+    with folder_lock(out), experiment_executor(args, tasks) as ex:
+        yield AnalysisRun(
+            executor=ex, out=out, resume=args.resume, overwrite=args.overwrite, progress=False if args.quiet else None
+        )
+
+
+def finish(args: argparse.Namespace, out: Path, experiment: ExperimentResult | None = None) -> None:
+    """After an analysis: how its experiment ran (checkpoints reused or recomputed) on stderr, then the
+    folder's report and figures, as ``incuchain report`` writes them; says where they are unless ``--quiet``."""
     from ..report.uncertainty import write_uncertainty_folder_report  # matplotlib only when figures are drawn
 
+    for line in notes_text(experiment) if experiment is not None else []:
+        print(line, file=sys.stderr)
     _, report = write_uncertainty_folder_report(out)
-    if not quiet:
+    if not args.quiet:
         print(f"wrote {report} and {out / 'figures'}/", file=sys.stderr)

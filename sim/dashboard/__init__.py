@@ -4,7 +4,8 @@
 layer over the public API: :mod:`~sim.dashboard.levers` reads the levers from the scenario and applies
 them, :mod:`~sim.dashboard.views` calls :func:`sim.run`, :func:`sim.compare`, the figure functions,
 the report writer and the closed-form twin, :mod:`~sim.dashboard.app` lays the page out (Panel) and
-:mod:`~sim.dashboard.i18n` holds every text in English and Simplified Chinese. Only ``app`` and
+:mod:`~sim.dashboard.i18n` holds every text of the page in English and Simplified Chinese (the
+figures draw theirs in the page's language, from :mod:`sim.plot.lang`). Only ``app`` and
 ``server`` need Panel (the ``dashboard`` extra). See ``docs/dashboard.md``.
 """
 

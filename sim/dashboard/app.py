@@ -143,6 +143,7 @@ class Dashboard:
         self.generation = 0
         self.started = 0.0
         self.precision: _Precision | None = None
+        self.progress_line: tuple[int, int, str] | None = None  # replications done, planned, error
         self.comparison: Comparison | None = None
         self._suspend = False
         self._build(reps)
@@ -234,6 +235,7 @@ class Dashboard:
                 self.envelope = pn.pane.Markdown("")
                 content.insert(0, self.envelope)
             tabs.append((view, pn.Column(*content, sizing_mode="stretch_width")))
+        self.tab_bodies = [body for _, body in tabs]
         self.tabs = pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width", css_classes=["views"])
         self.tabs.param.watch(self._on_tab, "active")
 
@@ -327,8 +329,14 @@ class Dashboard:
         self.report_download.label = t("download_report")
         self.scenario_download.label = t("download_scenario")
         active = self.tabs.active
-        self.tabs[:] = [(t(f"tab_{v}"), obj) for v, obj in zip(VIEWS, list(self.tabs.objects), strict=True)]
+        # Each tab's body in a new wrapper: Panel keeps the browser's tab (and its title) of an object it
+        # already shows, so the same objects under new names would keep their old titles on the page.
+        self.tabs[:] = [
+            (t(f"tab_{v}"), pn.Column(body, sizing_mode="stretch_width"))
+            for v, body in zip(VIEWS, self.tab_bodies, strict=True)
+        ]
         self.tabs.active = active
+        self._show_progress()
         note = self.baseline_note[1 if self.lang == "zh" else 0] or t("baseline_file")
         self.baseline_text.object = f"**{t('baseline_is').strip().rstrip(':：')}:** {note}"
         if self.preset_message is not None:
@@ -426,7 +434,8 @@ class Dashboard:
             self.images[("paired", key)].object = None
             self.world_titles[f"wait:{key}"].visible = True
         self.progress.visible = False
-        self.progress_text.object = ""
+        self.progress_line = None
+        self._show_progress()
         self.generation += 1
         for cache in (self.figures, self.pending):
             for cached in [k for k in cache if k[0] in stale]:
@@ -501,7 +510,9 @@ class Dashboard:
         spend = self.worlds["variant"].numbers.get("budget.total_yuan", 0.0)
         if self.scenario.policies:
             self.envelope.object = self._t(
-                "budget_envelope", spend=f"{spend / 1e6:,.1f} M", share=spend / BUDGET_ENVELOPE_YUAN
+                "budget_envelope",
+                spend=f"{spend / 1e4:,.0f} 万元" if self.lang == "zh" else f"{spend / 1e6:,.1f} M",
+                share=spend / BUDGET_ENVELOPE_YUAN,
             )
         else:
             self.envelope.object = self._t("no_spend")
@@ -557,7 +568,8 @@ class Dashboard:
             return
         total = max(prec.progress.total, 1)
         self.progress.max, self.progress.value = total, min(prec.progress.done, total)
-        self.progress_text.object = f"{prec.progress.done} / {total} {self._t('progress')}"
+        self.progress_line = (prec.progress.done, total, prec.error if prec.finished else "")
+        self._show_progress()
         if prec.latest is not None and prec.latest[0].experiment.reps != prec.seen:
             cmp, figs = prec.latest
             prec.seen = cmp.experiment.reps
@@ -567,10 +579,16 @@ class Dashboard:
                 self.world_titles[f"wait:{key}"].visible = key not in figs
             self._refresh_numbers()
         if prec.finished:
-            if prec.error:
-                self.progress_text.object += f" — {prec.error}"
             self.cancel_button.disabled = True
             self.precision = None
+
+    def _show_progress(self) -> None:
+        """The line under the progress bar, in the page's language (empty before any 'more precision')."""
+        if self.progress_line is None:
+            self.progress_text.object = ""
+            return
+        done, total, error = self.progress_line
+        self.progress_text.object = f"{done} / {total} {self._t('progress')}" + (f" — {error}" if error else "")
 
     # -- downloads --------------------------------------------------------------------------------
     def _report(self) -> io.BytesIO:

@@ -1,18 +1,16 @@
 """Every text of the dashboard in English and Simplified Chinese.
 
 Stage and instrument names come from the scenario (a stage's ``label``, a policy's ``name``); for
-Chinese, well-known stage keys and policy types have a standard translation here, and any other
+Chinese, well-known stage keys and policy types have a standard translation, shared with the
+figures (:mod:`sim.plot.lang`, which also holds every text drawn inside a figure), and any other
 name is shown as the scenario gives it.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from ..plot.lang import LANGS, Lang
 
-__all__ = ["LANGS", "Lang", "policy_type_label", "stage_label", "text"]
-
-Lang = Literal["en", "zh"]
-LANGS: tuple[Lang, ...] = ("en", "zh")
+__all__ = ["LANGS", "Lang", "text"]
 
 TEXTS: dict[str, tuple[str, str]] = {
     "title": ("incuchain workshop: a policy and its baseline, side by side", "incuchain 研讨会：政策与基准并排对比"),
@@ -98,7 +96,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "failed": ("failed", "失败"),
     "exited": ("exited", "退出"),
     "survival_5": ("5-year survival", "5 年存活率"),
-    "spend_total": ("spend, yuan", "支出（元）"),
+    "spend_total": ("spend, yuan", "支出"),
     "fig_flow": ("How firms move through the chain", "企业如何在链条中流动"),
     "fig_occupancy": ("Firms in each stage, with capacity", "各阶段企业数量（含容量）"),
     "fig_survival": ("How long firms survive", "企业存活多久"),
@@ -117,47 +115,9 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 """Key -> (English, Chinese)."""
 
-STAGES_ZH: dict[str, str] = {
-    "maker_space": "众创空间",
-    "incubator": "孵化器",
-    "accelerator": "加速器",
-    "industrial_park": "产业园",
-    "market": "开放市场",
-}
-"""Chinese names of the stage keys the shipped scenarios use."""
-
-POLICY_TYPES_ZH: dict[str, tuple[str, str]] = {
-    "hazard_multiplier": ("hazard multiplier", "风险倍数"),
-    "arrival_multiplier": ("more founders", "创业者增加"),
-    "capacity_change": ("capacity change", "容量调整"),
-    "rent_relief": ("rent relief", "租金减免"),
-    "specialisation": ("sector focus", "专业化"),
-    "chain_linkage": ("chain linkage", "链条衔接"),
-    "gm_matching": ("manager matching", "职业经理人匹配"),
-    "angel_fund": ("angel fund", "天使基金"),
-    "competition": ("competition prizes", "创业大赛"),
-    "construction_subsidy": ("construction subsidy", "建设补贴"),
-    "performance_subsidy": ("performance subsidy", "绩效补贴"),
-    "tax_relief": ("tax relief", "税收减免"),
-}
-"""Policy type -> (English, Chinese) kind of instrument."""
-
 
 def text(key: str, lang: Lang, **fmt: object) -> str:
     """The text ``key`` in ``lang``, formatted with ``fmt``."""
     en, zh = TEXTS[key]
     out = zh if lang == "zh" else en
     return out.format(**fmt) if fmt else out
-
-
-def stage_label(name: str, label: str | None, lang: Lang) -> str:
-    """A stage's display name: the scenario's label (English) or the standard Chinese name."""
-    if lang == "zh" and name in STAGES_ZH:
-        return STAGES_ZH[name]
-    return label or name.replace("_", " ").capitalize()
-
-
-def policy_type_label(kind: str, lang: Lang) -> str:
-    """What kind of instrument a policy type is, in ``lang``."""
-    en, zh = POLICY_TYPES_ZH.get(kind, (kind.replace("_", " "), kind))
-    return zh if lang == "zh" else en

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import ScenarioError
+from ..plot.lang import policy_type_name, stage_name
 from ..policies import policy_name
 from ..scenario import Scenario, parse_scenario
-from .i18n import Lang, policy_type_label, stage_label, text
+from .i18n import Lang, text
 
 __all__ = [
     "HORIZON",
@@ -172,7 +173,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
     ]
     for name, st in scenario.stages.items():
         group = f"stage:{name}"
-        en, zh = stage_label(name, st.label, "en"), stage_label(name, st.label, "zh")
+        en, zh = stage_name(name, st.label, "en"), stage_name(name, st.label, "zh")
         if st.carriers is not None:
             base = f"stages.{name}.carriers"
             count = st.carriers.count
@@ -213,7 +214,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
     for i, pol in enumerate(scenario.policies):
         pname = policy_name(pol, i)
         group = f"policy:{pname}"
-        kind_en, kind_zh = policy_type_label(pol.type, "en"), policy_type_label(pol.type, "zh")
+        kind_en, kind_zh = policy_type_name(pol.type, "en"), policy_type_name(pol.type, "zh")
         out.append(Lever(f"policies.{i}.on", "bool", True, group, (f"{pname} ({kind_en})", f"{pname}（{kind_zh}）")))
         for fname, kind, unit in MAIN_PARAMETERS.get(pol.type, ()):
             value = getattr(pol, fname)

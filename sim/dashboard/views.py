@@ -15,7 +15,6 @@ places them and the tests call them without a browser.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import math
 import tempfile
@@ -48,8 +47,10 @@ from ..plot import (
     survival_figure,
     uses_age_clock,
 )
+from ..plot.lang import stage_name
+from ..results import RunResult
 from ..scenario import Scenario, parse_scenario
-from .i18n import Lang, stage_label, text
+from .i18n import Lang, text
 
 __all__ = [
     "HEADLINE",
@@ -61,11 +62,13 @@ __all__ = [
     "comparisons",
     "figure_info",
     "numbers_table",
+    "paired_figures",
     "png",
     "render_world",
     "report_html",
     "scenario_toml",
     "twin_text",
+    "world_figures",
 ]
 
 HEADLINE: tuple[tuple[str, str], ...] = (
@@ -101,10 +104,8 @@ def png(fig: Figure, dpi: float = FIGURE_DPI) -> bytes:
 
 
 def figure_info(scenario: Scenario, lang: Lang, replications: tuple[int, ...] = (0,), seed: int = 0) -> FigureInfo:
-    """The figures' footer and stage names, in ``lang``."""
-    info = FigureInfo.from_scenario(scenario, seed, replications)
-    labels = {n: stage_label(n, st.label, lang) for n, st in scenario.stages.items()}
-    return dataclasses.replace(info, stage_labels=labels)
+    """The figures' footer, stage names and every text drawn in them, in ``lang``."""
+    return FigureInfo.from_scenario(scenario, seed, replications, lang=lang)
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,6 @@ class WorldView:
     seconds: float = 0.0
 
 
-def _survival_5y(summary: Mapping[str, Any]) -> float:
-    surv = summary.get("survival") or {}
-    years, values = list(surv.get("years", [])), list(surv.get("all", []))
-    if 5.0 in years and values[years.index(5.0)] is not None:
-        return float(values[years.index(5.0)])
-    return math.nan
-
-
 def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[str, ...] = WORLD_FIGURES) -> WorldView:
     """Replication 0 of the scenario in ``toml_text`` (root ``seed``) and its figures, titled in ``lang``.
 
@@ -140,10 +133,24 @@ def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[
     start = time.perf_counter()
     sc = parse_scenario(tomllib.loads(toml_text))
     res = run(sc, seed=seed, replication=0)
-    info = figure_info(sc, lang, (0,), seed)
-    horizon = sc.calendar.horizon_years
-    draw = {
-        "flow": lambda: flow_figure(chain_flows(res.events), info, title=text("fig_flow", lang), horizon_years=horizon),
+    figures = {v: png(fig) for v, fig in world_figures(sc, res, lang, views)}
+    summary = res.summary()
+    # every headline number; a survival the run cannot estimate is NaN (shown as "-"), spend without policies 0
+    numbers = {key: float(summary.get(key, math.nan)) for key, _ in HEADLINE}
+    numbers["budget.total_yuan"] = float(summary.get("budget.total_yuan", 0.0))
+    return WorldView(role, sc.name, figures, numbers, time.perf_counter() - start)
+
+
+def world_figures(
+    sc: Scenario, res: RunResult, lang: Lang, views: tuple[str, ...] = WORLD_FIGURES
+) -> Iterator[tuple[str, Figure]]:
+    """The figures of one world's replication ``res`` in ``views`` (``spend`` only when the world has
+    policies), drawn one at a time, every text in ``lang``."""
+    info = figure_info(sc, lang, (res.replication,), res.seed)
+    draw: dict[str, Callable[[], Figure]] = {
+        "flow": lambda: flow_figure(
+            chain_flows(res.events), info, title=text("fig_flow", lang), horizon_years=sc.calendar.horizon_years
+        ),
         "occupancy": lambda: occupancy_figure(res.timeseries, info, title=text("fig_occupancy", lang)),
         "survival": lambda: survival_figure(
             res.firms,
@@ -153,26 +160,23 @@ def render_world(toml_text: str, seed: int, lang: Lang, role: str, views: tuple[
         ),
         "spend": lambda: spend_figure(res.ledger, info, title=text("fig_spend", lang)),
     }
-    figures = {v: png(draw[v]()) for v in views if v != "spend" or sc.policies}
-    summary = res.summary()
-    numbers = {key: float(summary.get(key, 0.0) or 0.0) for key, _ in HEADLINE if key in summary}
-    numbers["survival.all.5y"] = _survival_5y(summary)
-    numbers.setdefault("budget.total_yuan", 0.0)
-    return WorldView(role, sc.name, figures, numbers, time.perf_counter() - start)
+    for v in views:
+        if v != "spend" or sc.policies:
+            yield v, draw[v]()
 
 
-def _fmt(value: float, key: str) -> str:
+def _fmt(value: float, key: str, lang: Lang) -> str:
     if value != value:
         return "-"
     if key.startswith("survival"):
         return f"{value:.1%}"
-    if key.startswith("budget"):
-        return f"{value / 1e6:,.2f} M"
+    if key.startswith("budget"):  # millions of yuan; in Chinese, 万元 (ten thousands), as budgets are written
+        return f"{value / 1e4:,.1f} 万元" if lang == "zh" else f"{value / 1e6:,.2f} M"
     return f"{value:,.0f}"
 
 
-def _signed(value: float, key: str) -> str:
-    body = _fmt(value, key)
+def _signed(value: float, key: str, lang: Lang) -> str:
+    body = _fmt(value, key, lang)
     return f"+{body}" if value > 0 and body != "-" else body
 
 
@@ -195,16 +199,16 @@ def numbers_table(base: WorldView, variant: WorldView, lang: Lang, effects: pd.D
                 # A world without policies has no budget metric: it spends nothing.
                 b, v = (0.0 if b != b else b), (0.0 if v != v else v)
                 d, lo, hi = v - b, math.nan, math.nan
-            interval = "-" if lo != lo else f"[{_signed(lo, key)}, {_signed(hi, key)}]"
+            interval = "-" if lo != lo else f"[{_signed(lo, key, lang)}, {_signed(hi, key, lang)}]"
         else:
             b, v = base.numbers.get(key, math.nan), variant.numbers.get(key, math.nan)
             d, interval = v - b, "-"
         rows.append(
             {
                 text("metric", lang): text(label, lang),
-                text("baseline", lang): _fmt(b, key),
-                text("variant", lang): _fmt(v, key),
-                text("difference", lang): _signed(d, key),
+                text("baseline", lang): _fmt(b, key, lang),
+                text("variant", lang): _fmt(v, key, lang),
+                text("difference", lang): _signed(d, key, lang),
                 text("interval", lang): interval,
             }
         )
@@ -212,19 +216,20 @@ def numbers_table(base: WorldView, variant: WorldView, lang: Lang, effects: pd.D
 
 
 def comparison_figures(cmp: Comparison, baseline: Scenario, lang: Lang) -> dict[str, bytes]:
-    """The paired views of a comparison: ``effects`` (forest plot), ``occupancy_difference`` and, when
-    either world has policies, ``cost`` (yuan per additional outcome). Needs at least 2 replications."""
+    """The paired views of a comparison as PNG: ``effects`` (forest plot), ``occupancy_difference`` and,
+    when either world has policies, ``cost`` (yuan per additional outcome). Needs at least 2 replications."""
+    return {name: png(fig) for name, fig in paired_figures(cmp, baseline, lang)}
+
+
+def paired_figures(cmp: Comparison, baseline: Scenario, lang: Lang) -> Iterator[tuple[str, Figure]]:
+    """The figures of :func:`comparison_figures`, drawn one at a time, every text in ``lang``."""
     reps = cmp.experiment.reps
     info = figure_info(baseline, lang, tuple(range(reps)), cmp.experiment.seed)
-    out = {
-        "effects": png(effects_figure(cmp.effects, info, title=text("fig_effects", lang), level=cmp.level)),
-        "occupancy_difference": png(
-            occupancy_difference_figure(cmp.experiment.timeseries, info, title=text("fig_occ_diff", lang))
-        ),
-    }
+    yield "effects", effects_figure(cmp.effects, info, title=text("fig_effects", lang), level=cmp.level)
+    timeseries = cmp.experiment.timeseries
+    yield "occupancy_difference", occupancy_difference_figure(timeseries, info, title=text("fig_occ_diff", lang))
     if cmp.cost_effectiveness is not None:
-        out["cost"] = png(cost_effectiveness_figure(cmp.cost_effectiveness, info, title=text("fig_cost", lang)))
-    return out
+        yield "cost", cost_effectiveness_figure(cmp.cost_effectiveness, info, title=text("fig_cost", lang))
 
 
 class _CountingExecutor(Executor):
@@ -306,7 +311,7 @@ def twin_text(baseline: Scenario, variant: Scenario, lang: Lang) -> str:
         "|---|---:|---:|",
     ]
     for j, stage in enumerate(a.stages):
-        label = text("twin_stage_horizon", lang, stage=stage_label(stage, baseline.stages[stage].label, lang))
+        label = text("twin_stage_horizon", lang, stage=stage_name(stage, baseline.stages[stage].label, lang))
         lines.append(f"| {label} | {a.occupancy[-1, j]:,.1f} | {b.occupancy[-1, j]:,.1f} |")
     if max(a.survival_times_years) >= 5:  # survival is given at month ends to 10 years at least
         lines.append(f"| {text('twin_surv5', lang)} | {a.survival_at(5.0):.1%} | {b.survival_at(5.0):.1%} |")

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..output import scenario_digest
+from ..provenance import scenario_digest
 from ..scenario import Scenario
 
 __all__ = ["Arm", "make_arms"]

@@ -25,8 +25,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..executors import SerialExecutor, describe_executor, parallelism
-from ..output import atomic_write_text, provenance, write_json
+from ..files import atomic_write_text, write_json
+from ..provenance import provenance
 from ..scenario import Scenario
+from ..summary import RunSummary
 from .arms import Arm, make_arms
 from .options import RunOptions, Timing, resolve_options
 from .store import ExperimentStore, summary_text
@@ -399,7 +401,7 @@ def execute(
     layout = Layout(arms)
     started = time.perf_counter()
     store = None
-    done: dict[tuple[int, int], dict[str, Any]] = {}
+    done: dict[tuple[int, int], RunSummary] = {}
     damaged: list[str] = []
     frames: dict[tuple[int, int], pd.DataFrame] | None = None  # time series of an experiment kept in memory
     if out is not None:
@@ -416,7 +418,7 @@ def execute(
 
     def on_result(a: int, r: int, output: ReplicationOutput) -> None:
         # Keep the summary as a checkpoint gives it back, so fresh and resumed runs build the same tables.
-        done[(a, r)] = json.loads(summary_text(output.summary))
+        done[(a, r)] = RunSummary.from_json(json.loads(summary_text(output.summary)))
         if store is not None:
             store.save(a, r, output)
         elif frames is not None:

@@ -35,7 +35,9 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ScenarioError
-from ..output import atomic_write_bytes, atomic_write_text, claim_folder, package_versions, write_json
+from ..files import atomic_write_bytes, atomic_write_text, claim_folder, write_json
+from ..provenance import package_versions
+from ..summary import RunSummary
 from .arms import Arm
 from .tasks import Measure, ReplicationOutput, read_checkpoint, summary_text
 
@@ -278,7 +280,7 @@ class ExperimentStore:
             lines.append(f"{_sha256(data)}  {path.name}\n")
         atomic_write_bytes(self.rep_path(a, r, "sha256"), "".join(lines).encode())
 
-    def load(self, a: int, r: int, frame: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    def load(self, a: int, r: int, frame: bool = True) -> tuple[RunSummary, pd.DataFrame | None]:
         """Read and verify one replication: ``(summary, timeseries)`` (``None`` for it unless ``frame``).
 
         Raises
@@ -319,12 +321,12 @@ class ExperimentStore:
             raise CheckpointError(files[-1], f"unreadable ({exc})") from None
         arm = self.arms[a]
         want = (arm.scenario.name, self.seed, arm.replication(r))
-        found = (summary.get("scenario"), summary.get("seed"), summary.get("replication"))
+        found = (summary.scenario, summary.seed, summary.replication)
         if found != want:
             raise CheckpointError(files[-1], f"holds (scenario, seed, replication) {found}, expected {want}")
         return summary, table
 
-    def scan(self) -> tuple[dict[tuple[int, int], dict[str, Any]], list[str]]:
+    def scan(self) -> tuple[dict[tuple[int, int], RunSummary], list[str]]:
         """Verify every checkpoint on disk: the good ones' summaries, and what was damaged (deleted).
 
         Returns
@@ -334,7 +336,7 @@ class ExperimentStore:
         damaged:
             One line per damaged checkpoint, which is deleted so that it is computed again.
         """
-        done: dict[tuple[int, int], dict[str, Any]] = {}
+        done: dict[tuple[int, int], RunSummary] = {}
         damaged: list[str] = []
         for a in range(len(self.arms)):
             for r in range(self.reps):

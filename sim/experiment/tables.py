@@ -8,16 +8,16 @@ reproduces the row).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..output import atomic_path
+from ..files import atomic_path
 from ..stats import mean_ci
+from ..summary import RunSummary
 from .arms import Arm
-from .metrics import flatten_summary
 
 __all__ = ["Layout", "csv_text", "decorate_timeseries", "stats_table", "summary_table", "write_csv_stream"]
 
@@ -46,7 +46,7 @@ class Layout:
         return row
 
 
-def summary_table(layout: Layout, summaries: Iterable[tuple[Arm, Mapping[str, Any]]]) -> pd.DataFrame:
+def summary_table(layout: Layout, summaries: Iterable[tuple[Arm, RunSummary]]) -> pd.DataFrame:
     """One row per replication: identity, ``seed``, ``replication``, then every metric.
 
     ``summaries`` yields ``(arm, summary)`` in the order the rows should have (arm, then replication).
@@ -56,9 +56,9 @@ def summary_table(layout: Layout, summaries: Iterable[tuple[Arm, Mapping[str, An
         rows.append(
             {
                 **layout.identity(arm),
-                "seed": summary["seed"],
-                "replication": summary["replication"],
-                **flatten_summary(summary),
+                "seed": summary.seed,
+                "replication": summary.replication,
+                **summary.metrics,
             }
         )
     return pd.DataFrame(rows)

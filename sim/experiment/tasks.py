@@ -26,7 +26,7 @@ import json
 import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
@@ -34,8 +34,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..api import run
-from ..output import events_arrow, parquet_bytes
+from ..files import parquet_bytes
 from ..scenario import Scenario, parse_scenario
+from ..summary import RunSummary
 
 if TYPE_CHECKING:
     from ..results import RunResult
@@ -90,7 +91,7 @@ class ReplicationTask:
     Attributes
     ----------
     scenario_digest:
-        SHA-256 of the resolved scenario (:func:`sim.output.scenario_digest`): the key workers keep it by.
+        SHA-256 of the resolved scenario (:func:`sim.provenance.scenario_digest`): the key workers keep it by.
     seed:
         Root seed.
     replication:
@@ -127,7 +128,7 @@ class ReplicationOutput:
     replication:
         Replication index.
     summary:
-        :meth:`sim.RunResult.summary` (JSON-ready).
+        :meth:`sim.RunResult.summary`.
     checkpoint:
         :attr:`sim.RunResult.timeseries` (per month and stage; none when the task asked for no time
         series) with the summary, as Parquet bytes (:func:`checkpoint_bytes`), when the task asked for
@@ -141,7 +142,7 @@ class ReplicationOutput:
     """
 
     replication: int
-    summary: dict[str, Any]
+    summary: RunSummary
     checkpoint: bytes | None
     frame: pd.DataFrame | None
     events_parquet: bytes | None
@@ -158,12 +159,13 @@ class ReplicationOutput:
         return frame if frame is not None and len(frame.columns) else None
 
 
-def summary_text(summary: dict[str, Any]) -> str:
-    """A summary as JSON text, keys in their own order (stages in chain order, not alphabetical)."""
-    return json.dumps(summary)
+def summary_text(summary: RunSummary) -> str:
+    """A summary as JSON text (:meth:`~sim.summary.RunSummary.to_json`), metrics in their own order
+    (stages in chain order, not alphabetical)."""
+    return json.dumps(summary.to_json())
 
 
-def checkpoint_bytes(summary: dict[str, Any], timeseries: pd.DataFrame | None) -> bytes:
+def checkpoint_bytes(summary: RunSummary, timeseries: pd.DataFrame | None) -> bytes:
     """A replication's checkpoint: its time series as Parquet (zstd; a table without columns when it has
     none), its summary (JSON) in the footer's key-value metadata. The same inputs give the same bytes on
     any worker."""
@@ -175,12 +177,13 @@ def checkpoint_bytes(summary: dict[str, Any], timeseries: pd.DataFrame | None) -
     return bytes(buf.getvalue().to_pybytes())
 
 
-def read_checkpoint(data: bytes, frame: bool = True) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def read_checkpoint(data: bytes, frame: bool = True) -> tuple[RunSummary, pd.DataFrame | None]:
     """``(summary, timeseries)`` from checkpoint bytes (``None`` for the frame unless ``frame``).
 
-    Raises ``OSError``, ``KeyError``, ``ValueError`` or ``pyarrow.ArrowException`` on bytes that are not one.
+    Raises ``OSError``, ``KeyError``, ``TypeError``, ``ValueError`` or ``pyarrow.ArrowException`` on bytes
+    that are not one.
     """
-    summary: dict[str, Any] = json.loads(pq.read_schema(pa.BufferReader(data)).metadata[SUMMARY_KEY])
+    summary = RunSummary.from_json(json.loads(pq.read_schema(pa.BufferReader(data)).metadata[SUMMARY_KEY]))
     table = pq.read_table(pa.BufferReader(data)).to_pandas() if frame else None
     return summary, table
 
@@ -231,14 +234,14 @@ def run_task(task: ReplicationTask) -> ReplicationOutput:
         clash = sorted(set(extra) & set(summary))
         if clash:
             raise ValueError(f"measure {task.measure.describe()}: names already in the summary: {', '.join(clash)}")
-        summary = {**summary, **extra}
+        summary = replace(summary, metrics={**summary.metrics, **extra})
     timeseries = res.timeseries if task.timeseries else None  # built only when asked for
     return ReplicationOutput(
         replication=task.replication,
         summary=summary,
         checkpoint=checkpoint_bytes(summary, timeseries) if task.checkpoint else None,
         frame=None if task.checkpoint else timeseries,
-        events_parquet=parquet_bytes(events_arrow(res)) if task.keep_events else None,
+        events_parquet=parquet_bytes(res.events_arrow()) if task.keep_events else None,
         firms_parquet=parquet_bytes(res.firms) if task.keep_events else None,
         simulation_seconds=res.wall_seconds,
     )

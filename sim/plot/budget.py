@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 
 from ..experiment.cost_effectiveness import cost_bounds
 from ..metric_names import metric_label, outcome_unit
+from .lang import Lang, phrase
 from .style import (
     HATCHES,
     SERIES_COLOURS,
@@ -43,12 +44,19 @@ COST_COLUMNS = ("metric", "cost_per_unit", "ci_low", "ci_high")
 """Columns of a cost-effectiveness table (yuan per additional unit of ``metric``)."""
 
 
-def yuan_scale(largest: float) -> tuple[float, str]:
-    """A divisor and unit for amounts up to ``largest`` yuan: yuan, thousand, million or billion yuan."""
-    for div, unit in ((1e9, "billion yuan"), (1e6, "million yuan"), (1e3, "thousand yuan")):
+_SCALES: dict[str, tuple[tuple[float, str], ...]] = {
+    "en": ((1e9, "billion yuan"), (1e6, "million yuan"), (1e3, "thousand yuan")),
+    "zh": ((1e8, "亿元"), (1e4, "万元")),  # the units of Chinese budgets
+}
+
+
+def yuan_scale(largest: float, lang: Lang = "en") -> tuple[float, str]:
+    """A divisor and unit for amounts up to ``largest`` yuan: yuan, thousand, million or billion yuan
+    (in Chinese: 元, 万元 or 亿元)."""
+    for div, unit in _SCALES[lang]:
         if abs(largest) >= div:
             return div, unit
-    return 1.0, "yuan"
+    return 1.0, phrase("yuan", lang)
 
 
 def spend_by_year(ledger: pd.DataFrame, start_year: float | None = None) -> pd.DataFrame:
@@ -116,14 +124,14 @@ def spend_figure(
         fig = new_figure(8.0, 4.6)
         ax = fig.add_subplot()
         if table.empty:
-            no_data(ax, "no payments")
+            no_data(ax, info.t("no payments"))
             return finish_figure(fig, title, info)
         wide = table.pivot_table(
             index="year", columns="instrument", values="amount_yuan", aggfunc="sum", fill_value=0.0
         )
         wide = wide[wide.sum().sort_values(ascending=False).index]  # largest instrument at the bottom
         totals = wide.sum(axis=1)
-        div, unit = yuan_scale(float(totals.max()))
+        div, unit = yuan_scale(float(totals.max()), info.lang)
         years = wide.index.to_numpy()
         bottom = np.zeros(len(wide))
         for i, instrument in enumerate(wide.columns):
@@ -137,7 +145,7 @@ def spend_figure(
                 hatch=HATCHES[i % len(HATCHES)],
                 edgecolor="white",
                 linewidth=0.8,
-                label=str(instrument),
+                label=info.instrument(str(instrument)),
                 gid=f"spend:{instrument}",
             )
             bottom += values
@@ -145,7 +153,7 @@ def spend_figure(
             ax.text(
                 year,
                 total,
-                f"{total:,.3g}",
+                _amount(total),
                 ha="center",
                 va="bottom",
                 fontsize=8,
@@ -153,8 +161,8 @@ def spend_figure(
                 gid=f"spend-total:{year}",
             )
         ax.set_xticks(years)
-        ax.set_xlabel("year" if "date" in ledger or info.start_year is not None else "model year")
-        ax.set_ylabel(f"spending ({unit})")
+        ax.set_xlabel(info.t("year" if "date" in ledger or info.start_year is not None else "model year"))
+        ax.set_ylabel(info.t("spending ({unit})", unit=unit))
         ax.set_ylim(0, float(bottom.max()) * 1.12)
         ax.grid(axis="x", visible=False)
         handles = [
@@ -162,15 +170,16 @@ def spend_figure(
                 facecolor=SERIES_COLOURS[i % len(SERIES_COLOURS)],
                 hatch=HATCHES[i % len(HATCHES)],
                 edgecolor="white",
-                label=str(c),
+                label=info.instrument(str(c)),
             )
             for i, c in enumerate(wide.columns)
         ]
-        ax.legend(handles=handles[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), title="instrument")
+        legend_title = info.t("instrument")
+        ax.legend(handles=handles[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), title=legend_title)
         reps = int(ledger["replication"].nunique()) if "replication" in ledger else 1
-        caption = "Payments by calendar year of payment; numbers: the year's total."
+        caption = info.t("Payments by calendar year of payment; numbers: the year's total.")
         if reps > 1:
-            caption += f" Mean per replication over {reps} replications."
+            caption += info.t(" Mean per replication over {reps} replications.", reps=reps)
         return finish_figure(fig, title, info, caption)
 
 
@@ -186,6 +195,12 @@ def _bounds(row: Mapping[str, Any]) -> tuple[float, float, float, bool]:
     if math.isnan(cost) or cost <= 0:
         return math.nan, math.nan, math.nan, False
     return cost, max(low, 0.0) if not math.isnan(low) else math.nan, high, not math.isinf(high)
+
+
+def _amount(x: float) -> str:
+    """An amount in the figure's unit: three significant digits, whole numbers from 1,000 on (a
+    scale such as 万元 can leave amounts in the thousands, which ``g`` would write as ``1.4e+04``)."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.3g}"
 
 
 _EFFECT_COLUMNS = {"spend_diff_mean", "outcome_diff_mean", "outcome_ci_low", "outcome_ci_high"}
@@ -235,17 +250,18 @@ def cost_effectiveness_figure(
         finite = [v for b in bounds if b[3] for v in b[:3] if math.isfinite(v)]
         finite = finite or [v for b in bounds for v in (b[0], b[1]) if math.isfinite(v)]
         if not finite:
-            no_data(ax, "no cost-effectiveness estimates")
+            no_data(ax, info.t("no cost-effectiveness estimates"))
             return finish_figure(fig, title, info)
         largest = max([*finite, 1.0])
-        div, unit = yuan_scale(largest)
+        div, unit = yuan_scale(largest, info.lang)
         right = 1.15 * largest / div  # an unbounded interval is drawn to here, ending in an arrow
         y = np.arange(len(records))[::-1].astype(float)
         for yi, r, (c, lo, hi, significant) in zip(y, records, bounds, strict=True):
             m = str(r["metric"])
-            per = outcome_unit(m)
+            per = outcome_unit(m, info.lang)
             if math.isnan(c):
-                ax.text(0, yi, "  no additional outcome: no cost per unit", va="center", fontsize=8, color=TEXT_GREY)
+                none = info.t("  no additional outcome: no cost per unit")
+                ax.text(0, yi, none, va="center", fontsize=8, color=TEXT_GREY)
                 ax.text(
                     1.02, yi, "-", transform=ax.get_yaxis_transform(), va="center", fontsize=8, gid=f"cost-text:{m}"
                 )
@@ -276,11 +292,17 @@ def cost_effectiveness_figure(
                 zorder=3,
             )
             if significant:
-                ci = f"  [{lo:,.3g}, {hi:,.3g}]" if math.isfinite(lo) else ""
-                text = f"{c:,.3g} {unit} per {per}{ci}"
+                ci = f"  [{_amount(lo)}, {_amount(hi)}]" if math.isfinite(lo) else ""
+                text = info.t("{cost} {unit} per {per}{ci}", cost=_amount(c), unit=unit, per=per, ci=ci)
             else:
-                floor = f"at least {lo:,.3g}, " if math.isfinite(lo) else ""
-                text = f"n.s.: {c:,.3g} {unit} per {per}  [{floor}no upper bound]"
+                floor = info.t("at least {low}, ", low=_amount(lo)) if math.isfinite(lo) else ""
+                text = info.t(
+                    "n.s.: {cost} {unit} per {per}  [{floor}no upper bound]",
+                    cost=_amount(c),
+                    unit=unit,
+                    per=per,
+                    floor=floor,
+                )
             ax.text(
                 1.02,
                 yi,
@@ -292,15 +314,16 @@ def cost_effectiveness_figure(
                 color=colour,
                 gid=f"cost-text:{m}",
             )
-        ax.set_yticks(y, [metric_label(str(r["metric"]), info.label) for r in records])
+        ax.set_yticks(y, [metric_label(str(r["metric"]), info.label, info.lang) for r in records])
         ax.set_ylim(-0.7, len(records) - 0.3)
         ax.set_xlim(0, right * 1.04)
-        ax.set_xlabel(f"cost per additional unit ({unit})")
+        ax.set_xlabel(info.t("cost per additional unit ({unit})", unit=unit))
         ax.grid(axis="y", visible=False)
-        caption = (
-            f"Spending divided by the paired effect on each outcome; black lines: {level:.0%} confidence "
+        caption = info.t(
+            "Spending divided by the paired effect on each outcome; black lines: {level:.0%} confidence "
             "intervals (never below 0). Grey, dashed, hollow and marked n.s.: the outcome's interval contains 0, "
             "so the effect may be nil and the cost has no upper bound; the interval is open, from the spend over "
-            "the largest effect the interval allows."
+            "the largest effect the interval allows.",
+            level=level,
         )
         return finish_figure(fig, title, info, caption)

@@ -127,7 +127,7 @@ def carriers_figure(
         panel_width = max(3.0 * cols, 6.0) / cols - 0.6  # less the tick labels
         axes, legend_ax = panel_grid(fig, n, cols, panel_height=2.3)
         if not stages:
-            no_data(axes[0], "no carriers")
+            no_data(axes[0], info.t("no carriers"))
         for i, stage in enumerate(stages):
             ax = axes[i]
             part = mean[mean["stage"] == stage]
@@ -163,22 +163,23 @@ def carriers_figure(
                 bottom = top
             total = float(bottom[-1])
             ax.step(t, bottom, where="post", color="black", linewidth=1.0)
-            panel_title(ax, f"{info.label(stage)}: {_count(total)}", panel_width)
+            panel_title(ax, info.t("{stage}: {count}", stage=info.label(stage), count=_count(total)), panel_width)
             ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.15)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             thousands(ax.yaxis)
             ax.grid(axis="x", visible=False)
             ax.set_xlabel(info.time_label)
             if i % cols == 0:
-                ax.set_ylabel("carriers")
+                ax.set_ylabel(info.t("carriers"))
+        names = [info.t(lv) for lv in levels]
         handles = [
-            Patch(facecolor=_level_style(lv, j)[0], hatch=_level_style(lv, j)[1], edgecolor="white", label=lv)
-            for j, lv in enumerate(levels)
+            Patch(facecolor=_level_style(lv, j)[0], hatch=_level_style(lv, j)[1], edgecolor="white", label=name)
+            for j, (lv, name) in enumerate(zip(levels, names, strict=True))
         ]
-        place_legend(legend_ax, handles, levels)
-        caption = "Numbers: carriers at the horizon (after the stage's name: all levels)."
+        place_legend(legend_ax, handles, names)
+        caption = info.t("Numbers: carriers at the horizon (after the stage's name: all levels).")
         if reps > 1:
-            caption += f" Mean per replication over {reps} replications (levels are drawn at random)."
+            caption += info.t(" Mean per replication over {reps} replications (levels are drawn at random).", reps=reps)
         if (mean.groupby(["stage", "level"])["count"].nunique() <= 1).all():
-            caption += " Carriers are fixed over the run."
+            caption += info.t(" Carriers are fixed over the run.")
         return finish_figure(fig, title, info, caption)

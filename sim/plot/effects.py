@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..metric_names import metric_label, metric_unit
+from ..metric_names import metric_label, metric_unit, unit_label
 from .style import TEXT_GREY, FigureInfo, finish_figure, new_figure, no_data, style_context
 
 __all__ = ["HEADLINE_METRICS", "effects_figure", "headline_metrics", "metric_label", "metric_unit"]
@@ -38,15 +38,21 @@ def headline_metrics(metrics: Sequence[str]) -> list[str]:
     return out
 
 
-def _num(x: float, unit: str, sign: bool = True) -> str:
-    """A number for a label: signed (a difference) or not (a level); shares as percentages."""
+def _num(x: float, unit: str, sign: bool = True, info: FigureInfo | None = None, bound: bool = False) -> str:
+    """A number for a label: signed (a difference) or not (a level); shares as percentages.
+
+    ``bound``: the number is an end of an interval. Chinese names the unit of a difference in shares
+    (个百分点, which is long) once, after the estimate, and not again on the interval's ends.
+    """
+    info = info or FigureInfo()
     if math.isnan(x):
         return "-"
     if math.isinf(x):
-        return "no bound"
+        return info.t("no bound")
     plus = "+" if sign else ""
     if unit == "share":
-        text = (f"{100 * x:{plus}.1f} pp" if x else "0 pp") if sign else f"{100 * x:.1f}%"
+        pp = "" if bound and info.lang == "zh" else info.t(" pp")
+        text = (f"{100 * x:{plus}.1f}{pp}" if x else f"0{pp}") if sign else f"{100 * x:.1f}%"
     else:
         ax = abs(x)
         text = f"{x:{plus},.0f}" if ax >= 100 else f"{x:{plus}.1f}" if ax >= 1 else f"{x:{plus}.2f}" if ax else "0"
@@ -108,7 +114,7 @@ def effects_figure(
         fig = new_figure(10.5, height)
         ax = fig.add_subplot()
         if not rows:
-            no_data(ax, "the variant changed none of these outcomes")
+            no_data(ax, info.t("the variant changed none of these outcomes"))
             return finish_figure(fig, title, info)
         y = np.arange(len(rows))[::-1].astype(float)
         xs_all: list[float] = []
@@ -148,14 +154,25 @@ def effects_figure(
                 xs_all.append(float(rel[0]))
             else:
                 ax.text(
-                    0, yi, "baseline 0: no relative change", ha="center", va="center", fontsize=7.5, color=TEXT_GREY
+                    0,
+                    yi,
+                    info.t("baseline 0: no relative change"),
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color=TEXT_GREY,
                 )
-            ci = "" if math.isnan(lo) else f"  [{_num(lo, unit)}, {_num(hi, unit)}]"
-            unit_text = "" if unit == "share" else f" {unit}"
+            ci = (
+                ""
+                if math.isnan(lo)
+                else f"  [{_num(lo, unit, info=info, bound=True)}, {_num(hi, unit, info=info, bound=True)}]"
+            )
+            unit_text = "" if unit == "share" else f" {unit_label(unit, info.lang)}"
+            ns_text = f"  {info.t('n.s.')}" if ns else ""
             ax.text(
                 1.02,
                 yi,
-                _num(base, unit, sign=False),
+                _num(base, unit, sign=False, info=info),
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="center",
@@ -165,7 +182,7 @@ def effects_figure(
             ax.text(
                 1.13,
                 yi,
-                f"{_num(d, unit)}{unit_text}{ci}{'  n.s.' if ns else ''}",
+                f"{_num(d, unit, info=info)}{unit_text}{ci}{ns_text}",
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="center",
@@ -177,16 +194,16 @@ def effects_figure(
         for k in range(1, len(rows)):
             if _group(rows[k]) != _group(rows[k - 1]):
                 ax.axhline((y[k] + y[k - 1]) / 2, color="#C8C8C8", linewidth=0.8, zorder=0)
-        ax.set_yticks(y, [metric_label(m, info.label) for m in rows])
+        ax.set_yticks(y, [metric_label(m, info.label, info.lang) for m in rows])
         ax.set_ylim(-0.7, len(rows) - 0.3)
         span = max([abs(v) for v in xs_all if math.isfinite(v)] + [1.0])
         ax.set_xlim(-1.15 * span, 1.15 * span)
-        ax.set_xlabel("change against the baseline mean (%)")
+        ax.set_xlabel(info.t("change against the baseline mean (%)"))
         ax.grid(axis="y", visible=False)
         ax.text(
             1.02,
             1.0,
-            "baseline",
+            info.t("baseline"),
             transform=ax.transAxes,
             ha="left",
             va="bottom",
@@ -197,7 +214,7 @@ def effects_figure(
         ax.text(
             1.13,
             1.0,
-            f"variant \u2212 baseline [{level:.0%} CI]",
+            info.t("variant \u2212 baseline [{level:.0%} CI]", level=level),
             transform=ax.transAxes,
             ha="left",
             va="bottom",
@@ -206,14 +223,15 @@ def effects_figure(
             color=TEXT_GREY,
         )
         n = int(effects["n"].max()) if len(effects) else 0
-        caption = (
-            f"Paired differences over {n} replications sharing their random numbers; lines: {level:.0%} "
-            "t-based confidence intervals; filled markers: the interval excludes 0; grey, dashed, hollow and "
-            "marked n.s.: the interval contains 0 (not significant). "
-            "pp = percentage points."
+        caption = info.t(
+            "Paired differences over {n} replications sharing their random numbers; lines: {level:.0%} t-based "
+            "confidence intervals; filled markers: the interval excludes 0; grey, dashed, hollow and marked n.s.: the "
+            "interval contains 0 (not significant). pp = percentage points.",
+            n=n,
+            level=level,
         )
         if drop_zero and zero:
-            caption += f"\nNot shown: {len(zero)} outcomes the variant left unchanged in every replication."
+            caption += info.t("\nNot shown: {n} outcomes the variant left unchanged in every replication.", n=len(zero))
         return finish_figure(fig, title, info, caption)
 
 

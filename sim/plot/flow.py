@@ -9,7 +9,6 @@ the horizon. So every column accounts for every firm, and band widths are propor
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -30,7 +29,9 @@ from .style import (
     no_data,
     stage_colours,
     style_context,
+    text_width,
     tint,
+    wrap_text,
 )
 
 __all__ = ["FLOW_COLUMNS", "OUTCOME_LABELS", "chain_flows", "flow_figure"]
@@ -237,7 +238,7 @@ def flow_figure(
         fig = new_figure(width, height)
         ax = fig.add_subplot()
         if flows.empty or float(flows["firms"].sum()) <= 0:
-            no_data(ax, "no firms")
+            no_data(ax, info.t("no firms"))
             return finish_figure(fig, title, info)
         caption = _draw(ax, fig, flows, info, horizon_years)
         return finish_figure(fig, title, info, caption)
@@ -336,7 +337,7 @@ def _draw(ax: Axes, fig: Figure, flows: pd.DataFrame, info: FigureInfo, horizon_
     x_per_inch = x_span / (fig.get_figwidth() * 0.97)
 
     def text_w(text: str, size: float) -> float:
-        return len(text) * size * 0.6 / 72 * x_per_inch
+        return text_width(text) * size * 0.6 / 72 * x_per_inch
 
     taken: list[tuple[float, float, float, float]] = []  # (x0, x1, y0, y1) of labels placed
     for c, col in enumerate(columns):
@@ -360,9 +361,9 @@ def _draw(ax: Axes, fig: Figure, flows: pd.DataFrame, info: FigureInfo, horizon_
             if not lane:
                 labelled.append(node)
         names = [
-            OUTCOME_LABELS.get(n.name, n.name)
+            info.t(OUTCOME_LABELS.get(n.name, n.name))
             if n.kind == OUTCOME
-            else "Never admitted"
+            else info.t("Never admitted")
             if n.kind == NONE
             else info.label(n.name)
             for n in labelled
@@ -408,10 +409,14 @@ def _draw(ax: Axes, fig: Figure, flows: pd.DataFrame, info: FigureInfo, horizon_
     # column headings
     for c in range(n_cols):
         if c == n_cols - 1:
-            when = f" ({end_date_text(info, horizon_years)})" if horizon_years is not None else ""
-            head = f"Status at the horizon{when}"
+            if horizon_years is None:
+                head = info.t("Status at the horizon")
+            else:
+                head = info.t("Status at the horizon ({date})", date=end_date_text(info, horizon_years))
+        elif c == 0:
+            head = info.t("1st stage (entry)")
         else:
-            head = "1st stage (entry)" if c == 0 else f"{_ordinal(c + 1)} stage"
+            head = info.t("{ordinal} stage", ordinal=_ordinal(c + 1), n=c + 1)
         ax.text(
             xs[c],
             top * 1.05,
@@ -427,13 +432,15 @@ def _draw(ax: Axes, fig: Figure, flows: pd.DataFrame, info: FigureInfo, horizon_
     unit = _nice(total / 8)
     bx = n_cols - 1 + 0.55
     ax.plot([bx, bx], [0, unit], color="black", linewidth=2.5, solid_capstyle="butt", gid="flow-scale")
-    ax.text(bx + 0.015, unit / 2, f"{_fmt(unit)} firms", ha="left", va="center", fontsize=7.5, color=TEXT_GREY)
+    scale = info.t("{firms} firms", firms=_fmt(unit))
+    ax.text(bx + 0.015, unit / 2, scale, ha="left", va="center", fontsize=7.5, color=TEXT_GREY)
     reps = int(flows["replications"].iloc[0])
-    per = f"mean per replication over {reps} replications" if reps > 1 else "one replication"
-    return (
-        f"Each column accounts for all {_fmt(total)} firms ({per}). Band width is proportional to firms; numbers "
-        "are firms. Faint lanes carry firms whose path has ended to their status at the horizon; failures are "
-        "hatched."
+    per = info.t("mean per replication over {reps} replications", reps=reps) if reps > 1 else info.t("one replication")
+    return info.t(
+        "Each column accounts for all {total} firms ({per}). Band width is proportional to firms; numbers are firms. "
+        "Faint lanes carry firms whose path has ended to their status at the horizon; failures are hatched.",
+        total=_fmt(total),
+        per=per,
     )
 
 
@@ -443,7 +450,7 @@ def _node_text(name: str, count: str, room: float, width: Callable[[str], float]
     if width(one) <= room:
         return one
     per_char = width("x" * 10) / 10
-    lines = textwrap.wrap(name, max(8, int(room / per_char)))
+    lines = wrap_text(name, max(8, int(room / per_char))).split("\n")
     if width(f"{lines[-1]}  {count}") <= room:
         lines[-1] = f"{lines[-1]}  {count}"
     else:

@@ -261,7 +261,7 @@ def _stage_panels(
         fig = new_figure(3.7 * cols, 2.4 * rows + 1.3)
         flat, legend_ax = panel_grid(fig, n, cols)
         if not stages:
-            no_data(flat[0])
+            no_data(flat[0], info.t("no data"))
         handles: dict[str, Line2D | Patch] = {}
         has_band = False
         for i, stage in enumerate(stages):
@@ -276,15 +276,15 @@ def _stage_panels(
                     x = info.time_axis(mp["t_years"].to_numpy())
                     if group is None:
                         colour, style = _MEASURE_COLOURS.get(m, SERIES_COLOURS[mi]), LINESTYLES[mi]
-                        name = MEASURE_LABELS.get(m, m)
+                        name = info.t(MEASURE_LABELS.get(m, m))
                         if difference:
-                            name = f"mean paired difference in {name}"
+                            name = info.t("mean paired difference in {name}", name=name)
                     else:
                         # groups differ by colour and line style (lines of equal groups lie on top of each other)
                         colour, style = SERIES_COLOURS[gi % len(SERIES_COLOURS)], LINESTYLES[gi % len(LINESTYLES)]
-                        name = labels.get(group, group)
+                        name = labels.get(group) or info.t(group)  # arms named baseline, variant: translated
                         if len(measures) > 1:
-                            name = f"{name}: {MEASURE_LABELS.get(m, m)}"
+                            name = info.t("{group}: {measure}", group=name, measure=info.t(MEASURE_LABELS.get(m, m)))
                     width = 1.6 if mi == 0 else 1.0
                     (line,) = ax.plot(
                         x,
@@ -310,7 +310,7 @@ def _stage_panels(
                     ax.text(
                         0.5,
                         0.75,
-                        "no change in any replication",
+                        info.t("no change in any replication"),
                         transform=ax.transAxes,
                         ha="center",
                         va="center",
@@ -324,38 +324,43 @@ def _stage_panels(
             if not difference:
                 ax.set_ylim(bottom=0)
             if i % cols == 0:
-                ax.set_ylabel("firms, variant \u2212 baseline" if difference else "firms")
+                ax.set_ylabel(info.t("firms, variant \u2212 baseline" if difference else "firms"))
         for j, ax in enumerate(flat):
             if j + cols >= len(stages):
                 ax.set_xlabel(info.time_label)
             else:
                 ax.tick_params(labelbottom=False)
         if has_band:
-            handles[f"{level:.0%} confidence band"] = Patch(color=TEXT_GREY, alpha=0.25)
+            handles[info.t("{level:.0%} confidence band", level=level)] = Patch(color=TEXT_GREY, alpha=0.25)
         place_legend(legend_ax, list(handles.values()), list(handles))
         queued = "queue" in measures and bool((bands.loc[bands["measure"] == "queue", "mean"] > 0).any())
         if difference:
-            caption = (
-                f"Lines: mean over {n_reps} paired replications of variant \u2212 baseline, at the end of each month "
-                f"(the arms share their random numbers); bands: {level:.0%} t-based confidence interval of that "
-                "mean, month by month. A band that excludes 0 marks a change larger than the replications' noise."
+            caption = info.t(
+                "Lines: mean over {n_reps} paired replications of variant \u2212 baseline, at the end of each month "
+                "(the arms share their random numbers); bands: {level:.0%} t-based confidence interval of that mean, "
+                "month by month. A band that excludes 0 marks a change larger than the replications' noise.",
+                n_reps=n_reps,
+                level=level,
             )
         elif n_reps > 1 and draw_bands:
-            caption = (
-                f"Lines: mean over {n_reps} replications, at the end of each month; bands: {level:.0%} "
-                "t-based confidence interval of that mean."
+            caption = info.t(
+                "Lines: mean over {n_reps} replications, at the end of each month; bands: {level:.0%} t-based "
+                "confidence interval of that mean.",
+                n_reps=n_reps,
+                level=level,
             )
         elif n_reps > 1:
-            caption = (
-                f"Lines: mean over {n_reps} replications, at the end of each month (the uncertainty of a difference "
-                "between arms is in the paired-difference figure)."
+            caption = info.t(
+                "Lines: mean over {n_reps} replications, at the end of each month (the uncertainty of a difference "
+                "between arms is in the paired-difference figure).",
+                n_reps=n_reps,
             )
         else:
-            caption = "One replication: values at the end of each month (no confidence band)."
+            caption = info.t("One replication: values at the end of each month (no confidence band).")
         if not difference:
-            caption += " Dotted: capacity at the start (places in the stage's carriers, before any policy)."
+            caption += info.t(" Dotted: capacity at the start (places in the stage's carriers, before any policy).")
         if "queue" in measures:
-            caption += (
+            caption += info.t(
                 " Waiting lists are drawn for stages where firms waited."
                 if queued
                 else "\nNo firm waited for a place in any stage."
@@ -388,7 +393,10 @@ def _capacity(
     differ = any(len(c) != len(first) or not np.allclose(c, first, equal_nan=True) for _, _, c in series[1:])
     for gi, (group, t, cap) in enumerate(series if differ else series[:1]):
         colour = SERIES_COLOURS[gi % len(SERIES_COLOURS)] if differ else "black"
-        name = f"capacity, {labels.get(group, group)}" if differ and group is not None else "capacity"
+        if differ and group is not None:
+            name = info.t("capacity, {group}", group=labels.get(group) or info.t(group))
+        else:
+            name = info.t("capacity")
         (line,) = ax.plot(
             info.time_axis(t),
             cap,

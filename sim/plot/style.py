@@ -18,6 +18,7 @@ import logging
 import math
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..metric_names import pretty_name
 from ..version import __version__
+from .lang import Lang, phrase, policy_type_name, stage_name
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -54,6 +55,7 @@ __all__ = [
     "style_context",
     "thousands",
     "tint",
+    "wrap_text",
 ]
 
 OKABE_ITO: dict[str, str] = {
@@ -180,7 +182,7 @@ def style_context() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class FigureInfo:
-    """What a figure is about: its footer and the display names and colours of stages.
+    """What a figure is about: its footer, the display names and colours of stages, and its language.
 
     Attributes
     ----------
@@ -202,6 +204,9 @@ class FigureInfo:
         Stages in chain order (the scenario's order); colours follow it.
     note:
         Extra footer text (e.g. ``"replication 0 of 30"``).
+    lang:
+        Language of every text the figure draws: ``en`` (the default) or ``zh`` (Simplified
+        Chinese; :mod:`sim.plot.lang`). Stage labels are given in that language too.
     """
 
     scenario: str = ""
@@ -212,26 +217,41 @@ class FigureInfo:
     carrier_stages: tuple[str, ...] | None = None
     stage_order: tuple[str, ...] = ()
     note: str = ""
+    lang: Lang = "en"
 
     @classmethod
     def from_scenario(
-        cls, scenario: Scenario, seed: int | None = None, replications: Sequence[int] = (), note: str = ""
+        cls,
+        scenario: Scenario,
+        seed: int | None = None,
+        replications: Sequence[int] = (),
+        note: str = "",
+        lang: Lang = "en",
     ) -> FigureInfo:
-        """The info of a scenario's figures: its name, start, stage labels and carrier stages."""
+        """The info of a scenario's figures: its name, start, stage labels (in ``lang``) and carrier stages."""
         return cls(
             scenario=scenario.name,
             seed=seed,
             replications=tuple(int(r) for r in replications),
             start_year=scenario.calendar.start_year,
-            stage_labels={n: st.label or pretty_name(n) for n, st in scenario.stages.items()},
+            stage_labels={n: stage_name(n, st.label, lang) for n, st in scenario.stages.items()},
             carrier_stages=tuple(n for n, st in scenario.stages.items() if st.carriers is not None),
             stage_order=scenario.stage_names,
             note=note,
+            lang=lang,
         )
+
+    def t(self, english: str, /, **values: object) -> str:
+        """The phrase ``english`` in the figure's language, its placeholders filled (:func:`~sim.plot.lang.phrase`)."""
+        return phrase(english, self.lang, **values)
 
     def label(self, stage: str) -> str:
         """Display name of a stage."""
-        return self.stage_labels.get(stage) or pretty_name(stage)
+        return self.stage_labels.get(stage) or stage_name(stage, None, self.lang)
+
+    def instrument(self, name: str) -> str:
+        """Display name of a budget instrument (a policy type): as given in English, translated in Chinese."""
+        return policy_type_name(name, self.lang) if self.lang == "zh" else name
 
     def has_carriers(self, stage: str) -> bool:
         """Whether the stage has carriers (drawn in colour) or not (drawn in grey)."""
@@ -246,24 +266,24 @@ class FigureInfo:
     @property
     def time_label(self) -> str:
         """Label of a time axis."""
-        return "year" if self.start_year is not None else "years since the start"
+        return self.t("year" if self.start_year is not None else "years since the start")
 
     def footer(self) -> str:
         """``incuchain 0.1.0 · scenario tutorial · seed 7 · replications 0-29``."""
-        parts = [f"incuchain {__version__}"]
+        parts = [self.t("incuchain {version}", version=__version__)]
         if self.scenario:
-            parts.append(f"scenario {self.scenario}")
+            parts.append(self.t("scenario {name}", name=self.scenario))
         if self.seed is not None:
-            parts.append(f"seed {self.seed}")
+            parts.append(self.t("seed {seed}", seed=self.seed))
         reps = self.replications
         if len(reps) == 1:
-            parts.append(f"replication {reps[0]}")
+            parts.append(self.t("replication {rep}", rep=reps[0]))
         elif reps:
             contiguous = list(reps) == list(range(reps[0], reps[0] + len(reps)))
             span = f"{reps[0]}-{reps[-1]}" if contiguous else ", ".join(map(str, reps))
-            parts.append(f"{len(reps)} replications ({span})")
+            parts.append(self.t("{n} replications ({span})", n=len(reps), span=span))
         if self.note:
-            parts.append(self.note)
+            parts.append(self.t(self.note))
         return "  ·  ".join(parts)
 
 
@@ -281,13 +301,13 @@ def tint(colour: str, strength: float) -> str:
 
 
 def end_date_text(info: FigureInfo, horizon_years: float) -> str:
-    """The horizon as a date (``1 Jan 2027``), or ``8 years`` when the start is unknown."""
+    """The horizon as a date (``1 Jan 2027``, ``2027 年 1 月 1 日``), or ``8 years`` when the start is unknown."""
     if info.start_year is None:
-        return f"{horizon_years:g} years"
+        return info.t("{years:g} years", years=horizon_years)
     from ..calendar import date_of_decimal_year
 
     d = date_of_decimal_year(info.start_year + horizon_years)
-    return f"{d.day} {d:%b %Y}"
+    return info.t("{day} {month} {year}", day=d.day, month=f"{d:%b}", month_number=d.month, year=d.year)
 
 
 def stage_colours(stages: Sequence[str], info: FigureInfo) -> dict[str, str]:
@@ -350,13 +370,14 @@ def place_legend(legend_ax: Axes | None, handles: Sequence[Any], labels: Sequenc
 def finish_figure(fig: Figure, title: str, info: FigureInfo, caption: str = "") -> Figure:
     """Add the title (what the figure shows), a caption (how to read it) and the provenance footer.
 
-    The caption and the footer go in a strip at the bottom that the layout leaves free.
+    The caption and the footer go in a strip at the bottom that the layout leaves free. The title,
+    when it is one of the figures' default titles, is given in ``info``'s language.
     """
-    fig.suptitle(title, fontsize=12, fontweight="bold", x=0.01, ha="left")
+    fig.suptitle(info.t(title), fontsize=12, fontweight="bold", x=0.01, ha="left")
     height = float(fig.get_figheight())
     # wrap the caption to the figure's width (about 15 characters an inch at 8 points)
     chars = max(40, int(fig.get_figwidth() * 15.5))
-    caption = "\n".join(textwrap.fill(line, chars) for line in caption.split("\n")) if caption else ""
+    caption = "\n".join(wrap_text(line, chars) for line in caption.split("\n")) if caption else ""
     lines = caption.count("\n") + 1 if caption else 0
     strip = (0.22 + 0.16 * lines) / height  # inches of caption and footer, as a share of the height
     engine = fig.get_layout_engine()
@@ -371,7 +392,47 @@ def finish_figure(fig: Figure, title: str, info: FigureInfo, caption: str = "") 
 def panel_title(ax: Axes, text: str, panel_width: float) -> None:
     """A panel's title, left-aligned and wrapped to the panel's width (inches; about 11 bold characters
     an inch at 10 points), so long stage names do not run into the next panel."""
-    ax.set_title(textwrap.fill(text, max(12, int(panel_width * 11))), loc="left")
+    ax.set_title(wrap_text(text, max(12, int(panel_width * 11))), loc="left")
+
+
+WIDE_CHAR = 1.9
+"""Width of a Chinese character (1 em) in widths of an average Latin character as the wrapping widths
+count them (0.58 em; English text runs narrower, about 0.53 em, which leaves its lines a margin that
+this value keeps for Chinese)."""
+
+
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def text_width(text: str) -> float:
+    """Width of ``text`` in average Latin characters (a Chinese character counts :data:`WIDE_CHAR`)."""
+    return sum(WIDE_CHAR if _wide(ch) else 1.0 for ch in text)
+
+
+_TOKEN = re.compile(r"\s+|[^\s\u2e80-\uffef]+|.")
+_NO_LINE_START = set("，。、；：！？）》」』”’％%,.;:!?)]")
+
+
+def wrap_text(text: str, width: int) -> str:
+    """``text`` wrapped to lines of about ``width`` average Latin characters.
+
+    Text without Chinese characters is wrapped at spaces (:func:`textwrap.fill`); Chinese text may
+    break between any two Chinese characters, but not inside a Latin word or a number, and not
+    before closing punctuation.
+    """
+    if not any(_wide(ch) for ch in text):
+        return textwrap.fill(text, width)
+    lines: list[str] = []
+    line = ""
+    for token in _TOKEN.findall(text):
+        if line and text_width(line + token.rstrip()) > width and token[0] not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def thousands(axis: Any) -> None:

@@ -304,10 +304,10 @@ def survival_figure(
                 curve,
                 colours[stage],
                 LINESTYLES[i % len(LINESTYLES)],
-                f"{info.label(stage)} (n = {n:,})",
+                info.t("{name} (n = {n:,})", name=info.label(stage), n=n),
                 f"entry:{stage}",
             )
-        ax.set_title("By entry stage", loc="left")
+        ax.set_title(info.t("By entry stage"), loc="left")
         # 2. ever vs never in a carrier
         ax = axes[1]
         for key, colour, style, name in (
@@ -318,40 +318,42 @@ def survival_figure(
             if curve.empty:
                 continue
             gid = "support:ever_in_carrier" if key else "support:never_in_carrier"
-            _draw_curve(ax, curve, colour, style, f"{name} (n = {int(curve['firms'].iloc[0]):,})", gid)
-        ax.set_title("By support: ever vs never in a carrier", loc="left")
+            label = info.t("{name} (n = {n:,})", name=info.t(name), n=int(curve["firms"].iloc[0]))
+            _draw_curve(ax, curve, colour, style, label, gid)
+        ax.set_title(info.t("By support: ever vs never in a carrier"), loc="left")
         # 3. entrants of the reference stage against the reference
         if with_ref:
             assert reference is not None
             ax = axes[2]
             curve = km_curves(entrants, None, level, include_warmup)
             if not curve.empty:
-                name = f"{info.label(reference_stage)} entrants (n = {int(curve['firms'].iloc[0]):,})"
+                n_firms = int(curve["firms"].iloc[0])
+                name = info.t("{stage} entrants (n = {n:,})", stage=info.label(reference_stage), n=n_firms)
                 _draw_curve(ax, curve, GREY, "-", name, f"reference_stage:{reference_stage}")
-            _reference(ax, reference, xmax, reference_label)
-            ax.set_title(f"{info.label(reference_stage)} entrants vs the US BLS curve", loc="left")
+            _reference(ax, reference, xmax, info.t(reference_label))
+            ax.set_title(info.t("{stage} entrants vs the US BLS curve", stage=info.label(reference_stage)), loc="left")
         for i, ax in enumerate(axes):
             if not ax.has_data():
-                no_data(ax)
+                no_data(ax, info.t("no data"))
                 continue
             ax.set_xlim(0, xmax * 1.02)  # room for a reference marker at the horizon
             ax.set_ylim(0, 102)
-            ax.set_xlabel("years since arrival")
+            ax.set_xlabel(info.t("years since arrival"))
             if i == 0:
-                ax.set_ylabel("not failed (%)")
+                ax.set_ylabel(info.t("not failed (%)"))
             ax.legend(loc="lower left", fontsize=7.5)
         place_legend(legend_ax, [], [])
-        caption = (
-            f"Kaplan-Meier estimates (firms failing; exits and firms active at the horizon are censored); "
-            f"bands: {level:.0%} pointwise confidence intervals (log-log).\n"
-            "Ever vs never in a carrier mixes selection and time at risk with any effect of support: "
-            "compare scenarios for effects."
+        caption = info.t(
+            "Kaplan-Meier estimates (firms failing; exits and firms active at the horizon are censored); bands: "
+            "{level:.0%} pointwise confidence intervals (log-log).\nEver vs never in a carrier mixes selection and "
+            "time at risk with any effect of support: compare scenarios for effects.",
+            level=level,
         )
         if with_ref:
-            caption += " BLS: share of establishments still open at each age."
+            caption += info.t(" BLS: share of establishments still open at each age.")
         reps = int(firms["replication"].nunique()) if "replication" in firms else 1
         if reps > 1:
-            caption += f" Firms of {reps} replications pooled."
+            caption += info.t(" Firms of {reps} replications pooled.", reps=reps)
         return finish_figure(fig, title, info, caption)
 
 
@@ -421,7 +423,7 @@ def survival_at_figure(
                 )
                 # arms side by side, so equal values do not hide each other
                 shift = (ai - (len(arm_list) - 1) / 2) * 0.12
-                name = "mean, 95% CI" if arm is None else labels.get(arm, arm)
+                name = info.t("mean, 95% CI") if arm is None else labels.get(arm) or info.t(arm)
                 cont = ax.errorbar(
                     part["years"] + shift,
                     mean,
@@ -443,27 +445,36 @@ def survival_at_figure(
                 handles.setdefault(name, cont)
             if reference is not None and fg == "never_in_carrier":
                 xmax = float(st["years"].max())
-                line = _reference(ax, reference, xmax, reference_label, hollow=True)
+                ref_name = info.t(reference_label)
+                line = _reference(ax, reference, xmax, ref_name, hollow=True)
                 if line is not None:
-                    handles.setdefault(reference_label, line)
-            ax.set_title(GROUP_LABELS.get(fg, fg), loc="left")
+                    handles.setdefault(ref_name, line)
+            ax.set_title(info.t(GROUP_LABELS.get(fg, fg)), loc="left")
             ax.set_ylim(0, 102)
-            ax.set_xlabel("years since arrival")
+            ax.set_xlabel(info.t("years since arrival"))
             years = sorted(set(st["years"]))
             ax.set_xticks(years)
             ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
             if i == 0:
-                ax.set_ylabel("not failed (%)")
+                ax.set_ylabel(info.t("not failed (%)"))
         if not firm_groups:
-            no_data(axes[0], "no survival estimates (the horizon is shorter than a year?)")
+            no_data(axes[0], info.t("no survival estimates (the horizon is shorter than a year?)"))
         place_legend(legend_ax, list(handles.values()), list(handles))
         if title is None:
             shown = [f"{y:g}" for y in sorted(set(st["years"]))]
-            at = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else "".join(shown)
-            title = f"Share of firms not failed {at} years after arrival" if shown else "Share of firms not failed"
+            at = (
+                info.t("{first} and {last}", first=info.t(", ").join(shown[:-1]), last=shown[-1])
+                if len(shown) > 1
+                else "".join(shown)
+            )
+            if shown:
+                title = info.t("Share of firms not failed {at} years after arrival", at=at)
+            else:
+                title = info.t("Share of firms not failed")
         reps = int(st["n"].max()) if len(st) else 0
-        caption = (
-            f"Kaplan-Meier survival of each replication at 1, 3, 5 and 10 years (where the horizon reaches); "
-            f"points: mean over {reps} replications; bars: 95% t-based confidence interval."
+        caption = info.t(
+            "Kaplan-Meier survival of each replication at 1, 3, 5 and 10 years (where the horizon reaches); "
+            "points: mean over {reps} replications; bars: 95% t-based confidence interval.",
+            reps=reps,
         )
         return finish_figure(fig, title, info, caption)

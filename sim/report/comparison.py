@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import Comparison
-from ..output import scenario_digest
 from ..plot import (
     FigureInfo,
     bls_reference,
@@ -22,6 +21,7 @@ from ..plot import (
     occupancy_figure,
     survival_at_figure,
 )
+from ..provenance import scenario_digest
 from ..scenario import Scenario, load_scenario
 from .content import (
     _budget_figures,
@@ -36,9 +36,10 @@ from .content import (
     _subtitle,
 )
 from .loading import FLOW_REPLICATIONS, INSTRUMENTS_FILE, _budget, _folder_meta, _read_table, _rerun_events
-from .page import _code, _Figure, _figures_html, _kv_table, _section, _write
+from .page import _code, _Figure, _figures_html, _kv_table, _section, _write, shared_doc
 
 
+@shared_doc
 def write_comparison_report(
     out_dir: str | Path,
     comparison: Comparison | None = None,
@@ -73,20 +74,12 @@ def write_comparison_report(
         Statistics and monthly time series with an ``arm`` column (``baseline``, ``variant``).
     baseline, variant:
         The two scenarios.
-    meta:
-        Provenance; merged over the folder's ``meta.json``.
-    ledger, cost_effectiveness:
-        Budget tables (see :mod:`sim.plot.budget`).
+    $meta
+    $budget
     instruments:
         Per-instrument effects and costs (:attr:`~sim.Comparison.instruments`); a table section when
         present.
-    formats:
-        Files written per figure under ``figures/``.
-
-    Returns
-    -------
-    pathlib.Path
-        The report's path.
+    $formats
 
     Raises
     ------

@@ -16,8 +16,7 @@ from ..capacity import never_full_lines, stage_found_full
 from ..experiment.comparison import NO_VARIATION
 from ..experiment.cost_effectiveness import SPEND, cost_bounds
 from ..experiment.instruments import as_cost_row
-from ..metric_names import metric_unit, outcome_unit
-from ..output import package_versions, scenario_digest
+from ..metric_names import NS, metric_unit, outcome_unit
 from ..plot import (
     FigureInfo,
     cost_effectiveness_figure,
@@ -25,7 +24,9 @@ from ..plot import (
     metric_label,
     spend_figure,
 )
+from ..provenance import package_versions, scenario_digest
 from ..scenario import Scenario
+from ..summary import RunSummary
 from ..tables import EVER_LABEL, NEVER_LABEL
 from .page import _code, _Figure, _table
 
@@ -199,7 +200,7 @@ def _sentence(total: float, active: float, failed: float, exited: float, mean: b
     )
 
 
-def _single_headline(summary: Mapping[str, Any], info: FigureInfo) -> str:
+def _single_headline(summary: RunSummary, info: FigureInfo) -> str:
     top = [
         ("New firms (after the warm-up)", _fmt(summary.get("arrivals"))),
         ("Firms at the start", _fmt(summary.get("initial_stock"))),
@@ -209,10 +210,9 @@ def _single_headline(summary: Mapping[str, Any], info: FigureInfo) -> str:
     ]
     counts = [float(summary.get(k) or 0) for k in ("firms", "active_at_horizon", "failed", "exited")]
     parts = [_sentence(counts[0], counts[1], counts[2], counts[3]), _table(["outcome", "firms"], top, numeric=(1,))]
-    stages = summary.get("stages", {})
     stage_rows = []
-    for stage in _ordered_stages(stages, info):
-        s = stages[stage]
+    for stage in _ordered_stages(summary.stage_names, info):
+        s = summary.stage(stage)
         stage_rows.append(
             (
                 info.label(stage),
@@ -242,28 +242,15 @@ def _single_headline(summary: Mapping[str, Any], info: FigureInfo) -> str:
             numeric=tuple(range(1, 8)),
         )
     )
-    surv = summary.get("survival")
-    if surv:
-        groups = [
-            (key, name)
-            for key, name in (
-                ("all", "all firms"),
-                ("never_in_carrier", NEVER_LABEL),
-                ("ever_in_carrier", EVER_LABEL),
-            )
-            if key in surv
-        ]
-        keep = [i for i, _ in enumerate(surv["years"]) if any(surv[k][i] is not None for k, _ in groups)]
-        srows = [(name, *(_pct(surv[key][i]) for i in keep)) for key, name in groups]
-        if keep:
-            parts.append(
-                "<h3>Survival (Kaplan-Meier, share not failed)</h3>"
-                + _table(
-                    ["firms", *(_year_label(surv["years"][i]) for i in keep)],
-                    srows,
-                    numeric=tuple(range(1, len(keep) + 1)),
-                )
-            )
+    names = {"all": "all firms", "never_in_carrier": NEVER_LABEL, "ever_in_carrier": EVER_LABEL}
+    surv = {name: summary.survival(key) for key, name in names.items() if f"survival.{key}.1y" in summary}
+    keep = sorted({y for curve in surv.values() for y, v in curve.items() if not math.isnan(v)})
+    if keep:
+        srows = [(name, *(_pct(curve.get(y)) for y in keep)) for name, curve in surv.items()]
+        parts.append(
+            "<h3>Survival (Kaplan-Meier, share not failed)</h3>"
+            + _table(["firms", *(_year_label(y) for y in keep)], srows, numeric=tuple(range(1, len(keep) + 1)))
+        )
     return "".join(parts)
 
 
@@ -523,10 +510,6 @@ def _reproduce(seed: int | None, replications: Sequence[int], single: bool, scen
 
 def _subtitle(sc: Scenario | None) -> str:
     return sc.description if sc is not None and sc.description else ""
-
-
-NS = "n.s."
-"""Marks an effect whose confidence interval contains 0 (not significant), in every table."""
 
 
 def _ns(diff: float, low: float, high: float) -> str:

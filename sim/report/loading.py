@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..api import run
-from ..output import scenario_digest
+from ..provenance import scenario_digest
 from ..scenario import Scenario
 
 LEDGER_FILES = ("ledger.parquet", "ledger.csv")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from matplotlib.figure import Figure
 
-from ..output import atomic_write_text
+from ..files import atomic_write_text
 from ..plot import (
     save_figure,
 )
@@ -18,6 +20,29 @@ from ..plot import (
 REPORT_FILE = "report.html"
 
 FIGURE_DIR = "figures"
+
+_SHARED_DOC = {
+    "meta": """meta:
+        Provenance; merged over the folder's ``meta.json``.""",
+    "budget": """ledger, cost_effectiveness:
+        Budget tables (see :mod:`sim.plot.budget`).""",
+    "formats": """formats:
+        Files written per figure under ``figures/``.
+
+    Returns
+    -------
+    pathlib.Path
+        The report's path.""",
+}
+"""Parameters that every report writer documents alike (``$meta``, ``$budget``, ``$formats`` in its docstring)."""
+
+_F = TypeVar("_F", bound=Callable[..., Path])
+
+
+def shared_doc(func: _F) -> _F:
+    """Fill ``$meta``, ``$budget`` and ``$formats`` (with the Returns section) in ``func``'s docstring."""
+    func.__doc__ = string.Template(func.__doc__ or "").substitute(_SHARED_DOC)
+    return func
 
 
 @dataclass

@@ -24,6 +24,7 @@ from ..plot import (
 )
 from ..results import RunResult
 from ..scenario import Scenario, load_scenario
+from ..summary import RunSummary
 from .content import (
     _budget_figures,
     _capacity_html,
@@ -45,15 +46,16 @@ from .loading import (
     _replications,
     _rerun_events,
 )
-from .page import _Figure, _figures_html, _kv_table, _section, _write
+from .page import _Figure, _figures_html, _kv_table, _section, _write, shared_doc
 
 
+@shared_doc
 def write_report(
     out_dir: str | Path,
     result: RunResult | ExperimentResult | None = None,
     *,
     scenario: Scenario | None = None,
-    summary: Mapping[str, Any] | None = None,
+    summary: RunSummary | None = None,
     stats: pd.DataFrame | None = None,
     timeseries: pd.DataFrame | None = None,
     firms: pd.DataFrame | None = None,
@@ -89,20 +91,12 @@ def write_report(
         Monthly time series of one or many replications.
     firms, events, carriers:
         Firm tables, event logs and carrier tables (one or many replications).
-    meta:
-        Provenance (``meta.json``); merged over the folder's ``meta.json``.
-    ledger, cost_effectiveness:
-        Budget tables (see :mod:`sim.plot.budget`).
+    $meta
+    $budget
     decomposition:
         :attr:`sim.Decomposition.table` (default: ``decomposition.csv`` in the folder, if any): the report
         then splits a programme's gap into treatment and selection.
-    formats:
-        Files written per figure under ``figures/``.
-
-    Returns
-    -------
-    pathlib.Path
-        The report's path.
+    $formats
 
     Raises
     ------
@@ -144,7 +138,7 @@ def write_report(
         scenario = load_scenario(out / "scenario.resolved.toml")
     if summary is None and stats is None:
         if (out / "summary.json").is_file():
-            summary = _read_json(out / "summary.json")
+            summary = RunSummary.from_json(_read_json(out / "summary.json"))
         else:
             stats = _read_table(out / "summary_stats.csv")
     if stats is not None and "arm" in stats.columns and stats["arm"].nunique() > 1:
@@ -164,8 +158,8 @@ def write_report(
     if decomposition is None and (out / "decomposition.csv").is_file():
         decomposition = _read_table(out / "decomposition.csv")
     if summary is not None:
-        seed = summary.get("seed", seed)
-        replications = replications or [int(summary.get("replication", 0))]
+        seed = summary.seed
+        replications = replications or [summary.replication]
     if not replications:
         replications = _replications(info_meta, stats, timeseries)
     if seed is None and timeseries is None and summary is None and stats is None:

@@ -17,9 +17,10 @@ from ..plot.sweep import point_text, sweep_figure
 from ..scenario import Scenario, load_scenario
 from .content import _calendar_rows, _fmt, _pct, _provenance_rows, _signed, _subtitle
 from .loading import _folder_meta, _read_table
-from .page import _code, _Figure, _figures_html, _kv_table, _section, _table, _write
+from .page import _code, _Figure, _figures_html, _kv_table, _section, _table, _write, shared_doc
 
 
+@shared_doc
 def write_sweep_report(
     out_dir: str | Path,
     result: ExperimentResult | None = None,
@@ -43,17 +44,10 @@ def write_sweep_report(
         The sweep's :class:`~sim.ExperimentResult`.
     summary, stats:
         One row per point and replication, and statistics per point and metric (``arm`` column).
-    meta:
-        Provenance; merged over the folder's ``meta.json``.
+    $meta
     metrics:
         Metrics in the tables and the figure (those without values are left out).
-    formats:
-        Files written per figure under ``figures/``.
-
-    Returns
-    -------
-    pathlib.Path
-        The report's path.
+    $formats
 
     Raises
     ------

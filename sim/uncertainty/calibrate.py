@@ -46,7 +46,8 @@ from ..errors import ScenarioError
 from ..experiment.arms import Arm
 from ..experiment.runner import ExperimentResult
 from ..experiment.tables import csv_text
-from ..output import atomic_write_text, package_versions
+from ..files import atomic_write_text
+from ..provenance import package_versions
 from ..scenario import Scenario, load_scenario
 from ..stats import mean_ci
 from .declare import Uncertainty, resolve_path

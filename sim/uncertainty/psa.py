@@ -40,7 +40,7 @@ from ..experiment.cost_effectiveness import OUTCOMES, SPEND
 from ..experiment.instruments import Instrument, added_policies, instrument_arms
 from ..experiment.runner import ExperimentResult
 from ..experiment.tables import csv_text
-from ..output import atomic_write_text
+from ..files import atomic_write_text
 from ..scenario import Scenario
 from .declare import Uncertainty, apply_values, declared, unit_points
 from .evaluate import COST_PREFIX, EFFECT_PREFIX, Pair, evaluate, pair_frame, point_arms, point_means

@@ -35,7 +35,7 @@ import pandas as pd
 from ..errors import ScenarioError
 from ..experiment.runner import ExperimentResult
 from ..experiment.tables import csv_text
-from ..output import atomic_write_text
+from ..files import atomic_write_text
 from ..scenario import Scenario
 from ..streams import Streams
 from .declare import Uncertainty, declared

@@ -109,7 +109,7 @@ def compute(case: Case) -> dict[str, Any]:
     return {
         "scenario": case.scenario,
         "seed": case.seed,
-        "summary": _plain(res.summary()),
+        "summary": _plain(res.summary().to_json()),
         "digests": {"engine": _engine_digest(res), **{k: _table_digest(v) for k, v in tables.items()}},
     }
 

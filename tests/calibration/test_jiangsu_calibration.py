@@ -178,7 +178,7 @@ def test_incubator_occupancy_2019_near_34000(first_year: sim.RunResult) -> None:
 
 
 def test_incubator_graduation_share_2019(first_year: sim.RunResult) -> None:
-    stage = first_year.summary()["stages"]["incubator"]
+    stage = first_year.summary().stage("incubator")
     exits = stage["graduations"] + stage["timeouts"] + stage["failures"]
     share = stage["graduations"] / exits
     # Plausible range 25-40 % from China 2012 (~50,000 cumulative graduates against > 70,000 tenants in a

@@ -1,9 +1,10 @@
 """The province's yearly path: what docs/jiangsu.md tabulates and tests/calibration checks year by year.
 
-    python -m tests.calibration.yearly_path --seeds 10 [--keep DIR]  # the docs table (mean, 95 % interval over seeds)
+    python -m tests.calibration.yearly_path --seeds 10 [--keep DIR] [--scenario FILE]  # the docs tables (mean, 95 % CI)
 
 Per calendar year of the run, at the year's end: incubators open by level, incubator tenants, incubator
-graduations per tenant-year over the year, jobs per active firm, cumulative incubator graduates.
+graduations per tenant-year over the year, jobs per active firm, cumulative incubator graduates; then jobs
+per active firm at the horizon by the stage the firm is in.
 """
 
 from __future__ import annotations
@@ -89,25 +90,52 @@ def markdown(table: pd.DataFrame, n: int) -> str:
     return "\n".join(lines)
 
 
+def jobs_by_stage(res: sim.RunResult) -> pd.DataFrame:
+    """Jobs per active firm at the horizon by the stage the firm is in (one row per stage)."""
+    firms = res.firms
+    active = firms[firms["outcome"] == "active"]
+    out = active.groupby("outcome_stage", observed=True)["jobs_at_horizon"].mean()
+    return pd.DataFrame({"stage": out.index.astype(str), "jobs_per_firm": out.to_numpy()})
+
+
+def jobs_table(tables: list[pd.DataFrame], n: int) -> str:
+    """Markdown: mean and 95 % t-interval over seeds of jobs per active firm at the horizon, by stage."""
+    both = pd.concat(tables)
+    lines = ["| stage at the horizon | jobs per active firm |", "|---|---|"]
+    for stage, part in both.groupby("stage", sort=False):
+        e = mean_ci(part["jobs_per_firm"].to_numpy(float))
+        cell = f"{e.mean:.1f} ({e.ci_low:.1f}-{e.ci_high:.1f})" if n > 1 else f"{e.mean:.1f}"
+        lines.append(f"| {stage} | {cell} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=10, help="seeds 1..N (default 10)")
     parser.add_argument("--keep", type=Path, default=None, help="folder to keep each seed's path in (reused if there)")
+    parser.add_argument("--scenario", type=Path, default=None, help="scenario file (default: the province)")
     args = parser.parse_args()
-    sc = sim.default_scenario()
-    paths = []
+    sc = sim.default_scenario() if args.scenario is None else sim.load_scenario(args.scenario)
+    paths, jobs = [], []
     for seed in range(1, args.seeds + 1):
         kept = args.keep / f"seed{seed}.csv" if args.keep is not None else None
-        if kept is not None and kept.is_file():
+        kept_jobs = args.keep / f"jobs{seed}.csv" if args.keep is not None else None
+        if kept is not None and kept_jobs is not None and kept.is_file() and kept_jobs.is_file():
             paths.append(pd.read_csv(kept))
+            jobs.append(pd.read_csv(kept_jobs))
             continue
-        path = yearly_path(sim.run(sc, seed=seed))
-        if kept is not None:
+        res = sim.run(sc, seed=seed)
+        path, by_stage = yearly_path(res), jobs_by_stage(res)
+        if kept is not None and kept_jobs is not None:
             kept.parent.mkdir(parents=True, exist_ok=True)
             path.to_csv(kept, index=False)
+            by_stage.to_csv(kept_jobs, index=False)
         paths.append(path)
+        jobs.append(by_stage)
         print(f"seed {seed} done", flush=True)
     print(markdown(path_table(paths), args.seeds))
+    print()
+    print(jobs_table(jobs, args.seeds))
 
 
 if __name__ == "__main__":

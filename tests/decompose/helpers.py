@@ -77,3 +77,62 @@ def confounded_world(rate: float = 1500.0) -> sim.Scenario:
          "target": {"sectors": ["risky"]}}
     )  # fmt: skip
     return sim.parse_scenario(data)
+
+
+def policy_world(
+    policies: list[dict[str, Any]],
+    *,
+    screening: dict[str, float] | None = None,
+    market_fail: float | None = None,
+    rate: float = 600.0,
+) -> sim.Scenario:
+    """:func:`programme_world` (screening on quality, which lowers failure) whose programme stage has four
+    specialised-or-not carriers with room for everyone, firms of two sectors, and ``policies``."""
+    base = programme_world(screening=screening, quality_on_failure=0.7, market_fail=market_fail, rate=rate)
+    data = base.to_dict()
+    data["firms"]["sectors"] = {"a": 0.5, "b": 0.5}
+    data["stages"]["programme"]["carriers"] = {"count": 4, "capacity": 100_000, "specialised_share": 0.5}
+    data["policies"] = policies
+    return sim.parse_scenario(data)
+
+
+def linkage_world() -> sim.Scenario:
+    """Incubator graduates meet outside scale-ups at a small, safe accelerator with an impatient waiting list.
+
+    Incubator (no limit): failure 0.3, graduation 2.0 a year to the accelerator. Accelerator: 20 places,
+    failure 0.05, a one-year stay ending in exit; a full accelerator queues firms (patience: exponential,
+    4 a year), and those who give up go to the market, where failure is 1.0 a year. A chain_linkage puts
+    incubator graduates ahead of the scale-ups, so they wait less and give up less often: it helps them.
+    """
+    data: dict[str, Any] = {
+        "name": "linkage_world",
+        "calendar": {"start": 2020, "horizon_years": 5.0},
+        "firms": {"quality_on_failure": 0.0, "quality_on_graduation": 0.0},
+        "stages": {
+            "incubator": {
+                "failure": {"dist": "exponential", "rate": 0.3},
+                "graduation": {"dist": "exponential", "rate": 2.0},
+                "on_graduation": {"accelerator": 1.0},
+                "admission": {"fallback": "market"},
+            },
+            "accelerator": {
+                "failure": {"dist": "exponential", "rate": 0.05},
+                "max_stay_years": 1.0,
+                "on_timeout": {"exit": 1.0},
+                "carriers": {"count": 1, "capacity": 20},
+                "admission": {
+                    "on_full": "queue",
+                    "queue_limit": 200,
+                    "patience": {"dist": "exponential", "rate": 4.0},
+                    "fallback": "market",
+                },
+            },
+            "market": {"failure": {"dist": "exponential", "rate": 1.0}},
+        },
+        "arrivals": [
+            {"name": "founders", "stage": "incubator", "rate_per_year": 30.0},
+            {"name": "scale_ups", "stage": "accelerator", "rate_per_year": 30.0},
+        ],
+        "policies": [{"type": "chain_linkage", "name": "link", "from_stage": "incubator", "to_stage": "accelerator"}],
+    }
+    return sim.parse_scenario(data)

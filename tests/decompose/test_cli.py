@@ -39,3 +39,23 @@ def test_run_labels_the_association_and_splits_it_on_request(
     split = capsys.readouterr().out
     assert "treatment (ATT)" in split
     assert "Selection versus treatment" in (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+
+
+def test_workers_give_the_same_bytes_as_a_serial_run(tmp_path: Path) -> None:
+    """Replications run on two processes are put together in replication order: the same files."""
+    for name, extra in (("serial", []), ("parallel", ["--workers", "2"])):
+        code = main(["decompose", str(SCENARIOS / "policy_mix.toml"), "--programme", "mentoring", "--reps", "3",
+                     "--out", str(tmp_path / name), "--quiet", *extra])  # fmt: skip
+        assert code == 0
+    for file in ("decomposition.csv", "per_replication.csv"):
+        serial, parallel = (tmp_path / "serial" / file).read_bytes(), (tmp_path / "parallel" / file).read_bytes()
+        assert serial == parallel, f"{file} differs between a serial and a parallel decomposition"
+
+
+def test_a_policy_that_treats_no_firm_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(["decompose", str(SCENARIOS / "policy_mix.toml"), "--programme", "startup_campaign",
+                 "--out", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "cannot be decomposed" in err[0], err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -111,3 +112,14 @@ def test_a_policy_programme_without_effect_is_all_selection() -> None:
     assert np.allclose(pr["naive"], pr["selection"], equal_nan=True)
     real = sim.decompose(sc, "manager_matching", reps=2, seed=5)
     assert real.estimate("survival_3y", "att")[0] > 0, "matching managers (failure x0.9) should help survival"
+
+
+def test_an_executor_gives_the_same_tables() -> None:
+    from sim.executors import process_executor
+
+    sc = sim.load_scenario(SCENARIOS / "tutorial.toml")
+    serial = sim.decompose(sc, "incubator", reps=3, seed=2)
+    with process_executor(2) as pool:
+        parallel = sim.decompose(sc, "incubator", reps=3, seed=2, executor=pool)
+    for name in ("table", "per_replication", "firms"):
+        pd.testing.assert_frame_equal(getattr(serial, name), getattr(parallel, name))

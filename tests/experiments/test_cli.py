@@ -14,7 +14,7 @@ import sim
 from sim.cli import main as cli
 from sim.executors import DASK_HINT, ExecutorUnavailable, open_executor
 from sim.experiment.runner import _progress_enabled
-from sim.output import OWNER_FILE
+from sim.files import OWNER_FILE
 
 from .helpers import TUTORIAL
 

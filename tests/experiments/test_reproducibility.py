@@ -10,7 +10,7 @@ import pytest
 import sim
 from sim.executors import SerialExecutor, local_dask_executor, process_executor
 from sim.experiment.tables import csv_text
-from sim.output import OWNER_FILE
+from sim.files import OWNER_FILE
 
 from .helpers import assert_same_tree
 

@@ -13,7 +13,7 @@ import sim
 from sim.executors import SerialExecutor, process_executor
 from sim.experiment import tasks
 from sim.experiment.tasks import ReplicationTask, ScenarioNotLoaded, run_task
-from sim.output import scenario_digest
+from sim.provenance import scenario_digest
 
 from .helpers import assert_same_tree
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sim.executors import ExecutorUnavailable, dask_executor, parallelism
-from sim.output import folder_lock
+from sim.files import folder_lock
 from tests.helpers import SCENARIOS
 
 from .helpers import SHORT, assert_one_line, cli, tutorial_changed, tutorial_with

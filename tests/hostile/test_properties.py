@@ -81,8 +81,9 @@ def check_document(doc: dict[str, Any], folder: Path, capsys: pytest.CaptureFixt
         event("refused by the resource guard")
         return
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
-    arrived = summary["arrivals"] + summary["initial_stock"]
-    ended = summary["active_at_horizon"] + summary["failed"] + summary["exited"]
+    metrics = summary["metrics"]
+    arrived = metrics["arrivals"] + metrics["initial_stock"]
+    ended = metrics["active_at_horizon"] + metrics["failed"] + metrics["exited"]
     assert arrived == ended, f"firms not conserved: {arrived} arrived, {ended} accounted for"
     _finite(summary)
     event("ran")

@@ -54,9 +54,9 @@ def test_carriers_table_counts_tenants_graduates_and_failures() -> None:
     car = res.carriers
     s = res.summary()
     for stage, rows in car.groupby("stage", observed=True):
-        assert rows["tenants_at_horizon"].sum() == s["stages"][stage]["occupancy_at_horizon"], stage
-        assert rows["graduates"].sum() == s["stages"][stage]["graduations"], stage
-        assert rows["failures"].sum() == s["stages"][stage]["failures"], stage
+        assert rows["tenants_at_horizon"].sum() == s.stage(stage)["occupancy_at_horizon"], stage
+        assert rows["graduates"].sum() == s.stage(stage)["graduations"], stage
+        assert rows["failures"].sum() == s.stage(stage)["failures"], stage
     assert car["graduates"].sum() > 0
     for col in ("tenants_at_horizon", "graduates", "failures"):
         assert car[col].dtype == np.int64 and (car[col] >= 0).all(), col

@@ -46,10 +46,9 @@ def test_threshold_selects_on_the_signal() -> None:
 def test_funding_raises_graduations() -> None:
     base = tutorial()
     pol = {**ANGEL, "threshold": 0.0, "target": {"stages": ["incubator"]}}
-    g0 = sum(run(base, seed=8, replication=r).summary()["stages"]["incubator"]["graduations"] for r in range(3))
+    g0 = sum(run(base, seed=8, replication=r).summary()["stages.incubator.graduations"] for r in range(3))
     g1 = sum(
-        run(with_policies(base, pol), seed=8, replication=r).summary()["stages"]["incubator"]["graduations"]
-        for r in range(3)
+        run(with_policies(base, pol), seed=8, replication=r).summary()["stages.incubator.graduations"] for r in range(3)
     )
     assert g1 > g0, f"funding that doubles graduation did not raise incubator graduations: {g0} -> {g1}"
 

@@ -110,9 +110,7 @@ def test_performance_subsidy_improves_tenants_and_feeds_back_into_ratings() -> N
     grads, bad = [], []
     for rep in range(8):
         a, b = sim.run(sc, seed=2, replication=rep), sim.run(sv, seed=2, replication=rep)
-        grads.append(
-            b.summary()["stages"]["incubator"]["graduations"] - a.summary()["stages"]["incubator"]["graduations"]
-        )
+        grads.append(b.summary()["stages.incubator.graduations"] - a.summary()["stages.incubator.graduations"])
         bad.append(
             b.summary()["carriers.incubator.unqualified_ratings"]
             - a.summary()["carriers.incubator.unqualified_ratings"]

@@ -55,6 +55,6 @@ def test_lower_market_failure_hazard_lowers_market_failures() -> None:
     base = tutorial()
     r0 = run(base, seed=4)
     r1 = run(with_policies(base, HAZARD), seed=4)
-    f0 = r0.summary()["stages"]["market"]["failures"]
-    f1 = r1.summary()["stages"]["market"]["failures"]
+    f0 = r0.summary()["stages.market.failures"]
+    f1 = r1.summary()["stages.market.failures"]
     assert f1 < f0, f"halving the market failure hazard did not lower market failures: {f0} -> {f1}"

@@ -50,10 +50,10 @@ def test_matched_firms_graduate_faster_in_every_stage() -> None:
     pol = {**GM, "share_lacking": 0.6, "target": {"stages": ["maker_space"]}}
     g0 = g1 = 0
     for r in range(3):
-        s0 = run(base, seed=6, replication=r).summary()["stages"]
-        s1 = run(with_policies(base, pol), seed=6, replication=r).summary()["stages"]
-        g0 += s0["maker_space"]["graduations"] + s0["incubator"]["graduations"]
-        g1 += s1["maker_space"]["graduations"] + s1["incubator"]["graduations"]
+        s0 = run(base, seed=6, replication=r).summary()
+        s1 = run(with_policies(base, pol), seed=6, replication=r).summary()
+        g0 += s0["stages.maker_space.graduations"] + s0["stages.incubator.graduations"]
+        g1 += s1["stages.maker_space.graduations"] + s1["stages.incubator.graduations"]
     assert g1 > g0, f"doubling matched firms' graduation hazard did not raise graduations: {g0} -> {g1}"
 
 

@@ -24,9 +24,9 @@ def _all_specialised() -> dict:
 
 def test_specialisation_lowers_failures_of_matched_firms() -> None:
     base = _all_specialised()
-    f0 = sum(run(base, seed=2, replication=r).summary()["stages"]["incubator"]["failures"] for r in range(4))
+    f0 = sum(run(base, seed=2, replication=r).summary()["stages.incubator.failures"] for r in range(4))
     f1 = sum(
-        run(with_policies(base, SPECIAL), seed=2, replication=r).summary()["stages"]["incubator"]["failures"]
+        run(with_policies(base, SPECIAL), seed=2, replication=r).summary()["stages.incubator.failures"]
         for r in range(4)
     )
     assert f1 < 0.8 * f0, f"specialisation did not lower matched incubator failures: {f0} -> {f1}"

@@ -46,6 +46,11 @@ cases = [
 print("compiled" if sim.engine.COMPILED else "interpreted")
 for name, sc, seed in cases:
     print(name, digest(simulate(sc, seed)))
+# The programme switches of sim.decompose: a stage, a hazard policy, a performance subsidy, a link, a competition
+city = sim.load_scenario(f"{scenarios}/city_policies.toml")
+for programme in ("incubator", "mentoring", "performance_subsidy", "incubator_to_accelerator", "contest"):
+    table = sim.decompose(city, programme, reps=1, seed=1).per_replication.to_csv(float_format="%.17g")
+    print(programme, hashlib.sha256(table.encode()).hexdigest())
 """
 
 

@@ -23,6 +23,8 @@ LAYERS: list[tuple[str, int]] = [
     ("sim.policies", 0),
     ("sim.scenario", 0),
     ("sim.hazard_terms", 0),
+    ("sim.files", 0),  # atomic writes, output folders: used from the tables up
+    ("sim.provenance", 0),
     ("sim.event_log", 1),
     ("sim.engine", 2),
     ("sim.engine_*", 2),
@@ -144,6 +146,29 @@ def test_no_module_imports_a_higher_layer() -> None:
             if theirs > mine:
                 wrong.append(f"{module} ({LAYER_NAMES[mine]}) imports {target} ({LAYER_NAMES[theirs]})")
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
+
+
+def _reach(module: str) -> set[str]:
+    """Every ``sim`` module that importing ``module`` may load (its imports, theirs, ...)."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in _MODULES:
+            continue
+        seen.add(name)
+        todo += _imports(name, _MODULES[name])
+    return seen - {module}
+
+
+def test_experiments_write_files_without_the_run_writer() -> None:
+    """Files and provenance (``sim.files``, ``sim.provenance``) reach nothing of the results; only writing a
+    run (``sim.output``) does, and experiments do not import it."""
+    for helper in ("sim.files", "sim.provenance"):
+        assert not {m for m in _reach(helper) if layer_of(m) >= layer_of("sim.results")}, helper
+    assert "sim.results" in _reach("sim.output"), "the check would not see a module that pulls in results"
+    users = sorted(m for m in _MODULES if m.startswith("sim.experiment") and "sim.output" in _imports(m, _MODULES[m]))
+    assert not users, f"experiments import the run writer: {users}"
 
 
 def test_the_check_sees_a_wrong_import(tmp_path: Path) -> None:

@@ -16,7 +16,11 @@ from sim import policies
 from tests.helpers import ROOT
 
 # (module, function) of each dispatch over the Policy union
-DISPATCHES = [("sim/engine_policies.py", "_translate"), ("sim/budget.py", "_payments")]
+DISPATCHES = [
+    ("sim/engine_policies.py", "_translate"),
+    ("sim/budget.py", "_payments"),
+    ("sim/decomposition.py", "_kind"),
+]
 
 
 def _policy_classes() -> set[str]:

@@ -29,4 +29,17 @@ def test_run_prints_the_comparison_as_an_association(capsys: pytest.CaptureFixtu
     assert main(["run", str(SCENARIOS / "tutorial.toml"), "--out", str(tmp_path / "t")]) == 0
     out = capsys.readouterr().out
     assert "is an association, not an effect" in out and "--decompose STAGE splits it" in out
-    assert "  founders, ever in a carrier (" in out and "  direct_startups, never in a carrier (" in out
+    assert "  Founders, ever in a carrier (" in out and "  Direct startups, never in a carrier (" in out
+    assert "  Initial stock in Incubator, ever in a carrier (" in out, "the stock's row names its stage in words"
+    assert "stock:" not in out, "a machine name of a source reached the printout"
+
+
+def test_sources_read_in_plain_words() -> None:
+    from sim.metric_names import source_label
+
+    assert source_label("stock:incubator:0") == "Initial stock in Incubator"
+    assert source_label("stock:maker_space:2", {"maker_space": "Makerspace"}.__getitem__) == (
+        "Initial stock in Makerspace (entry 3)"
+    )
+    assert source_label("competition:cup") == "Competition cup"
+    assert source_label("direct_startups") == "Direct startups"

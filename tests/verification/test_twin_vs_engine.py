@@ -24,7 +24,9 @@ SEED = 20240611
 
 def occupancy_and_entries(res: sim.RunResult) -> dict[str, float]:
     out: dict[str, float] = {}
-    for name, st in res.summary()["stages"].items():
+    summary = res.summary()
+    for name in summary.stage_names:
+        st = summary.stage(name)
         out[f"{name}.mean_occupancy"] = st["mean_occupancy"]
         out[f"{name}.entries"] = st["entries"]
     return out
@@ -143,7 +145,9 @@ def test_loop_chain_per_firm_outcomes_visits_and_times() -> None:
 # ------------------------------------------------------------------------------------------ case C
 def levels(res: sim.RunResult) -> dict[str, float]:
     out: dict[str, float] = {}
-    for name, st in res.summary()["stages"].items():
+    summary = res.summary()
+    for name in summary.stage_names:
+        st = summary.stage(name)
         out[f"{name}.mean_occupancy"] = st["mean_occupancy"]
         out[f"{name}.at_horizon"] = st["occupancy_at_horizon"]
         out[f"{name}.failures"] = st["failures"]
@@ -185,12 +189,12 @@ def test_erlang_b_loss_fraction() -> None:
     assert q.kind == "loss"
 
     def measure(res: sim.RunResult) -> dict[str, float]:
-        st = res.summary()["stages"]
-        tried = st["s"]["entries"] + st["s"]["skips"]
+        st = res.summary()
+        tried = st["stages.s.entries"] + st["stages.s.skips"]
         return {
-            "p_loss": st["s"]["skips"] / tried,
-            "busy_slots": st["s"]["mean_occupancy"],
-            "market": st["m"]["mean_occupancy"],
+            "p_loss": st["stages.s.skips"] / tried,
+            "busy_slots": st["stages.s.mean_occupancy"],
+            "market": st["stages.m.mean_occupancy"],
         }
 
     samples = replicate(sc, 20, SEED, measure)
@@ -208,12 +212,12 @@ def test_loss_stage_transient_from_empty() -> None:
     tw = solve(sc)
 
     def measure(res: sim.RunResult) -> dict[str, float]:
-        st = res.summary()["stages"]
+        st = res.summary()
         return {
-            "skips": st["s"]["skips"],
-            "market_entries": st["m"]["entries"],
-            "market_at_horizon": st["m"]["occupancy_at_horizon"],
-            "busy_slots": st["s"]["mean_occupancy"],
+            "skips": st["stages.s.skips"],
+            "market_entries": st["stages.m.entries"],
+            "market_at_horizon": st["stages.m.occupancy_at_horizon"],
+            "busy_slots": st["stages.s.mean_occupancy"],
         }
 
     samples = replicate(sc, 40, SEED, measure)
@@ -256,7 +260,7 @@ def test_erlang_c_probability_and_mean_wait() -> None:
         return {
             "p_wait": float(did_wait.mean()),
             "mean_wait": float(wait.mean()),
-            "busy_slots": res.summary()["stages"]["s"]["mean_occupancy"],
+            "busy_slots": res.summary()["stages.s.mean_occupancy"],
         }
 
     samples = replicate(sc, 20, SEED, measure)
