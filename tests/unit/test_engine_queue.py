@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import sim
@@ -25,11 +27,11 @@ def test_compacting_the_queue_often_gives_the_same_log(name: str, monkeypatch: p
     compactions = dropped = 0
     compact = engine._Model._compact
 
-    def counted(self: engine._Model, queue: list[tuple[float, int, int, object]]) -> None:
+    def counted(self: engine._Model, queue: list[tuple[float, int, int, Any]]) -> None:
         nonlocal compactions, dropped
-        stale = sum(1 for e in queue if not engine._in_force(e[3]))  # type: ignore[arg-type]
-        compact(self, queue)  # type: ignore[arg-type]
-        assert len(queue) > 0 and all(engine._in_force(e[3]) for e in queue)  # type: ignore[arg-type]
+        stale = sum(not engine._in_force(e[3]) for e in queue)
+        compact(self, queue)
+        assert len(queue) > 0 and all(engine._in_force(e[3]) for e in queue)
         dropped += stale
         compactions += 1
 
