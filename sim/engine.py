@@ -192,6 +192,18 @@ def _in_force(event: object) -> bool:
     return not isinstance(event, _Due) or event.firm.pending is event
 
 
+def _compact(queue: list[Any]) -> int:
+    """Drop the stale firm events from the kernel's queue; the queue length at which to do it next.
+
+    A stale event (one its firm no longer points at) does nothing when the kernel reaches it, and the
+    queue's order is total (time, priority, sequence number), so removing stale entries and restoring
+    the heap leaves every other event where it was in the order: the run is the same event for event.
+    """
+    queue[:] = [e for e in queue if _in_force(e[3])]  # SimPy's own events are there too (the stop event)
+    heapify(queue)
+    return max(2 * len(queue), _COMPACT_MIN)
+
+
 def _sectors(sc: Scenario) -> tuple[str, ...]:
     """Every sector a firm of the scenario can have: the firm mix's, then the sources' and competitions'."""
     sectors: list[str] = list(sc.firms.sectors)
@@ -260,14 +272,13 @@ class _Model:
         self.policies.build()
         self._queue, self._eid = _simpy_queue(self.env)
         self._compact_at = _COMPACT_MIN  # queue length at which stale events are dropped (_compact)
-        # Bound once: looking a method up on ``self`` makes a new bound-method object every time.
+        # Handlers bound once: looking a method up on ``self`` makes a new bound-method object every time
         self._fail_fn = self._on_fail
         self._grad_fn = self._on_graduate
         self._timeout_fn = self._on_timeout
         self._renege_fn = self._renege
         self._step_fn = self._on_step
 
-    # ---------------------------------------------------------------- helpers
     def _flush(self) -> None:
         """Move the buffered rows into the event log."""
         log = self.log
@@ -290,25 +301,13 @@ class _Model:
         if queue is not None:
             heappush(queue, (self.env._now + delay, priority, next(self._eid), event))
             if len(queue) > self._compact_at:
-                self._compact(queue)
+                self._compact_at = _compact(queue)
         else:
             self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
 
-    def _compact(self, queue: list[Any]) -> None:
-        """Drop the stale firm events from the kernel's queue (see :data:`_COMPACT_MIN`).
-
-        A stale event (one its firm no longer points at) does nothing when the kernel reaches it, and the
-        queue's order is total (time, priority, sequence number), so removing stale entries and restoring
-        the heap leaves every other event where it was in the order: the run is the same event for event.
-        """
-        queue[:] = [e for e in queue if _in_force(e[3])]  # SimPy's own events are there too (the stop event)
-        heapify(queue)
-        self._compact_at = max(2 * len(queue), _COMPACT_MIN)
-
     def _schedule(self, t: float, callback: Callable[[_Call], None], now: float, priority: int = _NORMAL) -> None:
-        """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time."""
-        delay = t - now
-        self._schedule_raw(_Call(callback, now + delay), priority, delay)
+        """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time (the kernel's ``now + delay``)."""
+        self._schedule_raw(_Call(callback, now + (t - now)), priority, t - now)
 
     # ---------------------------------------------------------------- slots
     def _drain(self, now: float) -> None:

@@ -25,17 +25,18 @@ def test_compacting_the_queue_often_gives_the_same_log(name: str, monkeypatch: p
     sc = sim.load_scenario(SCENARIOS / name).with_changes({"calendar.horizon_years": 4})
     reference = _log(sc, 5)
     compactions = dropped = 0
-    compact = engine._Model._compact
+    compact = engine._compact
 
-    def counted(self: engine._Model, queue: list[tuple[float, int, int, Any]]) -> None:
+    def counted(queue: list[tuple[float, int, int, Any]]) -> int:
         nonlocal compactions, dropped
         stale = sum(not engine._in_force(e[3]) for e in queue)
-        compact(self, queue)
+        at = compact(queue)
         assert len(queue) > 0 and all(engine._in_force(e[3]) for e in queue)
         dropped += stale
         compactions += 1
+        return at
 
     monkeypatch.setattr(engine, "_COMPACT_MIN", 16)
-    monkeypatch.setattr(engine._Model, "_compact", counted)
+    monkeypatch.setattr(engine, "_compact", counted)
     assert _log(sc, 5) == reference
     assert compactions >= 2 and dropped > 50, "too few stale events were dropped for the test to show anything"
