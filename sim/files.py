@@ -136,15 +136,34 @@ _EXPERIMENT_FILES = (
     "cost_effectiveness.csv",
     "instruments.csv",
 )
+_ANALYSIS_FILES = (
+    "decomposition.csv",
+    "per_replication.csv",
+    "sensitivity.csv",
+    "points.csv",
+    "parameters.csv",
+    "draws.csv",
+    "psa_summary.csv",
+    "ceac.csv",
+    "fit.csv",
+    "history.csv",
+    "intervals.csv",
+    "calibrated.toml",
+    "calibration.json",
+)
+"""Files of ``decompose``, ``run --decompose``, ``sensitivity``, ``psa`` and ``calibrate``."""
 _SHARED = ("report.html",)
-_FOLDERS = ("replications", "scenarios", "figures", "instruments")
+_FOLDERS = ("replications", "scenarios", "figures", "instruments", "evaluations", "check")
 
 
 def describe_kind(kind: str) -> str:
-    """``run`` -> 'a single run'; ``experiment:compare`` -> "an experiment ('compare')"."""
+    """``run`` -> 'a single run'; ``experiment:compare`` -> "an experiment ('compare')"; ``decompose`` ->
+    "the output of 'incuchain decompose'"."""
     if kind == "run":
         return "a single run"
-    return f"an experiment ({kind.partition(':')[2] or kind!r})"
+    if ":" not in kind:
+        return f"the output of 'incuchain {kind}'"
+    return f"an experiment ({kind.partition(':')[2]!r})"
 
 
 def folder_owner(out: Path) -> dict[str, Any] | None:
@@ -168,7 +187,7 @@ def folder_owner(out: Path) -> dict[str, Any] | None:
 def clear_output(out: Path) -> None:
     """Remove the files and folders incuchain writes (nothing else) from ``out``."""
     try:
-        for name in (*RUN_FILES, *_EXPERIMENT_FILES, *_SHARED):
+        for name in (*RUN_FILES, *_EXPERIMENT_FILES, *_ANALYSIS_FILES, *_SHARED):
             (out / name).unlink(missing_ok=True)
         for name in _FOLDERS:
             if (out / name).is_dir():

@@ -8,7 +8,7 @@ from typing import Any
 from ..scenario import load_scenario
 from ..uncertainty.psa import psa
 from .common import format_table, positive_int, run_guarded
-from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish
+from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish, guard_ranges
 
 
 def _wtp(text: str) -> float:
@@ -57,6 +57,8 @@ def main(args: argparse.Namespace) -> int:
     uncertainty = declared_uncertainty(variant, args.variant, args)
     out = args.out or default_out(baseline.name, variant.name, suffix="psa")
     wtp = args.wtp or [1e6]
+    ranges = [(p.field, p.low, p.high) for p in uncertainty.params]
+    guard_ranges(args, [baseline, variant], ranges, 2 * args.reps * args.n)
 
     def body() -> int:
         with analysis_run(args, out, 2 * args.reps * args.n) as how:
