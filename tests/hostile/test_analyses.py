@@ -229,6 +229,33 @@ def test_report_of_what_is_not_an_output_folder(
     assert_one_line(err, want)
 
 
+def _stray_table(p: Path) -> None:
+    p.mkdir()
+    (p / "sensitivity.csv").write_text("x\n1\n", encoding="utf-8")
+
+
+def test_report_of_a_folder_with_a_stray_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A folder that merely holds a file of the right name was not written by incuchain."""
+    _stray_table(tmp_path / "r")
+    code, _, err = cli(capsys, "report", str(tmp_path / "r"))
+    assert code == 2, err
+    assert_one_line(err, "not an output folder of incuchain (no .incuchain.json, meta.json or experiment.json)")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("summary.json", "["), ("timeseries.csv", "a,b\n1\n")], ids=["summary", "timeseries"]
+)
+def test_report_of_a_damaged_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, short: str, name: str, text: str
+) -> None:
+    out = tmp_path / "X"
+    assert cli(capsys, "run", short, "--out", str(out), "--quiet")[0] == 0
+    (out / name).write_text(text, encoding="utf-8")
+    code, _, err = cli(capsys, "report", str(out))
+    assert code == 2, err
+    assert_one_line(err, "a damaged or incomplete output folder")
+
+
 def test_dashboard_scenario_is_checked_before_serving(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     pytest.importorskip("panel")
     path = tutorial_with(tmp_path, "quality_on_failure = 0.3", "quality_on_failure = nan")
