@@ -84,6 +84,10 @@ def main(args: argparse.Namespace) -> int:
         declared = load_uncertainty(sc, args.scenario, args.uncertainty)
     bounds = [parse_bound(t, sc, declared) for t in args.params]
     start = _single(args.start, "--start")
+    for b in bounds:  # before the output folder is made (calibrate checks it again)
+        v = start.get(b.path)
+        if v is not None and not (isinstance(v, int | float) and b.low <= v <= b.high):
+            raise ScenarioError([f"--start {b.path}: {v} is outside the bounds {b.low}:{b.high}"])
     fit_changes = _single(args.fit_set, "--fit-set")
     out = args.out or default_out(sc.name, suffix="calibration")
     ranges = [(resolve_path(sc, b.path), b.value(0.0), b.value(1.0)) for b in bounds]

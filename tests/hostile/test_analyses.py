@@ -262,3 +262,31 @@ def test_dashboard_scenario_is_checked_before_serving(capsys: pytest.CaptureFixt
     code, _, err = cli(capsys, "dashboard", str(path), "--port", "1")
     assert code == 2, err
     assert_one_line(err, "firms.quality_on_failure: must be a finite number")
+
+
+@pytest.mark.parametrize(
+    ("extra", "want"),
+    [
+        (["psa", "--wtp", "inf"], "--wtp: must be a finite number >= 0, got inf"),
+        (["psa", "--wtp", "nan"], "--wtp: must be a finite number >= 0, got nan"),
+        (["calibrate", "--params", "firms.quality_on_failure=nan:0.5"], "expected PATH=LOW:HIGH with LOW < HIGH"),
+        (["calibrate", "--params", "firms.quality_on_failure=0.1:inf"], "expected PATH=LOW:HIGH with LOW < HIGH"),
+        (
+            ["calibrate", "--params", "firms.quality_on_failure=0.1:0.5", "--start", "firms.quality_on_failure=nan"],
+            "is outside the bounds",
+        ),
+    ],
+    ids=["wtp_inf", "wtp_nan", "bound_nan", "bound_inf", "start_nan"],
+)
+def test_analysis_options_are_finite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, short: str, extra: list[str], want: str
+) -> None:
+    (tmp_path / "u.toml").write_text(UNCERTAINTY, encoding="utf-8")
+    (tmp_path / "t.toml").write_text(TARGET, encoding="utf-8")
+    command, *options = extra
+    files = [short, short] if command == "psa" else [short, str(tmp_path / "t.toml")]
+    argv = [command, *files, *options, "--uncertainty", str(tmp_path / "u.toml"), "--out", str(tmp_path / "o")]
+    code, _, err = cli(capsys, *argv, "--quiet", "--max-evals" if command == "calibrate" else "--n", "2")
+    assert code == 2, err
+    assert_one_line(err, want)
+    assert not (tmp_path / "o").exists()
