@@ -264,6 +264,14 @@ def test_dashboard_scenario_is_checked_before_serving(capsys: pytest.CaptureFixt
     assert_one_line(err, "firms.quality_on_failure: must be a finite number")
 
 
+def test_dashboard_scenario_is_guarded(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("panel")
+    path = tutorial_with(tmp_path, "rate_per_year = 40", "rate_per_year = 1e7")
+    code, _, err = cli(capsys, "dashboard", str(path), "--port", "1")
+    assert code == 2, err
+    assert_one_line(err, "estimated memory")
+
+
 @pytest.mark.parametrize(
     ("extra", "want"),
     [
