@@ -12,12 +12,19 @@ Usage::
 
 The speed-up is below the worker count: each replication's results are pickled back to the parent,
 which also builds the tables; and on a machine whose cores are busy with other work, less.
+
+``--rounds N`` alternates the two modes N times and reports medians. Beside them it measures the
+machine's own ceiling the same way: a pure-Python loop that allocates nothing, run twice serially and
+once on each of ``--workers`` processes. No experiment can scale better than that loop does on the same
+cores at the same moment (shared caches, memory bandwidth, other processes, the hypervisor).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -39,25 +46,63 @@ def timed(scenario: sim.Scenario, reps: int, seed: int, workers: int) -> tuple[f
     return time.perf_counter() - start, csv_text(res.summary)
 
 
+def _spin(_: int) -> float:
+    """CPU-bound work with no memory traffic to speak of: the ceiling of any speed-up on these cores."""
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return float(total)
+
+
+def ceiling(workers: int) -> float:
+    """Speed-up of ``workers`` copies of :func:`_spin` on as many forked processes, against serially."""
+    start = time.perf_counter()
+    for k in range(workers):
+        _spin(k)
+    serial = time.perf_counter() - start
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(_spin, range(workers))  # start the processes before timing
+        start = time.perf_counter()
+        pool.map(_spin, range(workers))
+        parallel = time.perf_counter() - start
+    return serial / parallel
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("scenario", nargs="?", default=str(ROOT / "scenarios" / "tutorial.toml"))
     p.add_argument("--reps", type=int, default=40)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=1, help="alternate serial and parallel this many times (medians)")
     args = p.parse_args()
     sc = sim.load_scenario(args.scenario)
     sim.run(sc, seed=args.seed, replication=0)  # warm-up: imports, first-call caches
-    serial_s, serial_csv = timed(sc, args.reps, args.seed, 1)
-    parallel_s, parallel_csv = timed(sc, args.reps, args.seed, args.workers)
-    same = serial_csv == parallel_csv
-    print(f"scenario {sc.name}: {args.reps} replications, seed {args.seed}, {os.cpu_count()} CPUs")
+    serial: list[float] = []
+    parallel: list[float] = []
+    spin: list[float] = []
+    for _ in range(args.rounds):
+        serial_s, serial_csv = timed(sc, args.reps, args.seed, 1)
+        parallel_s, parallel_csv = timed(sc, args.reps, args.seed, args.workers)
+        if serial_csv != parallel_csv:
+            raise SystemExit("serial and parallel runs gave different tables")
+        serial.append(serial_s)
+        parallel.append(parallel_s)
+        spin.append(ceiling(args.workers))
+    serial_s, parallel_s = statistics.median(serial), statistics.median(parallel)
+    cpus = os.cpu_count()
+    print(f"scenario {sc.name}: {args.reps} replications, seed {args.seed}, {cpus} CPUs, {args.rounds} rounds")
     print(f"{'mode':<22}{'wall s':>10}{'reps/s':>10}")
     print(f"{'serial':<22}{serial_s:>10.2f}{args.reps / serial_s:>10.2f}")
     print(f"{f'{args.workers} worker processes':<22}{parallel_s:>10.2f}{args.reps / parallel_s:>10.2f}")
-    print(f"speed-up: {serial_s / parallel_s:.2f}x   identical summary tables: {same}")
-    if not same:
-        raise SystemExit("serial and parallel runs gave different tables")
+    speedup = serial_s / parallel_s
+    print(f"speed-up: {speedup:.2f}x, efficiency {speedup / args.workers:.2f}   identical summary tables: True")
+    if args.rounds > 1:
+        rounds = ", ".join(f"{s / p / args.workers:.2f}" for s, p in zip(serial, parallel, strict=True))
+        print(f"  efficiency by round: {rounds}")
+    ceil = statistics.median(spin)
+    print(f"the machine's ceiling (a CPU-bound loop on {args.workers} processes): speed-up {ceil:.2f}x, "
+          f"efficiency {ceil / args.workers:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python bench/bench_revisions.py 8894989 [--reps 3]                 # the engine (firms per second)
     python bench/bench_revisions.py df60a4f --before-python ENV/bin/python --installed-only   # compiled vs compiled
     python bench/bench_revisions.py d5410e9 --throughput [--reps 3]    # summaries, files, workers
+    python bench/bench_revisions.py d5410e9 --throughput --before-python ENV/bin/python   # the same, own engines
 
 Checks the revision out into a temporary git worktree and runs each measurement in a fresh process,
 alternating between the ways below, ``--reps`` times, so that drift in the machine's speed affects all
@@ -40,6 +41,10 @@ after changing the rest). Measured:
   serial seconds / (2 x parallel seconds);
 * ``task / engine``: one province replication as an experiment runs it (``run_experiment`` with one
   replication: the task, its summary and time series, the tables) over ``simulate`` alone.
+
+With ``--before-python``, ``--throughput`` instead runs each revision on its own installed engine
+(``before``: that environment's package; ``now``: this environment's), for revisions whose engines
+differ: each ratio is taken within one revision, so the two engines' speeds cancel out of it.
 """
 
 from __future__ import annotations
@@ -158,18 +163,23 @@ def main() -> None:
         "--installed-only", action="store_true", help="with --before-python: time the two installed engines only"
     )
     args = parser.parse_args()
+    cases: tuple[str, ...]
     with tempfile.TemporaryDirectory(prefix="incuchain-rev-") as tmp:
         old = Path(tmp) / "old"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.revision],
                        check=True, capture_output=True)  # fmt: skip
         try:
-            if args.throughput:
+            if args.throughput and args.before_python:  # each revision on its own installed (compiled) engine
+                ways = {"before": (args.before_python, ""), "now": (sys.executable, "")}
+                cases = THROUGHPUT_CASES
+                script = THROUGHPUT
+            elif args.throughput:
                 now = Path(tmp) / "now"
                 shutil.copytree(ROOT / "sim", now / "sim", ignore=shutil.ignore_patterns("__pycache__"))
                 for tree in (old, now):
                     _compiled_engine(tree)
                 ways = {"before": (sys.executable, str(old)), "now": (sys.executable, str(now))}
-                cases: tuple[str, ...] = THROUGHPUT_CASES
+                cases = THROUGHPUT_CASES
                 script = THROUGHPUT
             else:
                 ways = {"before": (sys.executable, str(old)), "now, interpreted": (sys.executable, str(ROOT)),

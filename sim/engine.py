@@ -87,7 +87,8 @@ from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
-from heapq import heappush
+from heapq import heapify, heappush
+from typing import Final
 
 import numpy as np
 import simpy
@@ -176,6 +177,21 @@ def _simpy_queue(env: simpy.Environment) -> tuple[list[tuple[float, int, int, _D
     return (queue if ok else None), (eid if isinstance(eid, itertools.count) else itertools.count())
 
 
+_COMPACT_MIN: Final = 1 << 16
+"""Smallest queue length at which the stale events are dropped from SimPy's queue.
+
+Re-timing a firm (a policy window opening or closing, a shock, a carrier's service factor changing)
+leaves its old event in the queue until it falls due; in the province that is a third of all the events
+the kernel pops, and it doubles the queue's depth. The queue is compacted whenever it has grown to twice
+its length after the last compaction (and beyond this floor), which costs O(1) per event on average.
+"""
+
+
+def _in_force(event: _Due | _Call) -> bool:
+    """Whether a queued event still does something: any call, or a firm event its firm still points at."""
+    return not isinstance(event, _Due) or event.firm.pending is event
+
+
 def _sectors(sc: Scenario) -> tuple[str, ...]:
     """Every sector a firm of the scenario can have: the firm mix's, then the sources' and competitions'."""
     sectors: list[str] = list(sc.firms.sectors)
@@ -243,6 +259,7 @@ class _Model:
         _build_stages(self)
         self.policies.build()
         self._queue, self._eid = _simpy_queue(self.env)
+        self._compact_at = _COMPACT_MIN  # queue length at which stale events are dropped (_compact)
         # Bound once: looking a method up on ``self`` makes a new bound-method object every time.
         self._fail_fn = self._on_fail
         self._grad_fn = self._on_graduate
@@ -272,8 +289,21 @@ class _Model:
         queue = self._queue
         if queue is not None:
             heappush(queue, (self.env._now + delay, priority, next(self._eid), event))
+            if len(queue) > self._compact_at:
+                self._compact(queue)
         else:
             self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
+
+    def _compact(self, queue: list[tuple[float, int, int, _Due | _Call]]) -> None:
+        """Drop the stale firm events from the kernel's queue (see :data:`_COMPACT_MIN`).
+
+        A stale event (one its firm no longer points at) does nothing when the kernel reaches it, and the
+        queue's order is total (time, priority, sequence number), so removing stale entries and restoring
+        the heap leaves every other event where it was in the order: the run is the same event for event.
+        """
+        queue[:] = [e for e in queue if _in_force(e[3])]
+        heapify(queue)
+        self._compact_at = max(2 * len(queue), _COMPACT_MIN)
 
     def _schedule(self, t: float, callback: Callable[[_Call], None], now: float, priority: int = _NORMAL) -> None:
         """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time."""
