@@ -32,6 +32,7 @@ __all__ = [
     "claim_folder",
     "folder_lock",
     "json_text",
+    "make_folder",
     "parquet_bytes",
     "write_json",
     "write_parquet",
@@ -48,6 +49,17 @@ def output_error(path: Path, exc: OSError, step: str = "writing") -> OutputError
     """``exc`` as a one-line :class:`OutputError` naming the step and the path."""
     code = 2 if exc.errno in _USER_ERRNOS else 1
     return OutputError(f"{step} {path}: {exc.strerror or exc}", code)
+
+
+def make_folder(path: Path) -> None:
+    """``mkdir -p path``, or a one-line :class:`OutputError`: a file in the way (exit code 2), a place
+    that cannot be written (2) or a machine error (1)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{path}: exists and is not a folder; choose another --out", 2) from None
+    except OSError as exc:
+        raise output_error(path, exc, "creating") from None
 
 
 @contextlib.contextmanager
@@ -208,12 +220,7 @@ def claim_folder(out: Path, kind: str, scenario: str, overwrite: bool = False) -
     OutputError
         ``out`` is not a folder and cannot be made one, or it holds another kind of output.
     """
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out", 2) from None
-    except OSError as exc:
-        raise output_error(out, exc, "creating") from None
+    make_folder(out)
     owner = folder_owner(out)
     if owner is not None and owner["kind"] != kind:
         if not overwrite:
@@ -239,13 +246,11 @@ def folder_lock(out: Path) -> Iterator[None]:
     OutputError
         Another process holds the folder, or it cannot be created.
     """
+    make_folder(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
         fd = os.open(out, os.O_RDONLY)
-    except FileExistsError:
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out", 2) from None
     except OSError as exc:
-        raise output_error(out, exc, "creating") from None
+        raise output_error(out, exc, "opening") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -220,6 +220,25 @@ def test_checkpoint_that_is_a_directory_is_recomputed(
     assert (out / "summary.csv").read_bytes() == before
 
 
+@pytest.mark.parametrize("name", ["replications", "figures"])
+def test_a_file_where_a_subfolder_goes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, short: str, name: str
+) -> None:
+    """``replications/`` (resumed) or ``figures/`` (a report) replaced by a file: one line, exit 2."""
+    out = tmp_path / "X"
+    assert cli(capsys, "run", short, "--reps", "2", "--out", str(out), "--quiet")[0] == 0
+    if (out / name).is_dir():
+        import shutil
+
+        shutil.rmtree(out / name)
+    (out / name).write_text("x", encoding="utf-8")
+    resume = ["run", short, "--reps", "2", "--out", str(out), "--resume", "--quiet"]
+    argv = ["report", str(out)] if name == "figures" else resume
+    code, _, err = cli(capsys, *argv)
+    assert code == 2, err
+    assert_one_line(err, f"{out / name}: exists and is not a folder")
+
+
 def test_broken_pipe_exits_quietly() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim", "analytic", str(SCENARIOS / "textbook_exponential.toml"), "--json"],
