@@ -88,7 +88,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
 from heapq import heapify, heappush
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import simpy
@@ -187,8 +187,8 @@ its length after the last compaction (and beyond this floor), which costs O(1) p
 """
 
 
-def _in_force(event: _Due | _Call) -> bool:
-    """Whether a queued event still does something: any call, or a firm event its firm still points at."""
+def _in_force(event: object) -> bool:
+    """Whether a queued event still does something: anything but a firm event its firm no longer points at."""
     return not isinstance(event, _Due) or event.firm.pending is event
 
 
@@ -294,14 +294,14 @@ class _Model:
         else:
             self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
 
-    def _compact(self, queue: list[tuple[float, int, int, _Due | _Call]]) -> None:
+    def _compact(self, queue: list[Any]) -> None:
         """Drop the stale firm events from the kernel's queue (see :data:`_COMPACT_MIN`).
 
         A stale event (one its firm no longer points at) does nothing when the kernel reaches it, and the
         queue's order is total (time, priority, sequence number), so removing stale entries and restoring
         the heap leaves every other event where it was in the order: the run is the same event for event.
         """
-        queue[:] = [e for e in queue if _in_force(e[3])]
+        queue[:] = [e for e in queue if _in_force(e[3])]  # SimPy's own events are there too (the stop event)
         heapify(queue)
         self._compact_at = max(2 * len(queue), _COMPACT_MIN)
 

@@ -182,19 +182,19 @@ class RunResult:
         return self._assemble(body, budget_summary(self.scenario, self.ledger) if self.scenario.policies else None)
 
     def _assemble(self, body: dict[str, Metric], budget: dict[str, float] | None) -> RunSummary:
-        body.update(graduates_by_year(self.output, self._before, self.scenario.calendar.start_year, self.columns))
+        more = graduates_by_year(self.output, self._before, self.scenario.calendar.start_year, self.columns)
         living = tuple(n for n, st in self.scenario.stages.items() if st.carriers and st.carriers.lifecycle)
         if living:
-            body.update(lifecycle_summary(self.output, living))
+            more.update(lifecycle_summary(self.output, living))
         if budget is not None:
-            body.update(budget)
+            more.update(budget)
         return RunSummary(
             scenario=self.scenario.name,
             seed=self.seed,
             replication=self.replication,
             horizon_years=self.output.horizon,
             warmup_years=self.scenario.calendar.warmup_years,
-            metrics=ordered_metrics(body),
+            metrics=ordered_metrics(body, more),
         )
 
     def __repr__(self) -> str:

@@ -545,7 +545,7 @@ def graduates_by_year(
     graduates_before: Mapping[str, int],
     start_year: float,
     columns: Mapping[str, np.ndarray] | None = None,
-) -> dict[str, int]:
+) -> dict[str, Metric]:
     """Cumulative graduates at the end of each calendar year the run covers, per stage of ``graduates_before``.
 
     Keys ``graduates_cumulative.<stage>.<year>``: the stage's graduates before the start plus its
@@ -558,13 +558,15 @@ def graduates_by_year(
     first = int(math.floor(start_year + 1e-9))
     years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
     ends = np.array([y + 1 - start_year for y in years], dtype=np.float64)
-    keys: dict[str, int] = {}
+    keys: dict[str, Metric] = {}
     grads = ev == Ev.GRADUATE
+    suffixes = [f".{y}" for y in years]
     for j, name in enumerate(out.stage_names):
         if name not in graduates_before:
             continue
         done = np.searchsorted(np.sort(t[grads & (stage == j)]), ends, side="right") + graduates_before[name]
-        keys.update(zip([f"graduates_cumulative.{name}.{y}" for y in years], done.tolist(), strict=True))
+        prefix = f"graduates_cumulative.{name}"
+        keys.update(zip([prefix + y for y in suffixes], done.tolist(), strict=True))
     return keys
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import sim
 from sim.experiment import flatten_summary
-from sim.summary import RunSummary
+from sim.summary import RunSummary, ordered_metrics
 from tests.helpers import SCENARIOS
 
 
@@ -95,3 +95,13 @@ def test_a_record_differs_when_a_value_or_field_does(record: RunSummary) -> None
     changed["failed"] += 1
     assert RunSummary.from_json({**record.to_json(), "metrics": changed}) != record
     assert RunSummary.from_json({**record.to_json(), "seed": 5}) != record
+
+
+def test_further_flat_keys_are_placed_as_a_full_ordering_places_them(record: RunSummary) -> None:
+    """``ordered_metrics(body, more)``: the record ``ordered_metrics({**body, **more})`` gives, also when
+    a key of ``more`` is already in ``body`` (it keeps its place there, with the new value)."""
+    body = dict(reversed(list(record.metrics.items())))  # every part out of order
+    more = {"graduates_cumulative.x.2020": 1, "carriers.y.open": 2.5, "budget.total_yuan": 3.0}
+    assert list(ordered_metrics(body, more).items()) == list(ordered_metrics({**body, **more}).items())
+    clash = {"failed": -1, "z.extra": 4}
+    assert list(ordered_metrics(body, clash).items()) == list(ordered_metrics({**body, **clash}).items())
