@@ -32,6 +32,7 @@ __all__ = [
     "claim_folder",
     "folder_lock",
     "json_text",
+    "make_folder",
     "parquet_bytes",
     "write_json",
     "write_parquet",
@@ -48,6 +49,17 @@ def output_error(path: Path, exc: OSError, step: str = "writing") -> OutputError
     """``exc`` as a one-line :class:`OutputError` naming the step and the path."""
     code = 2 if exc.errno in _USER_ERRNOS else 1
     return OutputError(f"{step} {path}: {exc.strerror or exc}", code)
+
+
+def make_folder(path: Path) -> None:
+    """``mkdir -p path``, or a one-line :class:`OutputError`: a file in the way (exit code 2), a place
+    that cannot be written (2) or a machine error (1)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{path}: exists and is not a folder; choose another --out", 2) from None
+    except OSError as exc:
+        raise output_error(path, exc, "creating") from None
 
 
 @contextlib.contextmanager
@@ -136,15 +148,34 @@ _EXPERIMENT_FILES = (
     "cost_effectiveness.csv",
     "instruments.csv",
 )
+_ANALYSIS_FILES = (
+    "decomposition.csv",
+    "per_replication.csv",
+    "sensitivity.csv",
+    "points.csv",
+    "parameters.csv",
+    "draws.csv",
+    "psa_summary.csv",
+    "ceac.csv",
+    "fit.csv",
+    "history.csv",
+    "intervals.csv",
+    "calibrated.toml",
+    "calibration.json",
+)
+"""Files of ``decompose``, ``run --decompose``, ``sensitivity``, ``psa`` and ``calibrate``."""
 _SHARED = ("report.html",)
-_FOLDERS = ("replications", "scenarios", "figures", "instruments")
+_FOLDERS = ("replications", "scenarios", "figures", "instruments", "evaluations", "check")
 
 
 def describe_kind(kind: str) -> str:
-    """``run`` -> 'a single run'; ``experiment:compare`` -> "an experiment ('compare')"."""
+    """``run`` -> 'a single run'; ``experiment:compare`` -> "an experiment ('compare')"; ``decompose`` ->
+    "the output of 'incuchain decompose'"."""
     if kind == "run":
         return "a single run"
-    return f"an experiment ({kind.partition(':')[2] or kind!r})"
+    if ":" not in kind:
+        return f"the output of 'incuchain {kind}'"
+    return f"an experiment ({kind.partition(':')[2]!r})"
 
 
 def folder_owner(out: Path) -> dict[str, Any] | None:
@@ -168,7 +199,7 @@ def folder_owner(out: Path) -> dict[str, Any] | None:
 def clear_output(out: Path) -> None:
     """Remove the files and folders incuchain writes (nothing else) from ``out``."""
     try:
-        for name in (*RUN_FILES, *_EXPERIMENT_FILES, *_SHARED):
+        for name in (*RUN_FILES, *_EXPERIMENT_FILES, *_ANALYSIS_FILES, *_SHARED):
             (out / name).unlink(missing_ok=True)
         for name in _FOLDERS:
             if (out / name).is_dir():
@@ -189,12 +220,7 @@ def claim_folder(out: Path, kind: str, scenario: str, overwrite: bool = False) -
     OutputError
         ``out`` is not a folder and cannot be made one, or it holds another kind of output.
     """
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out", 2) from None
-    except OSError as exc:
-        raise output_error(out, exc, "creating") from None
+    make_folder(out)
     owner = folder_owner(out)
     if owner is not None and owner["kind"] != kind:
         if not overwrite:
@@ -220,13 +246,11 @@ def folder_lock(out: Path) -> Iterator[None]:
     OutputError
         Another process holds the folder, or it cannot be created.
     """
+    make_folder(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
         fd = os.open(out, os.O_RDONLY)
-    except FileExistsError:
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out", 2) from None
     except OSError as exc:
-        raise output_error(out, exc, "creating") from None
+        raise output_error(out, exc, "opening") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -147,6 +147,7 @@ def check_resources(
     replications: int = 1,
     workers: int = 1,
     max_memory: int | None = None,
+    logs_per_task: int = 1,
 ) -> list[str]:
     """Refuse a run whose estimated memory exceeds ``max_memory``; warn above half of it.
 
@@ -160,6 +161,9 @@ def check_resources(
         Replications in memory at once (worker processes).
     max_memory:
         The limit, bytes (default :func:`default_memory_limit`).
+    logs_per_task:
+        Replications a task holds in memory at once (2 for a decomposition: the scenario and its
+        untreated world).
 
     Returns
     -------
@@ -176,7 +180,7 @@ def check_resources(
     big = max(sizes, key=lambda e: e.replication_bytes)
     parallel = max(1, min(workers, replications))
     total = (
-        parallel * (PROCESS_BYTES + big.replication_bytes)
+        parallel * (PROCESS_BYTES + logs_per_task * big.replication_bytes)
         + replications * max(e.summary_values for e in sizes) * BYTES_PER_SUMMARY_VALUE
     )
     what = (

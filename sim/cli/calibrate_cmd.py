@@ -7,12 +7,14 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..experiment.design import parse_setting
+from ..files import claim_folder
 from ..scenario import load_scenario
 from ..uncertainty import load_uncertainty
 from ..uncertainty.calibrate import calibrate, parse_bound
+from ..uncertainty.declare import resolve_path
 from ..uncertainty.targets import load_targets
 from .common import format_table, positive_int, run_guarded
-from .uncertainty_args import add_common_args, analysis_run, default_out, finish
+from .uncertainty_args import add_common_args, analysis_run, default_out, finish, guard_ranges
 
 
 def add_parser(sub: Any) -> None:
@@ -82,11 +84,19 @@ def main(args: argparse.Namespace) -> int:
         declared = load_uncertainty(sc, args.scenario, args.uncertainty)
     bounds = [parse_bound(t, sc, declared) for t in args.params]
     start = _single(args.start, "--start")
+    for b in bounds:  # before the output folder is made (calibrate checks it again)
+        v = start.get(b.path)
+        if v is not None and not (isinstance(v, int | float) and b.low <= v <= b.high):
+            raise ScenarioError([f"--start {b.path}: {v} is outside the bounds {b.low}:{b.high}"])
     fit_changes = _single(args.fit_set, "--fit-set")
     out = args.out or default_out(sc.name, suffix="calibration")
+    ranges = [(resolve_path(sc, b.path), b.value(0.0), b.value(1.0)) for b in bounds]
+    fitting = [sc.with_changes(fit_changes)] if fit_changes else []
+    guard_ranges(args, [sc, *fitting], ranges, args.reps * args.max_evals)
 
     def body() -> int:
         with analysis_run(args, out, args.reps) as how:
+            claim_folder(out, "calibrate", sc.name, args.overwrite)
             res = calibrate(
                 sc,
                 targets,

@@ -143,6 +143,11 @@ def add_experiment_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--keep-events", action="store_true", help="also keep every replication's events.parquet and firms.parquet"
     )
+    add_max_memory(g)
+
+
+def add_max_memory(g: argparse._ActionsContainer) -> None:
+    """``--max-memory``: the resource guard's limit (:func:`guard_resources`)."""
     g.add_argument(
         "--max-memory",
         type=_memory,
@@ -160,11 +165,16 @@ def _memory(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def guard_resources(args: argparse.Namespace, scenarios: list[Scenario], replications: int) -> None:
-    """Refuse (one line, exit 2) what would not fit in memory; print a warning when it is close."""
+def guard_resources(
+    args: argparse.Namespace, scenarios: list[Scenario], replications: int, logs_per_task: int = 1
+) -> None:
+    """Refuse (one line, exit 2) what would not fit in memory; print a warning when it is close.
+
+    ``logs_per_task``: event logs a task holds at once (2 for a decomposition's two worlds).
+    """
     remote = args.scheduler not in (None, "local")
     workers = 1 if remote else (args.workers or ((os.cpu_count() or 1) if args.scheduler == "local" else 1))
-    for line in check_resources(scenarios, replications, workers, args.max_memory):
+    for line in check_resources(scenarios, replications, workers, args.max_memory, logs_per_task):
         print(line, file=sys.stderr)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from .common import add_seed, positive_int, reject
+from ..guards import check_resources
+from .common import add_max_memory, add_seed, positive_int, reject
 
 
 def _port(text: str) -> int:
@@ -40,6 +42,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
     add_seed(p)
+    add_max_memory(p)
     p.set_defaults(func=main)
 
 
@@ -51,6 +54,9 @@ def main(args: argparse.Namespace) -> int:
     from ..dashboard.server import load, serve, warn_host
 
     scenario, source = load(args.scenario)
+    # the page runs the baseline and the variant of a replication side by side on every worker
+    for line in check_resources([scenario], 2, args.workers, args.max_memory, logs_per_task=2):
+        print(line, file=sys.stderr)
     warn_host(args.host, args.lang)
 
     def ready(address: str) -> None:

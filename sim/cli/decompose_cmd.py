@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from ..decomposition import LABELS, MEASURES, OUTCOMES, PARTS, Decomposition, decompose, programme_error
+from ..experiment.tables import csv_text
+from ..files import atomic_write_text, claim_folder, folder_lock
 from ..scenario import Scenario
 from .common import (
     add_executor_args,
+    add_max_memory,
     add_seed,
     experiment_executor,
     format_table,
+    guard_resources,
     load_or_default,
     positive_int,
     reject,
@@ -40,8 +44,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--reps", type=positive_int, default=5, help="replications (default 5)")
     add_seed(p)
-    add_executor_args(p.add_argument_group("experiments"))
+    g = p.add_argument_group("experiments")
+    add_executor_args(g)
+    add_max_memory(g)
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario>_decompose)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace another command's output (a run, an experiment) in --out"
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=main)
 
@@ -76,16 +85,30 @@ def main(args: argparse.Namespace) -> int:
     problem = programme_error(sc, args.programme)
     if problem:
         reject(problem)
+    guard_decomposition(args, sc, args.reps)
     return run_guarded(lambda: _decompose(args, sc))
 
 
+def guard_decomposition(args: argparse.Namespace, sc: Scenario, reps: int) -> None:
+    """The resource guard for a decomposition: each replication runs the scenario and its untreated
+    world and holds both event logs at once (:func:`sim.decomposition.decompose`)."""
+    guard_resources(args, [sc], reps, logs_per_task=2)
+
+
+def write_decomposition(d: Decomposition, out: Path, per_replication: bool = True) -> None:
+    """``decomposition.csv`` (and ``per_replication.csv``) in ``out``, each written atomically."""
+    atomic_write_text(out / "decomposition.csv", csv_text(d.table))
+    if per_replication:
+        atomic_write_text(out / "per_replication.csv", csv_text(d.per_replication))
+
+
 def _decompose(args: argparse.Namespace, sc: Scenario) -> int:
-    with experiment_executor(args, args.reps) as ex:
-        d = decompose(sc, args.programme, args.reps, args.seed, executor=ex, progress=False if args.quiet else None)
     out = args.out or default_out(f"{sc.name}_decompose")
-    out.mkdir(parents=True, exist_ok=True)
-    d.table.to_csv(out / "decomposition.csv", index=False)
-    d.per_replication.to_csv(out / "per_replication.csv", index=False)
+    with folder_lock(out):
+        claim_folder(out, "decompose", sc.name, args.overwrite)  # before the long part, not after
+        with experiment_executor(args, args.reps) as ex:
+            d = decompose(sc, args.programme, args.reps, args.seed, executor=ex, progress=False if args.quiet else None)
+        write_decomposition(d, out)
     if not args.quiet:
         print(decomposition_text(d))
         print(f"\nwrote {out}/ (decomposition.csv, per_replication.csv)")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from ..scenario import load_scenario
 from ..uncertainty.psa import psa
 from .common import format_table, positive_int, run_guarded
-from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish
+from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish, guard_ranges
 
 
 def _wtp(text: str) -> float:
@@ -16,8 +17,8 @@ def _wtp(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number of yuan, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
@@ -57,6 +58,8 @@ def main(args: argparse.Namespace) -> int:
     uncertainty = declared_uncertainty(variant, args.variant, args)
     out = args.out or default_out(baseline.name, variant.name, suffix="psa")
     wtp = args.wtp or [1e6]
+    ranges = [(p.field, p.low, p.high) for p in uncertainty.params]
+    guard_ranges(args, [baseline, variant], ranges, 2 * args.reps * args.n)
 
     def body() -> int:
         with analysis_run(args, out, 2 * args.reps * args.n) as how:

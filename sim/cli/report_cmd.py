@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..files import folder_owner
 from .common import reject
 
 
@@ -26,10 +27,22 @@ def add_parser(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from ..report.folder import NOT_A_FOLDER, folder_kind, write_folder_report  # matplotlib only when needed
 
-    if folder_kind(args.folder) is None:
-        what = "no such folder" if not args.folder.is_dir() else NOT_A_FOLDER
-        reject(f"{args.folder}: not an output folder of incuchain ({what})")
-    kind, path = write_folder_report(args.folder)
+    folder: Path = args.folder
+    if not folder.is_dir():
+        reject(f"{folder}: not an output folder of incuchain (no such folder)")
+    if folder_kind(folder) is None:
+        reject(f"{folder}: not an output folder of incuchain ({NOT_A_FOLDER})")
+    if folder_owner(folder) is None and not (folder / "calibration.json").is_file():
+        reject(f"{folder}: not an output folder of incuchain (no .incuchain.json, meta.json or experiment.json)")
+    try:
+        kind, path = write_folder_report(folder)
+    except (ValueError, LookupError) as exc:  # a table or summary that does not parse, or lacks a column
+        if getattr(args, "debug", False):
+            raise
+        reject(
+            f"{folder}: a damaged or incomplete output folder ({type(exc).__name__}: {exc}); "
+            "run the command that wrote it again"
+        )
     if not args.quiet:
-        print(f"report of the {kind} in {args.folder}: {path}")
+        print(f"report of the {kind} in {folder}: {path}")
     return 0

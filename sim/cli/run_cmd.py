@@ -22,6 +22,7 @@ from ..experiment import run_experiment
 from ..files import claim_folder, folder_lock
 from ..metric_names import pretty_name, source_label
 from ..output import write_run
+from ..scenario import Scenario
 from ..summary import RunSummary
 from ..tables import EVER_LABEL, NEVER_LABEL, survival_by_source
 from .common import (
@@ -230,17 +231,27 @@ def _decompose(args: argparse.Namespace, sc: Any, out: Path) -> str | None:
     """With ``--decompose STAGE``: run the decomposition, write decomposition.csv, return its text."""
     if args.decompose is None:
         return None
-    from ..decomposition import decompose, programme_error
-    from .decompose_cmd import decomposition_text
+    from ..decomposition import decompose
+    from .decompose_cmd import decomposition_text, write_decomposition
+
+    with experiment_executor(args, max(2, args.reps)) as ex:
+        d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed, executor=ex)
+    write_decomposition(d, out, per_replication=False)
+    return decomposition_text(d)
+
+
+def _check_decompose(args: argparse.Namespace, sc: Scenario) -> None:
+    """With ``--decompose STAGE``: refuse an unknown programme, or a decomposition that would not fit in
+    memory, before anything runs."""
+    if args.decompose is None:
+        return
+    from ..decomposition import programme_error
+    from .decompose_cmd import guard_decomposition
 
     problem = programme_error(sc, args.decompose)
     if problem:
         reject(f"--decompose: {problem}")
-    with experiment_executor(args, max(2, args.reps)) as ex:
-        d = decompose(sc, args.decompose, reps=max(2, args.reps), seed=args.seed, executor=ex)
-    out.mkdir(parents=True, exist_ok=True)
-    d.table.to_csv(out / "decomposition.csv", index=False)
-    return decomposition_text(d)
+    guard_decomposition(args, sc, max(2, args.reps))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -249,6 +260,7 @@ def main(args: argparse.Namespace) -> int:
     sc = load_or_default(args.scenario)
     out = args.out or default_out(sc.name)
     guard_resources(args, [sc], 1)
+    _check_decompose(args, sc)
     with folder_lock(out):
         claim_folder(out, "run", sc.name, args.overwrite)  # before a long run, not after
         res = run(sc, seed=args.seed, replication=args.replication)
@@ -280,6 +292,7 @@ def _experiment(args: argparse.Namespace) -> int:
     sc = load_or_default(args.scenario)
     out = args.out or default_out(sc.name)
     guard_resources(args, [sc], args.reps)
+    _check_decompose(args, sc)
     with folder_lock(out):
         with experiment_executor(args, args.reps) as ex:
             timing = announce(sc.name, args.reps, args.quiet)

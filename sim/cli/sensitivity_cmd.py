@@ -11,7 +11,7 @@ from ..scenario import load_scenario
 from ..uncertainty import Pair, sensitivity
 from ..uncertainty.sensitivity import METHODS
 from .common import format_table, positive_int, run_guarded
-from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish
+from .uncertainty_args import add_common_args, analysis_run, declared_uncertainty, default_out, finish, guard_ranges
 
 _COLUMNS = {
     "oat": ("metric_low", "metric_high", "swing"),
@@ -73,6 +73,8 @@ def main(args: argparse.Namespace) -> int:
     n = args.n or (64 if args.method == "sobol" else 10)
     names = (baseline.name, variant.name) if baseline is not None else (variant.name,)
     out = args.out or default_out(*names, suffix=f"sensitivity_{args.method}")
+    ranges = [(p.field, p.low, p.high) for p in uncertainty.params]
+    guard_ranges(args, [s for s in (baseline, variant) if s is not None], ranges, args.reps * max(2, n))
 
     def body() -> int:
         with analysis_run(args, out, args.reps * max(2, n)) as how:

@@ -7,18 +7,27 @@ import argparse
 import contextlib
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
+from ..errors import ScenarioError
 from ..experiment import ExperimentResult
 from ..files import folder_lock
 from ..scenario import Scenario
 from ..uncertainty import Uncertainty, load_uncertainty
-from .common import add_experiment_args, add_seed, experiment_executor, notes_text, positive_int
+from .common import add_experiment_args, add_seed, experiment_executor, guard_resources, notes_text, positive_int
 
-__all__ = ["AnalysisRun", "add_common_args", "analysis_run", "declared_uncertainty", "default_out", "finish"]
+__all__ = [
+    "AnalysisRun",
+    "add_common_args",
+    "analysis_run",
+    "declared_uncertainty",
+    "default_out",
+    "finish",
+    "guard_ranges",
+]
 
 
 class AnalysisRun(TypedDict):
@@ -53,6 +62,29 @@ def add_common_args(p: argparse.ArgumentParser, *, reps_default: int, params_hel
 def declared_uncertainty(scenario: Scenario, path: str, args: argparse.Namespace) -> Uncertainty:
     """The declared parameters (``--uncertainty`` or the scenario file's table), narrowed to ``--params``."""
     return load_uncertainty(scenario, path, args.uncertainty).select(args.params)
+
+
+def guard_ranges(
+    args: argparse.Namespace,
+    scenarios: Sequence[Scenario],
+    ranges: Sequence[tuple[str, Any, Any]],
+    replications: int,
+) -> None:
+    """The resource guard for an analysis that moves fields across ranges: every scenario as it is, with
+    each ``(field, low, high)`` at either end, and with all of them at their low and at their high ends
+    (the largest replication decides). A combination the schema refuses is left out (the analysis
+    skips such points too)."""
+    changes: list[dict[str, Any]] = [{}]
+    changes += [{f: v} for f, lo, hi in ranges for v in (lo, hi)]
+    changes += [{f: lo for f, lo, _ in ranges}, {f: hi for f, _, hi in ranges}]
+    variants: list[Scenario] = []
+    for sc in scenarios:
+        for change in changes:
+            try:
+                variants.append(sc.with_changes(change) if change else sc)
+            except ScenarioError:
+                continue
+    guard_resources(args, variants, replications)
 
 
 def default_out(*names: str, suffix: str) -> Path:

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ScenarioError
-from ..files import atomic_write_bytes, atomic_write_text, claim_folder, write_json
+from ..files import atomic_write_bytes, atomic_write_text, claim_folder, make_folder, write_json
 from ..provenance import package_versions
 from ..summary import RunSummary
 from .arms import Arm
@@ -226,7 +226,7 @@ class ExperimentStore:
             atomic_write_text(self.root / "scenario.resolved.toml", self.arms[0].toml)
         else:
             folder = self.root / "scenarios"
-            folder.mkdir(exist_ok=True)
+            make_folder(folder)
             for arm in self.arms:
                 atomic_write_text(folder / f"{arm.label}.toml", arm.toml)
         # Temporary files are left only by a run killed mid-write; none of them is a result.
@@ -234,7 +234,7 @@ class ExperimentStore:
             for tmp in self.root.glob(f".{name}.tmp*"):
                 tmp.unlink()
         for a in range(len(self.arms)):
-            self.folder(a).mkdir(parents=True, exist_ok=True)
+            make_folder(self.folder(a))
             for tmp in self.folder(a).glob(".*.tmp*"):
                 tmp.unlink()
 

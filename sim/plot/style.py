@@ -31,6 +31,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..files import make_folder
 from ..version import __version__
 from .lang import Lang, phrase, policy_type_name, stage_name
 
@@ -478,7 +479,7 @@ def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", 
     The files carry no creation date, so the same figure gives the same bytes.
     """
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(stem.parent)
     paths = []
     engine = fig.get_layout_engine()
     try:

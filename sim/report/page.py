@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from matplotlib.figure import Figure
 
-from ..files import atomic_write_text
+from ..files import atomic_write_text, make_folder
 from ..plot import (
     save_figure,
 )
@@ -129,7 +129,7 @@ def _figures_html(out: Path, figures: Sequence[_Figure], formats: Sequence[str])
 
 
 def _write(out: Path, title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     nav = "".join(f"<a href='#{_anchor(t)}'>{html.escape(t)}</a>" for t, _ in sections)
     sub = f"<p class='sub'>{html.escape(subtitle)}</p>" if subtitle else ""
     page = (

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from scipy import stats
 from scipy.stats import qmc
 
+from ..distributions import Real
 from ..errors import ScenarioError, format_validation_error
 from ..experiment.design import check_path
 from ..scenario import Scenario, read_scenario_toml, read_text_file
@@ -72,8 +73,8 @@ class _Dist(BaseModel):
 
 class _Uniform(_Dist):
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: Real
+    high: Real
 
     @model_validator(mode="after")
     def _order(self) -> _Uniform:
@@ -84,9 +85,9 @@ class _Uniform(_Dist):
 
 class _Triangular(_Dist):
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Real
+    mode: Real
+    high: Real
 
     @model_validator(mode="after")
     def _order(self) -> _Triangular:
@@ -97,10 +98,10 @@ class _Triangular(_Dist):
 
 class _Normal(_Dist):
     dist: Literal["normal"]
-    mean: float
-    sd: float = Field(gt=0)
-    low: float | None = None
-    high: float | None = None
+    mean: Real
+    sd: Real = Field(gt=0)
+    low: Real | None = None
+    high: Real | None = None
 
     @model_validator(mode="after")
     def _order(self) -> _Normal:
@@ -111,10 +112,10 @@ class _Normal(_Dist):
 
 class _LogNormal(_Dist):
     dist: Literal["lognormal"]
-    median: float = Field(gt=0)
-    sigma: float = Field(gt=0)
-    low: float | None = Field(None, ge=0)
-    high: float | None = None
+    median: Real = Field(gt=0)
+    sigma: Real = Field(gt=0)
+    low: Real | None = Field(None, ge=0)
+    high: Real | None = None
 
     @model_validator(mode="after")
     def _order(self) -> _LogNormal:
@@ -125,10 +126,10 @@ class _LogNormal(_Dist):
 
 class _Beta(_Dist):
     dist: Literal["beta"]
-    alpha: float = Field(gt=0)
-    beta: float = Field(gt=0)
-    low: float = 0.0
-    high: float = 1.0
+    alpha: Real = Field(gt=0)
+    beta: Real = Field(gt=0)
+    low: Real = 0.0
+    high: Real = 1.0
 
     @model_validator(mode="after")
     def _order(self) -> _Beta:
@@ -139,7 +140,7 @@ class _Beta(_Dist):
 
 class _Choice(_Dist):
     dist: Literal["choice"]
-    values: tuple[float | int | bool | str, ...] = Field(min_length=1)
+    values: tuple[Real | int | bool | str, ...] = Field(min_length=1)
 
 
 _Spec = Annotated[_Uniform | _Triangular | _Normal | _LogNormal | _Beta | _Choice, Field(discriminator="dist")]

@@ -39,12 +39,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..distributions import Real
 from ..errors import ScenarioError, format_validation_error
 from ..experiment.metrics import OVERALL, STAGE_MEASURES
 from ..experiment.runner import ExperimentResult
@@ -85,10 +86,10 @@ class Target(BaseModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     metric: str = Field(min_length=1)
     stage: str | None = None
-    year: int | None = None
-    value: float
-    tolerance: float | None = Field(None, gt=0, description="how far the model may be from value, same unit")
-    se: float | None = Field(None, gt=0, description="standard error of value, same unit")
+    year: Annotated[int, Field(strict=True)] | None = None
+    value: Real
+    tolerance: Real | None = Field(None, gt=0, description="how far the model may be from value, same unit")
+    se: Real | None = Field(None, gt=0, description="standard error of value, same unit")
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")

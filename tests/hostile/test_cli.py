@@ -77,6 +77,33 @@ def test_scheduler_that_never_answers(tmp_path: Path) -> None:
     server.close()
 
 
+def test_scheduler_that_never_answers_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short: str
+) -> None:
+    """The same through ``run --scheduler``: exit 2 and one line once the timeout (1 s here, 20 s by default)
+    has passed, nothing written."""
+    import functools
+
+    import sim.executors
+
+    monkeypatch.setattr(
+        sim.executors, "dask_executor", functools.partial(sim.executors.dask_executor, timeout_seconds=1.0)
+    )
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(server.accept()[0]), daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    start = time.perf_counter()
+    code, _, err = cli(capsys, "run", short, "--reps", "2", "--scheduler", address, "--out", str(tmp_path / "o"))
+    assert time.perf_counter() - start < 30, "the timeout was not kept"
+    assert code == 2, err
+    assert_one_line(err, "cannot reach the Dask scheduler")
+    assert not (tmp_path / "o" / "summary.csv").exists()
+    server.close()
+
+
 # -- output folders -------------------------------------------------------------------------------
 
 
@@ -191,6 +218,25 @@ def test_checkpoint_that_is_a_directory_is_recomputed(
     assert code == 0, err
     assert "damaged checkpoint, computed again" in err
     assert (out / "summary.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["replications", "figures"])
+def test_a_file_where_a_subfolder_goes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, short: str, name: str
+) -> None:
+    """``replications/`` (resumed) or ``figures/`` (a report) replaced by a file: one line, exit 2."""
+    out = tmp_path / "X"
+    assert cli(capsys, "run", short, "--reps", "2", "--out", str(out), "--quiet")[0] == 0
+    if (out / name).is_dir():
+        import shutil
+
+        shutil.rmtree(out / name)
+    (out / name).write_text("x", encoding="utf-8")
+    resume = ["run", short, "--reps", "2", "--out", str(out), "--resume", "--quiet"]
+    argv = ["report", str(out)] if name == "figures" else resume
+    code, _, err = cli(capsys, *argv)
+    assert code == 2, err
+    assert_one_line(err, f"{out / name}: exists and is not a folder")
 
 
 def test_broken_pipe_exits_quietly() -> None:
