@@ -190,6 +190,8 @@ class _Model:
         self.log = EventLog()
         # Rows go to lists first and reach the log's typed arrays a chunk at a time (_flush): appending a
         # Python int to an array('q') parses it as a function argument, several times the cost of a list append.
+        # The chunk is small (_FLUSH_ROWS) so that the rows' number objects are still in the cache when they are
+        # read back: with chunks eight times larger, reading them back was a tenth of the province's run.
         self._bt: list[float] = []
         self._bf: list[int] = []
         self._bc: list[int] = []
