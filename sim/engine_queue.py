@@ -88,7 +88,9 @@ class _KernelQueue:
         # Slice b is [edges[b], edges[b + 1]); the last one runs on past the horizon.
         self.edges = [b * width for b in range(slices)] + [INF]
         self.per_year = slices / horizon
-        self.held: list[list[Entry]] = [[] for _ in range(slices)]
+        # Each slice's waiting events, a list made on the first one (None until then, and once turned): few
+        # objects, because the model's own reference cycles keep the queue until the collector frees it.
+        self.held: list[list[Entry] | None] = [None] * slices
         self.current = 0
         self.next_edge = INF  # events due at or after this wait for their slice (INF: nothing waits)
         if self.heap is not None and slices > 1:
@@ -104,7 +106,12 @@ class _KernelQueue:
         t = self.env._now + delay
         entry: Entry = (t, priority, next(self.eid), event)
         if t >= self.next_edge and priority == _NORMAL:
-            self.held[self._slice_of(t)].append(entry)
+            b = self._slice_of(t)
+            held = self.held[b]
+            if held is None:
+                self.held[b] = [entry]
+            else:
+                held.append(entry)
             return
         heappush(heap, entry)
         if len(heap) > self.compact_at:
@@ -142,8 +149,8 @@ class _KernelQueue:
         self.current = b
         self.next_edge = self.edges[b + 1]
         held = self.held[b]
-        self.held[b] = []
-        live = [e for e in held if _in_force(e[3])]
+        self.held[b] = None
+        live = [] if held is None else [e for e in held if _in_force(e[3])]
         if len(live) > len(heap):
             heap.extend(live)
             heapify(heap)
