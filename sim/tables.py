@@ -554,28 +554,54 @@ def graduates_by_year(
     the caller has them already.
     """
     cols = out.log.columns() if columns is None else columns
-    t, ev, stage = cols["time"], cols["event"], cols["stage"]
     first = int(math.floor(start_year + 1e-9))
-    years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
-    ends = np.array([y + 1 - start_year for y in years], dtype=np.float64)
+    # the year ends grow with the year, so the years within the horizon are a leading run of candidates
+    candidates = np.arange(first, first + int(out.horizon) + 2, dtype=np.int64)
+    ends = (candidates + 1 - start_year).astype(np.float64)
+    within = int(np.count_nonzero(ends <= out.horizon + 1e-9))
+    ends = ends[:within]
+    years = list(map(str, candidates[:within].tolist()))
+    g = event_rows(cols, Ev.GRADUATE)
+    g_time, g_stage = cols["time"][g], cols["stage"][g]
     keys: dict[str, Metric] = {}
-    grads = ev == Ev.GRADUATE
-    suffixes = [f".{y}" for y in years]
     for j, name in enumerate(out.stage_names):
         if name not in graduates_before:
             continue
-        done = np.searchsorted(np.sort(t[grads & (stage == j)]), ends, side="right") + graduates_before[name]
-        prefix = f"graduates_cumulative.{name}"
-        keys.update(zip([prefix + y for y in suffixes], done.tolist(), strict=True))
+        done = np.searchsorted(_ascending(g_time[g_stage == j]), ends, side="right") + graduates_before[name]
+        keys.update(zip(map(f"graduates_cumulative.{name}.".__add__, years), done.tolist(), strict=True))
     return keys
+
+
+def _ascending(times: np.ndarray) -> np.ndarray:
+    """``np.sort(times)``, without sorting when the times are in order already (rows of the log)."""
+    if len(times) < 2 or bool(np.all(times[1:] >= times[:-1])):
+        return times
+    return np.sort(times)
 
 
 def _completed_stays(
     adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_t: np.ndarray, warmup: float
 ) -> np.ndarray:
-    """Durations admit -> leave, pairing each firm's k-th admission with its k-th leave in this stage."""
+    """Durations admit -> leave that started at or after ``warmup``, pairing each firm's k-th admission
+    with its k-th leave in this stage; in the order of the leaves sorted by firm, then time (the order
+    fixes the bits of their mean).
+
+    When no firm entered the stage twice (the common case), each leave's admission is looked up in an
+    array indexed by firm, which also gives the firm order without sorting.
+    """
     if len(lv_f) == 0:
         return np.empty(0)
+    if len(adm_f):
+        entered = np.bincount(adm_f)
+        left = np.bincount(lv_f, minlength=len(entered))
+        if len(left) == len(entered) and int(entered.max()) <= 1 and bool(np.all(entered[lv_f] >= left[lv_f])):
+            start = np.zeros(len(entered))
+            start[adm_f] = adm_t
+            stay = np.zeros(len(entered))
+            stay[lv_f] = lv_t - start[lv_f]
+            keep = left > 0
+            keep[lv_f] = start[lv_f] >= warmup
+            return stay[keep]
     # by firm, then time: the rows come in log (time) order, so a stable sort by firm is enough
     a_order = np.argsort(adm_f, kind="stable")
     l_order = np.argsort(lv_f, kind="stable")
