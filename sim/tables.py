@@ -134,6 +134,7 @@ def firm_table(
     warmup: float = 0.0,
     outcomes: FirmOutcomes | None = None,
     cols: Columns | None = None,
+    fates: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """One row per firm.
 
@@ -145,13 +146,13 @@ def firm_table(
     (active / failed / exited), ``outcome_time`` (years; the horizon if censored), ``outcome_stage``
     (last stage), ``censored``, ``survival_years`` (from arrival to failure or censoring). With
     ``outcomes``, also the milestone, listing and jobs columns of :func:`sim.outcomes.outcome_firm_columns`.
-    ``cols``: the unpacked log, when the caller has it already.
+    ``cols``, ``fates``: the unpacked log and :func:`firm_fates`, when the caller has them already.
     """
     cols = out.log.columns() if cols is None else cols
     t, firm, ev, stage = cols["time"], cols["firm"], cols["event"], cols["stage"]
     n = len(out.firm_source)
     names = out.stage_names
-    fates = firm_fates(out, cols)
+    fates = firm_fates(out, cols) if fates is None else fates
     arrival, outcome, outcome_time = fates["arrival"], fates["outcome"], fates["outcome_time"]
     adm = ev == Ev.ADMIT
     # time in each stage: admit -> leave (or censored at the horizon)
@@ -363,36 +364,61 @@ def km_survival_fast(durations: np.ndarray, observed: np.ndarray, at: tuple[floa
     return out
 
 
+def _stage_event_counts(stage: np.ndarray, ev: np.ndarray, n_st: int, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of every (stage, event) pair over the whole log and over its rows from ``first`` on, as two
+    ``(n_st + 1, len(Ev))`` tables (stage -1, none, is row 0).
+
+    Counted a slice at a time: the integer keys that ``np.bincount`` takes are then a small buffer used
+    over and over, where keys for the whole log at once would cost more in fresh memory than in counting.
+    """
+    n_ev = len(Ev)
+    size = (n_st + 1) * n_ev
+    parts = [np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)]  # before first, from first on
+    step = 1 << 16
+    for lo, hi, part in ((0, first, 0), (first, len(ev), 1)):
+        for a in range(lo, hi, step):
+            b = min(a + step, hi)
+            key = stage[a:b].astype(np.intp)
+            key += 1
+            key *= n_ev
+            key += ev[a:b]
+            parts[part] += np.bincount(key, minlength=size)
+    in_window = parts[1].reshape(n_st + 1, n_ev)
+    return (parts[0] + parts[1]).reshape(n_st + 1, n_ev), in_window
+
+
+def _split_by_stage(rows: np.ndarray, stage: np.ndarray, n_st: int) -> tuple[np.ndarray, list[slice]]:
+    """``rows`` grouped by their stage (in log order within a stage), and the slice of each stage 0..n_st-1."""
+    of = stage[rows]
+    order = np.argsort(of, kind="stable")  # a radix sort of the small stage codes
+    ends = np.cumsum(np.bincount(of.astype(np.intp) + 1, minlength=n_st + 1)).tolist()
+    return rows[order], [slice(ends[j], ends[j + 1]) for j in range(n_st)]
+
+
 def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Metric]:
     """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy, as
     ``stages.<stage>.<measure>`` metrics (stages in chain order, measures in :data:`STAGE_MEASURES` order)."""
-    t, ev, stage, firm = cols["time"], cols["event"], cols["stage"], cols["firm"]
+    t, stage, firm = cols["time"], cols["stage"], cols["firm"]
     # the log is in time order, so the window [warmup, horizon) is its tail
     first = int(np.searchsorted(t, warmup, side="left"))
     span = out.horizon - warmup
-    n_ev = len(Ev)
     n_st = len(out.stage_names)
-    # every (stage, event) count at once: stage -1 (no stage) is row 0
-    key = (stage.astype(np.int64) + 1) * n_ev + ev
-    total = np.bincount(key, minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
-    in_window = np.bincount(key[first:], minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev) if first else total
-    adm_rows = event_rows(cols, Ev.ADMIT)
-    lv_rows = event_rows(cols, Ev.LEAVE)
-    adm_stage, lv_stage = stage[adm_rows], stage[lv_rows]
+    total, in_window = _stage_event_counts(stage, cols["event"], n_st, first)
+    adm_rows, adm_at = _split_by_stage(event_rows(cols, Ev.ADMIT), stage, n_st)
+    lv_rows, lv_at = _split_by_stage(event_rows(cols, Ev.LEAVE), stage, n_st)
+    adm_time, adm_firm, lv_time, lv_firm = t[adm_rows], firm[adm_rows], t[lv_rows], firm[lv_rows]
     blocks = event_rows(cols, Ev.BLOCK)
     aimed = cols["info"][blocks[blocks >= first]].astype(np.int64)
     blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
     flat: dict[str, Metric] = {}
     for j, name in enumerate(out.stage_names):
-        a = adm_rows[adm_stage == j]
-        lv = lv_rows[lv_stage == j]
-        adm_t, lv_t = t[a], t[lv]
+        adm_t, lv_t = adm_time[adm_at[j]], lv_time[lv_at[j]]
         # exact time-average occupancy over the window: integrate the step function
         occ_area = float(
             np.sum(out.horizon - np.maximum(adm_t, warmup)) - np.sum(out.horizon - np.maximum(lv_t, warmup))
         )
         # completed stays that started in the window
-        stays = _completed_stays(firm[a], adm_t, firm[lv], lv_t, warmup)
+        stays = _completed_stays(adm_firm[adm_at[j]], adm_t, lv_firm[lv_at[j]], lv_t, warmup)
         c = in_window[j + 1]
         measures: dict[str, Metric] = {
             "entries": int(c[Ev.ADMIT]),
@@ -464,17 +490,22 @@ _SUMMARY_DOC = """Flows count events in ``[warmup, horizon)``; mean occupancy is
 
 
 def log_summary(
-    out: SimOutput, warmup: float = 0.0, outcomes: FirmOutcomes | None = None, cols: Columns | None = None
+    out: SimOutput,
+    warmup: float = 0.0,
+    outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
+    fates: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Metric]:
     """The run's summary metrics (flat ``{name: value}``) straight from the event log, without any table.
 
     Equal to :func:`run_summary` of the firm table, value for value and bit for bit
     (``tests/outcomes/test_fast_summary.py`` checks every shipped scenario). This is what
-    :meth:`sim.RunResult.summary` and the experiments use.
+    :meth:`sim.RunResult.summary` and the experiments use. ``cols``, ``fates``: the unpacked log and
+    :func:`firm_fates`, when the caller has them already.
     """
     cols = out.log.columns() if cols is None else cols
-    fates = firm_fates(out, cols)
-    fates["survival_years"] = fates["outcome_time"] - fates["arrival"]
+    fates = firm_fates(out, cols) if fates is None else fates
+    fates = {**fates, "survival_years": fates["outcome_time"] - fates["arrival"]}
     return _summary(out, cols, warmup, outcomes, fates, km_survival_fast)
 
 
