@@ -6,6 +6,7 @@ Nothing here reaches into the engine: every measure is computed from :class:`sim
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -591,7 +592,6 @@ def graduates_by_year(
     ends = (candidates + 1 - start_year).astype(np.float64)
     within = int(np.count_nonzero(ends <= out.horizon + 1e-9))
     ends = ends[:within]
-    years = list(map(str, candidates[:within].tolist()))
     g = event_rows(cols, Ev.GRADUATE)
     g_time, g_stage = cols["time"][g], cols["stage"][g]
     keys: dict[str, Metric] = {}
@@ -599,8 +599,18 @@ def graduates_by_year(
         if name not in graduates_before:
             continue
         done = np.searchsorted(_ascending(g_time[g_stage == j]), ends, side="right") + graduates_before[name]
-        keys.update(zip(map(f"graduates_cumulative.{name}.".__add__, years), done.tolist(), strict=True))
+        keys.update(zip(_graduate_keys(name, first, within), done.tolist(), strict=True))
     return keys
+
+
+@functools.lru_cache(maxsize=16)
+def _graduate_keys(stage: str, first_year: int, years: int) -> tuple[str, ...]:
+    """``graduates_cumulative.<stage>.<year>`` for ``years`` years from ``first_year``.
+
+    Every replication of a scenario has the same names: made once, they are reused (with their hashes)
+    by the next summary, which matters when a long horizon has thousands of years.
+    """
+    return tuple(map(f"graduates_cumulative.{stage}.".__add__, map(str, range(first_year, first_year + years))))
 
 
 def _ascending(times: np.ndarray) -> np.ndarray:
