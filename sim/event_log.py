@@ -28,6 +28,7 @@ __all__ = [
     "EventLog",
     "SimOutput",
     "event_rows",
+    "event_values",
     "events_arrow",
     "events_frame",
 ]
@@ -234,5 +235,22 @@ def event_rows(cols: dict[str, np.ndarray], kind: int) -> np.ndarray:
     rows = cols.get(key)
     if rows is None:
         rows = np.flatnonzero(cols["event"] == kind)
+        rows.flags.writeable = False  # shared by every reader of these columns
         cols[key] = rows
     return rows
+
+
+def event_values(cols: dict[str, np.ndarray], kind: int, column: str) -> np.ndarray:
+    """One column at the rows of one event kind (:func:`event_rows`), in log order.
+
+    Kept in ``cols`` like the rows (key ``_<column>_<code>``) and read-only: several tables read the same
+    few columns of the same kinds (the admissions' firms and times, say), and gathering them from the
+    whole log costs more than reading them again.
+    """
+    key = f"_{column}_{int(kind)}"
+    values = cols.get(key)
+    if values is None:
+        values = cols[column][event_rows(cols, kind)]
+        values.flags.writeable = False
+        cols[key] = values
+    return values

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .event_log import Ev, SimOutput, event_rows
+from .event_log import Ev, SimOutput, event_values
 from .policies import AngelFund
 from .scenario import MILESTONES, Scenario
 from .streams import BLOCK, Streams
@@ -227,16 +227,16 @@ def derive_outcomes(
     oc = scenario.outcomes
     streams = Streams(seed, replication)
     cols = out.log.columns() if cols is None else cols
-    t, firm, ev, stage, info = cols["time"], cols["firm"], cols["event"], cols["stage"], cols["info"]
+    ev, firm, info = cols["event"], cols["firm"], cols["info"]
     n = len(out.firm_source)
     names = out.stage_names
     source = out.firm_source.astype(np.int64)
     index = out.firm_index.astype(np.int64)
 
     # ------------------------------------------------------------------------------- milestones
-    g = event_rows(cols, Ev.GRADUATE)
-    g_time, g_firm = t[g], firm[g].astype(np.int64)
-    g_stage, g_dest = stage[g].astype(np.int64), info[g]
+    g_time, g_dest = event_values(cols, Ev.GRADUATE, "time"), event_values(cols, Ev.GRADUATE, "info")
+    g_firm = np.asarray(event_values(cols, Ev.GRADUATE, "firm"), dtype=np.int64)
+    g_stage = event_values(cols, Ev.GRADUATE, "stage").astype(np.int64)
     n_grad = np.bincount(g_firm, minlength=n).astype(np.int64)[:n]
     ms_stages = tuple(names.index(s) for s in oc.milestones if s in names)
     cum = np.zeros((len(names), len(MILESTONES)))
@@ -277,12 +277,10 @@ def derive_outcomes(
         end = np.where(fates["outcome"] != 0, fates["outcome_time"], math.inf)
     else:
         arrival = np.full(n, math.nan)
-        m = event_rows(cols, Ev.ARRIVE)
-        arrival[firm[m]] = t[m]
+        arrival[event_values(cols, Ev.ARRIVE, "firm")] = event_values(cols, Ev.ARRIVE, "time")
         end = np.full(n, math.inf)
         for final in (Ev.FAIL, Ev.EXIT):  # a firm has at most one of the two
-            m = event_rows(cols, final)
-            end[firm[m]] = t[m]
+            end[event_values(cols, final, "firm")] = event_values(cols, final, "time")
 
     # ------------------------------------------------------------------------------- listings
     lst = oc.listing

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows
+from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows, event_values
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 from .summary import STAGE_MEASURES, SURVIVAL_GROUPS, Metric, stage_metric, survival_metric
 
@@ -55,27 +55,24 @@ def firm_fates(out: SimOutput, cols: Columns | None = None) -> dict[str, np.ndar
     2 exited), ``outcome_time`` (years; the horizon if censored), ``last_stage`` (last stage admitted to,
     -1 if none) and ``ever_carrier``. The columns :func:`firm_table` and :func:`log_summary` share."""
     cols = out.log.columns() if cols is None else cols
-    t, firm, stage = cols["time"], cols["firm"], cols["stage"]
     n = len(out.firm_source)
     arrival = np.full(n, np.nan)
     entry = np.full(n, -1, dtype=np.int64)
-    m = event_rows(cols, Ev.ARRIVE)
-    arrival[firm[m]] = t[m]
-    entry[firm[m]] = stage[m]
+    arrived = event_values(cols, Ev.ARRIVE, "firm")
+    arrival[arrived] = event_values(cols, Ev.ARRIVE, "time")
+    entry[arrived] = event_values(cols, Ev.ARRIVE, "stage")
     outcome = np.zeros(n, dtype=np.int64)
     outcome_time = np.full(n, out.horizon)
-    fail = event_rows(cols, Ev.FAIL)
-    outcome[firm[fail]] = 1
-    outcome_time[firm[fail]] = t[fail]
-    ex = event_rows(cols, Ev.EXIT)
-    outcome[firm[ex]] = 2
-    outcome_time[firm[ex]] = t[ex]
-    adm = event_rows(cols, Ev.ADMIT)
-    adm_firm = firm[adm]
+    for code, kind in ((1, Ev.FAIL), (2, Ev.EXIT)):
+        gone = event_values(cols, kind, "firm")
+        outcome[gone] = code
+        outcome_time[gone] = event_values(cols, kind, "time")
+    adm_firm = event_values(cols, Ev.ADMIT, "firm")
     last_stage = np.full(n, -1, dtype=np.int64)
-    last_stage[adm_firm] = stage[adm]  # later rows overwrite earlier ones: the rows are in log (time) order
+    # later rows overwrite earlier ones: the rows are in log (time) order
+    last_stage[adm_firm] = event_values(cols, Ev.ADMIT, "stage")
     ever_carrier = np.zeros(n, dtype=bool)
-    ever_carrier[adm_firm[cols["carrier"][adm] >= 0]] = True
+    ever_carrier[adm_firm[event_values(cols, Ev.ADMIT, "carrier") >= 0]] = True
     return {
         "arrival": arrival,
         "entry": entry,
@@ -388,26 +385,28 @@ def _stage_event_counts(stage: np.ndarray, ev: np.ndarray, n_st: int, first: int
     return (parts[0] + parts[1]).reshape(n_st + 1, n_ev), in_window
 
 
-def _split_by_stage(rows: np.ndarray, stage: np.ndarray, n_st: int) -> tuple[np.ndarray, list[slice]]:
-    """``rows`` grouped by their stage (in log order within a stage), and the slice of each stage 0..n_st-1."""
-    of = stage[rows]
-    order = np.argsort(of, kind="stable")  # a radix sort of the small stage codes
-    ends = np.cumsum(np.bincount(of.astype(np.intp) + 1, minlength=n_st + 1)).tolist()
-    return rows[order], [slice(ends[j], ends[j + 1]) for j in range(n_st)]
+def _by_stage(stage: np.ndarray, n_st: int) -> tuple[np.ndarray, list[slice]]:
+    """The order that groups rows by their ``stage`` (in log order within a stage), and the slice of each
+    stage 0..n_st-1 in that order."""
+    order = np.argsort(stage, kind="stable")  # a radix sort of the small stage codes
+    ends = np.cumsum(np.bincount(stage.astype(np.intp) + 1, minlength=n_st + 1)).tolist()
+    return order, [slice(ends[j], ends[j + 1]) for j in range(n_st)]
 
 
 def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Metric]:
     """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy, as
     ``stages.<stage>.<measure>`` metrics (stages in chain order, measures in :data:`STAGE_MEASURES` order)."""
-    t, stage, firm = cols["time"], cols["stage"], cols["firm"]
     # the log is in time order, so the window [warmup, horizon) is its tail
-    first = int(np.searchsorted(t, warmup, side="left"))
+    first = int(np.searchsorted(cols["time"], warmup, side="left"))
     span = out.horizon - warmup
     n_st = len(out.stage_names)
-    total, in_window = _stage_event_counts(stage, cols["event"], n_st, first)
-    adm_rows, adm_at = _split_by_stage(event_rows(cols, Ev.ADMIT), stage, n_st)
-    lv_rows, lv_at = _split_by_stage(event_rows(cols, Ev.LEAVE), stage, n_st)
-    adm_time, adm_firm, lv_time, lv_firm = t[adm_rows], firm[adm_rows], t[lv_rows], firm[lv_rows]
+    total, in_window = _stage_event_counts(cols["stage"], cols["event"], n_st, first)
+    adm_order, adm_at = _by_stage(event_values(cols, Ev.ADMIT, "stage"), n_st)
+    lv_order, lv_at = _by_stage(event_values(cols, Ev.LEAVE, "stage"), n_st)
+    adm_time = event_values(cols, Ev.ADMIT, "time")[adm_order]
+    adm_firm = event_values(cols, Ev.ADMIT, "firm")[adm_order]
+    lv_time = event_values(cols, Ev.LEAVE, "time")[lv_order]
+    lv_firm = event_values(cols, Ev.LEAVE, "firm")[lv_order]
     blocks = event_rows(cols, Ev.BLOCK)
     aimed = cols["info"][blocks[blocks >= first]].astype(np.int64)
     blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
@@ -464,9 +463,9 @@ def _summary(
         mask = groups[group]
         for t, v in zip(SURVIVAL_YEARS, km(dur[mask], obs[mask], SURVIVAL_YEARS), strict=True):
             survival[survival_metric(group, t)] = math.nan if v is None else v
-    arrive = event_rows(cols, Ev.ARRIVE)
-    stock = np.isin(cols["info"][arrive], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
-    arrivals_window = int(np.count_nonzero((cols["time"][arrive] >= warmup) & ~stock))
+    stock_sources = [i for i, n in enumerate(out.source_names) if n.startswith("stock:")]
+    stock = np.isin(event_values(cols, Ev.ARRIVE, "info"), stock_sources)
+    arrivals_window = int(np.count_nonzero((event_values(cols, Ev.ARRIVE, "time") >= warmup) & ~stock))
     counts = np.bincount(fates["outcome"], minlength=3)
     return {
         "arrivals": arrivals_window,
@@ -576,7 +575,7 @@ def graduates_by_year(
     out: SimOutput,
     graduates_before: Mapping[str, int],
     start_year: float,
-    columns: Mapping[str, np.ndarray] | None = None,
+    columns: Columns | None = None,
 ) -> dict[str, Metric]:
     """Cumulative graduates at the end of each calendar year the run covers, per stage of ``graduates_before``.
 
@@ -592,8 +591,7 @@ def graduates_by_year(
     ends = (candidates + 1 - start_year).astype(np.float64)
     within = int(np.count_nonzero(ends <= out.horizon + 1e-9))
     ends = ends[:within]
-    g = event_rows(cols, Ev.GRADUATE)
-    g_time, g_stage = cols["time"][g], cols["stage"][g]
+    g_time, g_stage = event_values(cols, Ev.GRADUATE, "time"), event_values(cols, Ev.GRADUATE, "stage")
     keys: dict[str, Metric] = {}
     for j, name in enumerate(out.stage_names):
         if name not in graduates_before:
