@@ -167,6 +167,17 @@ def _among(stage: IntArray, stages: Sequence[int], n_stages: int) -> npt.NDArray
     return member[stage]
 
 
+def _first_time(into: FloatArray, firm: IntArray, time: FloatArray) -> None:
+    """``np.minimum.at(into, firm, time)`` where ``into`` holds ``inf`` at every ``firm``: each firm's
+    earliest time. Times in log (time) order are written backwards, so each firm's first row is written
+    last, which is what NumPy keeps for repeated indices; otherwise the slower ``minimum.at``.
+    """
+    if len(time) < 2 or bool(np.all(time[1:] >= time[:-1])):
+        into[firm[::-1]] = time[::-1]
+    else:
+        np.minimum.at(into, firm, time)
+
+
 def _financed_graduations(
     ev: npt.NDArray[np.int8], firm: IntArray, angel_rows: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
@@ -291,7 +302,7 @@ def derive_outcomes(
     )
     risk_from = np.full(n, math.inf)
     at_risk_grad = _among(g_stage, risk_stages, len(names))
-    np.minimum.at(risk_from, g_firm[at_risk_grad], g_time[at_risk_grad])
+    _first_time(risk_from, g_firm[at_risk_grad], g_time[at_risk_grad])
     stock_sources = [
         i
         for i, s in enumerate(out.source_names)

@@ -51,36 +51,33 @@ Columns = dict[str, np.ndarray]
 
 
 def firm_fates(out: SimOutput, cols: Columns | None = None) -> dict[str, np.ndarray]:
-    """Per firm, from the log: ``arrival`` (years), ``entry`` (stage index), ``outcome`` (0 active, 1 failed,
-    2 exited), ``outcome_time`` (years; the horizon if censored), ``last_stage`` (last stage admitted to,
-    -1 if none) and ``ever_carrier``. The columns :func:`firm_table` and :func:`log_summary` share."""
+    """Per firm, from the log: ``arrival`` (years), ``outcome`` (0 active, 1 failed, 2 exited),
+    ``outcome_time`` (years; the horizon if censored) and ``ever_carrier``. The columns :func:`firm_table`,
+    :func:`log_summary` and :func:`sim.outcomes.derive_outcomes` share."""
     cols = out.log.columns() if cols is None else cols
     n = len(out.firm_source)
     arrival = np.full(n, np.nan)
-    entry = np.full(n, -1, dtype=np.int64)
-    arrived = event_values(cols, Ev.ARRIVE, "firm")
-    arrival[arrived] = event_values(cols, Ev.ARRIVE, "time")
-    entry[arrived] = event_values(cols, Ev.ARRIVE, "stage")
+    arrival[event_values(cols, Ev.ARRIVE, "firm")] = event_values(cols, Ev.ARRIVE, "time")
     outcome = np.zeros(n, dtype=np.int64)
     outcome_time = np.full(n, out.horizon)
     for code, kind in ((1, Ev.FAIL), (2, Ev.EXIT)):
         gone = event_values(cols, kind, "firm")
         outcome[gone] = code
         outcome_time[gone] = event_values(cols, kind, "time")
-    adm_firm = event_values(cols, Ev.ADMIT, "firm")
+    ever_carrier = np.zeros(n, dtype=bool)
+    ever_carrier[event_values(cols, Ev.ADMIT, "firm")[event_values(cols, Ev.ADMIT, "carrier") >= 0]] = True
+    return {"arrival": arrival, "outcome": outcome, "outcome_time": outcome_time, "ever_carrier": ever_carrier}
+
+
+def _entry_and_last_stage(out: SimOutput, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """Per firm: the stage it arrived heading for, and the last stage it was admitted to (-1 if none)."""
+    n = len(out.firm_source)
+    entry = np.full(n, -1, dtype=np.int64)
+    entry[event_values(cols, Ev.ARRIVE, "firm")] = event_values(cols, Ev.ARRIVE, "stage")
     last_stage = np.full(n, -1, dtype=np.int64)
     # later rows overwrite earlier ones: the rows are in log (time) order
-    last_stage[adm_firm] = event_values(cols, Ev.ADMIT, "stage")
-    ever_carrier = np.zeros(n, dtype=bool)
-    ever_carrier[adm_firm[event_values(cols, Ev.ADMIT, "carrier") >= 0]] = True
-    return {
-        "arrival": arrival,
-        "entry": entry,
-        "outcome": outcome,
-        "outcome_time": outcome_time,
-        "last_stage": last_stage,
-        "ever_carrier": ever_carrier,
-    }
+    last_stage[event_values(cols, Ev.ADMIT, "firm")] = event_values(cols, Ev.ADMIT, "stage")
+    return entry, last_stage
 
 
 def _three_decimals(t: np.ndarray) -> pa.Array:
@@ -163,7 +160,8 @@ def firm_table(
     np.add.at(open_, (firm[lv], stage[lv].astype(np.int64)), -1)
     years_in += open_ * out.horizon
     path, counts = visited_paths(out, cols)
-    stage_cat = pd.Categorical.from_codes(fates["entry"], categories=list(names))
+    entry, last_stage = _entry_and_last_stage(out, cols)
+    stage_cat = pd.Categorical.from_codes(entry, categories=list(names))
     df = pd.DataFrame(
         {
             "scenario": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[scenario])
@@ -188,7 +186,7 @@ def firm_table(
     df = pd.concat([df, pd.DataFrame(years_in, columns=[f"years_in_{name}" for name in names])], axis=1)
     df["outcome"] = pd.Categorical.from_codes(outcome, categories=list(_OUTCOMES))
     df["outcome_time"] = outcome_time
-    df["outcome_stage"] = pd.Categorical.from_codes(fates["last_stage"], categories=list(names))
+    df["outcome_stage"] = pd.Categorical.from_codes(last_stage, categories=list(names))
     df["censored"] = outcome != 1
     df["survival_years"] = outcome_time - arrival
     if outcomes is not None:
@@ -584,6 +582,8 @@ def graduates_by_year(
     count them. Years whose end is after the horizon are left out. ``columns``: the log's columns when
     the caller has them already.
     """
+    if not graduates_before:
+        return {}
     cols = out.log.columns() if columns is None else columns
     first = int(math.floor(start_year + 1e-9))
     # the year ends grow with the year, so the years within the horizon are a leading run of candidates
@@ -591,12 +591,13 @@ def graduates_by_year(
     ends = (candidates + 1 - start_year).astype(np.float64)
     within = int(np.count_nonzero(ends <= out.horizon + 1e-9))
     ends = ends[:within]
-    g_time, g_stage = event_values(cols, Ev.GRADUATE, "time"), event_values(cols, Ev.GRADUATE, "stage")
+    order, at = _by_stage(event_values(cols, Ev.GRADUATE, "stage"), len(out.stage_names))
+    g_time = event_values(cols, Ev.GRADUATE, "time")[order]
     keys: dict[str, Metric] = {}
     for j, name in enumerate(out.stage_names):
         if name not in graduates_before:
             continue
-        done = np.searchsorted(_ascending(g_time[g_stage == j]), ends, side="right") + graduates_before[name]
+        done = np.searchsorted(_ascending(g_time[at[j]]), ends, side="right") + graduates_before[name]
         keys.update(zip(_graduate_keys(name, first, within), done.tolist(), strict=True))
     return keys
 
