@@ -10,12 +10,20 @@ import pandas as pd
 import pyarrow as pa
 
 from .budget import budget_summary, budget_summary_of_payments, ledger_table, payments
-from .event_log import CarrierInfo, SimOutput, events_arrow, events_frame
+from .event_log import CarrierInfo, SimOutput, events_arrow, events_frame, gather_events
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario
 from .summary import Metric, RunSummary, ordered_metrics
-from .tables import firm_fates, firm_table, graduates_by_year, log_summary, run_summary, stage_timeseries
+from .tables import (
+    SUMMARY_READS,
+    firm_fates,
+    firm_table,
+    graduates_by_year,
+    log_summary,
+    run_summary,
+    stage_timeseries,
+)
 
 if TYPE_CHECKING:
     from .plot import RunPlots
@@ -172,6 +180,7 @@ class RunResult:
         if self._summary is not None:  # kept on the result itself: a cache outside it would keep every result alive
             return self._summary
         # Straight from the log: no firm table, no dated ledger (tables built on request only)
+        gather_events(self.columns, SUMMARY_READS)
         body = log_summary(self.output, self.scenario.calendar.warmup_years, self.outcomes, self.columns, self._fates)
         if self.scenario.policies:
             budget = budget_summary_of_payments(self.scenario, self._payments)

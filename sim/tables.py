@@ -23,6 +23,7 @@ from .summary import STAGE_MEASURES, SURVIVAL_GROUPS, Metric, stage_metric, surv
 __all__ = [
     "EVER_LABEL",
     "NEVER_LABEL",
+    "SUMMARY_READS",
     "SURVIVAL_YEARS",
     "firm_fates",
     "firm_table",
@@ -44,6 +45,19 @@ EVER_LABEL = "ever in a carrier (association)"
 (:func:`sim.decompose` splits a programme's gap into treatment and selection)."""
 
 _OUTCOMES = ("active", "failed", "exited")
+
+SUMMARY_READS: dict[int, tuple[str, ...]] = {
+    Ev.ARRIVE: ("firm", "time", "info"),
+    Ev.FAIL: ("firm", "time"),
+    Ev.EXIT: ("firm", "time"),
+    Ev.ADMIT: ("firm", "time", "stage", "carrier"),
+    Ev.LEAVE: ("firm", "time", "stage"),
+    Ev.GRADUATE: ("firm", "time", "stage", "info"),
+    Ev.BLOCK: ("rows", "info"),
+}
+"""The event kinds and columns a run's summary reads (:func:`firm_fates`, :func:`log_summary`,
+:func:`graduates_by_year`, :func:`sim.outcomes.derive_outcomes`), for :func:`sim.event_log.gather_events`
+to gather in one pass before they are read."""
 
 
 Columns = dict[str, np.ndarray]
@@ -405,8 +419,8 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Me
     adm_firm = event_values(cols, Ev.ADMIT, "firm")[adm_order]
     lv_time = event_values(cols, Ev.LEAVE, "time")[lv_order]
     lv_firm = event_values(cols, Ev.LEAVE, "firm")[lv_order]
-    blocks = event_rows(cols, Ev.BLOCK)
-    aimed = cols["info"][blocks[blocks >= first]].astype(np.int64)
+    blocks = event_rows(cols, Ev.BLOCK)  # in log order: those in the window are the tail
+    aimed = event_values(cols, Ev.BLOCK, "info")[int(np.searchsorted(blocks, first)) :].astype(np.int64)
     blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
     flat: dict[str, Metric] = {}
     for j, name in enumerate(out.stage_names):
