@@ -656,6 +656,14 @@ def _completed_stays(
             keep = left > 0
             keep[lv_f] = start[lv_f] >= warmup
             return stay[keep]
+    return _paired_stays(adm_f, adm_t, lv_f, lv_t, warmup)
+
+
+def _paired_stays(
+    adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_t: np.ndarray, warmup: float
+) -> np.ndarray:
+    """:func:`_completed_stays` for any number of stays per firm: both sides sorted by firm, each leave's
+    admission found by a binary search on (firm, rank)."""
     # by firm, then time: the rows come in log (time) order, so a stable sort by firm is enough
     a_order = np.argsort(adm_f, kind="stable")
     l_order = np.argsort(lv_f, kind="stable")
