@@ -147,7 +147,11 @@ def _draws(
         if out is None:
             out = np.empty((*values.shape[:-1], len(index)))
         rows = order[lo:hi]
-        out[..., rows] = values[..., row[rows]]
+        if int(rows[-1]) - int(rows[0]) == hi - lo - 1:  # ascending (a stable sort), so a run of firms
+            at = slice(int(rows[0]), int(rows[-1]) + 1)
+            out[..., at] = values[..., row[at]]
+        else:
+            out[..., rows] = values[..., row[rows]]
     assert out is not None
     return out
 
