@@ -36,6 +36,7 @@ COMPILED = (
     "sim/engine_sources.py",
     "sim/engine_stages.py",
     "sim/engine_lifecycle.py",
+    "sim/engine_queue.py",
     "sim/engine_untreated.py",
     "sim/hazard_terms.py",
     "sim/streams.py",

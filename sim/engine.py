@@ -82,21 +82,17 @@ reached) instead of searching the list for it. See ``docs/performance.md`` for t
 from __future__ import annotations
 
 import gc
-import itertools
-from array import array
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterator
-from heapq import heapify, heappush
-from typing import Any, Final
+from collections.abc import Callable
 
 import numpy as np
 import simpy
-from simpy.events import EventPriority
 
 from .engine_hazards import _time_to
 from .engine_lifecycle import _Lifecycle
 from .engine_policies import _Policies, _Window
+from .engine_queue import _KernelQueue
 from .engine_sources import _Sources
 from .engine_stages import _build_stages
 from .engine_state import (
@@ -161,48 +157,6 @@ __all__ = ["COMPILED", "PolicySwitch", "Untreated", "simulate"]
 COMPILED: bool = not __file__.endswith(".py")
 """True when this module is the mypyc-compiled extension (a wheel install; see hatch_build.py)."""
 
-_SIMPY_SCHEDULE = simpy.Environment.schedule
-
-
-def _simpy_queue(env: simpy.Environment) -> tuple[list[tuple[float, int, int, _Due | _Call]] | None, Iterator[int]]:
-    """SimPy's own event queue and sequence counter, or None for the queue if its internals differ.
-
-    The engine fills the queue as ``Environment.schedule`` does (the same tuple, the same sequence numbers)
-    without a Python call per event, and calls ``Environment.schedule`` itself when the queue is None.
-    """
-    plain = type(env).schedule is _SIMPY_SCHEDULE
-    queue = getattr(env, "_queue", None)
-    eid = getattr(env, "_eid", None)
-    ok = plain and isinstance(queue, list) and isinstance(eid, itertools.count)
-    return (queue if ok else None), (eid if isinstance(eid, itertools.count) else itertools.count())
-
-
-_COMPACT_MIN: Final = 1 << 16
-"""Smallest queue length at which the stale events are dropped from SimPy's queue.
-
-Re-timing a firm (a policy window opening or closing, a shock, a carrier's service factor changing)
-leaves its old event in the queue until it falls due; in the province that is a third of all the events
-the kernel pops, and it doubles the queue's depth. The queue is compacted whenever it has grown to twice
-its length after the last compaction (and beyond this floor), which costs O(1) per event on average.
-"""
-
-
-def _in_force(event: object) -> bool:
-    """Whether a queued event still does something: anything but a firm event its firm no longer points at."""
-    return not isinstance(event, _Due) or event.firm.pending is event
-
-
-def _compact(queue: list[Any]) -> int:
-    """Drop the stale firm events from the kernel's queue; the queue length at which to do it next.
-
-    A stale event (one its firm no longer points at) does nothing when the kernel reaches it, and the
-    queue's order is total (time, priority, sequence number), so removing stale entries and restoring
-    the heap leaves every other event where it was in the order: the run is the same event for event.
-    """
-    queue[:] = [e for e in queue if _in_force(e[3])]  # SimPy's own events are there too (the stop event)
-    heapify(queue)
-    return max(2 * len(queue), _COMPACT_MIN)
-
 
 def _sectors(sc: Scenario) -> tuple[str, ...]:
     """Every sector a firm of the scenario can have: the firm mix's, then the sources' and competitions'."""
@@ -249,9 +203,9 @@ class _Model:
         self.carrier_info: list[CarrierInfo] = []
         # Per firm (by id): its source, its number there and its founding time. Sector and quality are
         # read back from the sources' draws at the end (they are keyed by source and number).
-        self.firms_source = array("i")
-        self.firms_index = array("q")
-        self.firms_birth = array("d")
+        self.firms_source: list[int] = []
+        self.firms_index: list[int] = []
+        self.firms_birth: list[float] = []
         self._freed: deque[_Stage] = deque()
         self._draining = False
         # chain_linkage in force: (from stage, to stage) -> number of windows open
@@ -270,8 +224,7 @@ class _Model:
         self.sources = _Sources(self)
         _build_stages(self)
         self.policies.build()
-        self._queue, self._eid = _simpy_queue(self.env)
-        self._compact_at = _COMPACT_MIN  # queue length at which stale events are dropped (_compact)
+        self.queue = _KernelQueue(self.env, self.horizon)
         # Handlers bound once: looking a method up on ``self`` makes a new bound-method object every time
         self._fail_fn = self._on_fail
         self._grad_fn = self._on_graduate
@@ -282,9 +235,10 @@ class _Model:
     def _flush(self) -> None:
         """Move the buffered rows into the event log."""
         log = self.log
-        log.time.frombytes(np.array(self._bt, dtype=np.float64).tobytes())
-        log.firm.frombytes(np.array(self._bf, dtype=np.int64).tobytes())
-        log.code.frombytes(np.array(self._bc, dtype=np.int64).tobytes())
+        n = len(self._bc)
+        log.time.frombytes(np.fromiter(self._bt, np.float64, n).tobytes())
+        log.firm.frombytes(np.fromiter(self._bf, np.int64, n).tobytes())
+        log.code.frombytes(np.fromiter(self._bc, np.int64, n).tobytes())
         self._bt.clear()
         self._bf.clear()
         self._bc.clear()
@@ -295,19 +249,9 @@ class _Model:
         self._bf.append(firm)
         self._bc.append(code)
 
-    def _schedule_raw(self, event: _Due | _Call, priority: int, delay: float) -> None:
-        """``self.env.schedule(event, priority, delay)``."""
-        queue = self._queue
-        if queue is not None:
-            heappush(queue, (self.env._now + delay, priority, next(self._eid), event))
-            if len(queue) > self._compact_at:
-                self._compact_at = _compact(queue)
-        else:
-            self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
-
     def _schedule(self, t: float, callback: Callable[[_Call], None], now: float, priority: int = _NORMAL) -> None:
         """Run ``callback(event)`` at time ``t`` (years); ``event.t`` is that time (the kernel's ``now + delay``)."""
-        self._schedule_raw(_Call(callback, now + (t - now)), priority, t - now)
+        self.queue.push(_Call(callback, now + (t - now)), priority, t - now)
 
     # ---------------------------------------------------------------- slots
     def _drain(self, now: float) -> None:
@@ -480,7 +424,7 @@ class _Model:
             delay = t - now if t > now else 0.0
             ev = _Due(fn, firm, now + delay)
             firm.pending = ev
-            self._schedule_raw(ev, _NORMAL, delay)
+            self.queue.push(ev, _NORMAL, delay)
         else:
             firm.pending = None
 
@@ -524,7 +468,7 @@ class _Model:
         delay = t - now if t > now else 0.0
         ev = _Due(fn, firm, now + delay)  # the kernel's own sum, so ``ev.t`` is the kernel's time then
         firm.pending = ev
-        self._schedule_raw(ev, _NORMAL, delay)
+        self.queue.push(ev, _NORMAL, delay)
 
     def _multipliers(self, firm: _Firm, st: _Stage) -> None:
         """The firm's hazard factors in stage ``st``: quality, policies in force and its carrier's service."""
@@ -583,7 +527,7 @@ class _Model:
             delay = t - now if t > now else 0.0
             ev = _Due(fn, firm, now + delay)
             firm.pending = ev
-            self._schedule_raw(ev, _NORMAL, delay)
+            self.queue.push(ev, _NORMAL, delay)
         else:
             firm.pending = None
 

@@ -122,6 +122,7 @@ class _Policies:
         self.windows: list[_Window] = []
         self.angel_spent: dict[tuple[int, int], float] = {}  # (policy index, policy year) -> yuan invested
         self.angel_index = {i for i, p in enumerate(model.sc.policies) if isinstance(p, AngelFund)}
+        self.stamp = 0  # one number per batch of window changes (changes): the firms it has booked carry it
 
     # ---------------------------------------------------------------- translation
     def build(self) -> None:
@@ -247,17 +248,67 @@ class _Policies:
         windows with the same edges)."""
         m = self.model
         now = event.t
-        touched: dict[int, tuple[_Firm, _Stage]] = {}
-        for w, on in changes:
-            self._change(w, on, now, touched)
-        for firm, st in touched.values():
+        self.stamp += 1  # the firms booked in this call carry it
+        touched: list[tuple[_Firm, _Stage]] = []
+        i = 0
+        n = len(changes)
+        while i < n:
+            w, on = changes[i]
+            if isinstance(w.policy, HazardMultiplier):
+                j = i + 1
+                while j < n and isinstance(changes[j][0].policy, HazardMultiplier):
+                    j += 1
+                self._hazards(changes[i:j], now, touched)
+                i = j
+            else:
+                self._change(w, on, now)
+                i += 1
+        for firm, st in touched:
             if firm.state == _RESIDENT:
                 m._multipliers(firm, st)
                 m._plan(firm, st, now)
 
-    def _change(self, w: _Window, on: bool, now: float, touched: dict[int, tuple[_Firm, _Stage]]) -> None:
-        """Window ``w`` opens (``on``) or closes at ``now``; firms whose hazards it changes are booked into
-        ``touched`` (by id) for re-planning."""
+    def _hazards(self, run: list[tuple[_Window, bool]], now: float, touched: list[tuple[_Firm, _Stage]]) -> None:
+        """Hazard-multiplier windows opening or closing together at ``now``: each resident they reach is
+        booked once and added to ``touched`` for re-planning.
+
+        One pass over each stage's residents serves all the windows; a firm goes to the first window
+        that reaches it, and ``touched`` gets them window by window, stage by stage, resident by resident:
+        the order in which a pass per window would first reach each firm.
+        """
+        m = self.model
+        stamp = self.stamp
+        found: list[list[tuple[_Firm, _Stage]]] = [[] for _ in run]
+        for st in m.stages:
+            here: list[tuple[int, _Window]] = []
+            for k, (w, on) in enumerate(run):
+                pol = w.policy
+                if pol.target.stages is not None and st.name not in pol.target.stages:
+                    continue
+                entry = w.entry
+                if entry is None:
+                    raise AssertionError("a hazard multiplier's window has no entry")
+                if on:
+                    st.hazard_policies.append(entry)
+                else:
+                    st.hazard_policies.remove(entry)
+                here.append((k, w))
+            if not here:
+                continue
+            for firm in st.residents.values():
+                if firm.state != _RESIDENT or firm.touch == stamp:
+                    continue
+                for k, w in here:
+                    if _matches(w, st.name, firm.carrier, firm.sector):
+                        m._book(firm, st, now)  # with the multipliers in force until now
+                        firm.touch = stamp
+                        found[k].append((firm, st))
+                        break
+        for firms in found:
+            touched.extend(firms)
+
+    def _change(self, w: _Window, on: bool, now: float) -> None:
+        """Window ``w`` (not a hazard multiplier: see :meth:`_hazards`) opens (``on``) or closes at ``now``."""
         m = self.model
         pol = w.policy
         match pol:
@@ -270,24 +321,6 @@ class _Policies:
                 m.links[key] = m.links.get(key, 0) + (1 if on else -1)
                 if not m.links[key]:
                     del m.links[key]
-            case HazardMultiplier():
-                entry = w.entry
-                if entry is None:
-                    raise AssertionError("a hazard multiplier's window has no entry")
-                for st in m.stages:
-                    if pol.target.stages is not None and st.name not in pol.target.stages:
-                        continue
-                    if on:
-                        st.hazard_policies.append(entry)
-                    else:
-                        st.hazard_policies.remove(entry)
-                    for firm in st.residents.values():
-                        if firm.state != _RESIDENT or firm.id in touched:
-                            continue
-                        if not _matches(w, st.name, firm.carrier, firm.sector):
-                            continue
-                        m._book(firm, st, now)  # with the multipliers in force until now
-                        touched[firm.id] = (firm, st)
             case CapacityChange():
                 for st in m.stages:
                     changed = False

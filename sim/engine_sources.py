@@ -164,8 +164,9 @@ class _Sources:
     ) -> SimOutput:
         """The replication's output: the log, and each firm's source, number, sector, quality and birth."""
         m = self.model
-        source = np.frombuffer(m.firms_source, dtype=np.int32) if m.firms_source else np.empty(0, np.int32)
-        index = np.frombuffer(m.firms_index, dtype=np.int64) if m.firms_index else np.empty(0, np.int64)
+        n = len(m.firms_source)
+        source = np.fromiter(m.firms_source, np.int32, n)
+        index = np.fromiter(m.firms_index, np.int64, n)
         sector = np.zeros(len(source), dtype=np.int16)
         quality = np.zeros(len(source), dtype=np.float64)
         for f in self.factories:
@@ -178,11 +179,11 @@ class _Sources:
             stage_names=m.stage_names,
             sectors=m.sectors,
             carriers=carrier_info,
-            firm_source=source.copy(),
-            firm_index=index.copy(),
+            firm_source=source,
+            firm_index=index,
             firm_sector=sector,
             firm_quality=quality,
-            firm_birth=np.array(m.firms_birth, dtype=np.float64),
+            firm_birth=np.fromiter(m.firms_birth, np.float64, n),
             source_names=tuple(a.name for a in sc.arrivals)
             + tuple(f"stock:{s.stage}:{i}" for i, s in enumerate(sc.initial_stock))
             + tuple(
@@ -249,7 +250,7 @@ class _ArrivalStream:
         if t >= self.model.horizon:
             return
         delay = t - now
-        self.model._schedule_raw(_Call(self._fire, now + delay), _NORMAL, delay)
+        self.model.queue.push(_Call(self._fire, now + delay), _NORMAL, delay)
 
     def fire(self, event: _Call) -> None:
         """The next firm arrives (the event's time) and applies to the source's stage."""
@@ -328,7 +329,7 @@ class _FirmFactory:
             if self.in_stage is not None
             else [0.0] * BLOCK
         )
-        ql = q.tolist()
+        ql: list[float] = q.tolist()
         bf, bg = self.bf, self.bg
         qf = [math.exp(-bf * x) for x in ql] if bf else [1.0] * BLOCK
         qg = [math.exp(bg * x) for x in ql] if bg else [1.0] * BLOCK

@@ -189,7 +189,7 @@ class _Firm:
     __slots__ = (
         "angel", "birth", "carrier", "draws", "entry", "gap", "id", "index", "mark", "mult_f", "mult_g", "pending",
         "post", "qf", "qg", "qg_saved", "quality", "row", "sector", "source", "spent_f", "spent_g", "stage", "state",
-        "target", "v", "visits",
+        "target", "touch", "v", "visits",
     )  # fmt: skip
 
     id: int
@@ -221,6 +221,7 @@ class _Firm:
         self.target = -1
         self.qg_saved = -1.0  # >= 0 while an angel investment lifts qg for the current stay: qg before it
         self.post: PostStay | None = None  # hazard terms carried from the last stay that sets any (sim.hazard_terms)
+        self.touch = 0  # the last batch of policy-window changes that booked the firm (_Policies.changes)
 
 
 class _Stage:

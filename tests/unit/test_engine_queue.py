@@ -1,15 +1,26 @@
-"""Dropping stale firm events from the kernel's queue changes nothing in a run, event for event."""
+"""How the engine fills the kernel's queue changes nothing in a run, event for event: later slices of the
+horizon held back from the heap (any number of slices) and stale firm events dropped from it."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
+import simpy
 
 import sim
 import sim.engine as engine
+import sim.engine_queue as engine_queue
 from sim.engine import simulate
 from tests.helpers import SCENARIOS
+
+# Scenarios whose policy windows and shock re-time residents, so that stale events pile up.
+CASES = ["covid_rent_relief.toml", "policy_mix.toml"]
+
+
+def _scenario(name: str) -> sim.Scenario:
+    return sim.load_scenario(SCENARIOS / name).with_changes({"calendar.horizon_years": 4})
 
 
 def _log(sc: sim.Scenario, seed: int) -> tuple[bytes, bytes, bytes]:
@@ -17,26 +28,62 @@ def _log(sc: sim.Scenario, seed: int) -> tuple[bytes, bytes, bytes]:
     return bytes(out.log.time), bytes(out.log.firm), bytes(out.log.code)
 
 
-@pytest.mark.skipif(engine.COMPILED, reason="the floor is a compiled constant there (the compiled test covers it)")
-@pytest.mark.parametrize("name", ["covid_rent_relief.toml", "policy_mix.toml"])
-def test_compacting_the_queue_often_gives_the_same_log(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Scenarios whose policy windows and shock re-time residents (so stale events pile up), with the
-    queue compacted whenever it doubles past 16 entries instead of 65,536: the same bytes."""
-    sc = sim.load_scenario(SCENARIOS / name).with_changes({"calendar.horizon_years": 4})
+def _with_slices(monkeypatch: pytest.MonkeyPatch, slices: int, made: list[engine_queue._KernelQueue]) -> None:
+    def queue(env: simpy.Environment, horizon: float) -> engine_queue._KernelQueue:
+        q = engine_queue._KernelQueue(env, horizon, slices)
+        made.append(q)
+        return q
+
+    monkeypatch.setattr(engine, "_KernelQueue", queue)
+
+
+@pytest.mark.skipif(
+    engine.COMPILED, reason="the constants are compiled in there (the compiled test covers the default)"
+)
+@pytest.mark.parametrize("name", CASES)
+def test_compacting_the_heap_often_gives_the_same_log(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everything in the heap (one slice), compacted whenever it doubles past 16 entries instead of 65,536."""
+    sc = _scenario(name)
     reference = _log(sc, 5)
     compactions = dropped = 0
-    compact = engine._compact
+    compact = engine_queue._compact
 
     def counted(queue: list[tuple[float, int, int, Any]]) -> int:
         nonlocal compactions, dropped
-        stale = sum(not engine._in_force(e[3]) for e in queue)
+        stale = sum(not engine_queue._in_force(e[3]) for e in queue)
         at = compact(queue)
-        assert len(queue) > 0 and all(engine._in_force(e[3]) for e in queue)
+        assert len(queue) > 0 and all(engine_queue._in_force(e[3]) for e in queue)
         dropped += stale
         compactions += 1
         return at
 
-    monkeypatch.setattr(engine, "_COMPACT_MIN", 16)
-    monkeypatch.setattr(engine, "_compact", counted)
+    monkeypatch.setattr(engine_queue, "_COMPACT_MIN", 16)
+    monkeypatch.setattr(engine_queue, "_compact", counted)
+    _with_slices(monkeypatch, 1, [])
     assert _log(sc, 5) == reference
     assert compactions >= 2 and dropped > 50, "too few stale events were dropped for the test to show anything"
+
+
+@pytest.mark.skipif(engine.COMPILED, reason="the queue is built inside the compiled model there")
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("slices", [1, 2, 7, 365, 100_000])
+def test_any_number_of_slices_gives_the_same_log(name: str, slices: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One slice (nothing held back) to far more slices than events: the same bytes as the default."""
+    sc = _scenario(name)
+    reference = _log(sc, 5)
+    made: list[engine_queue._KernelQueue] = []
+    _with_slices(monkeypatch, slices, made)
+    assert _log(sc, 5) == reference
+    (q,) = made
+    assert q.current == slices - 1, "every slice turned"
+    assert not any(q.held), "no event was left behind"
+
+
+def test_slice_edges_are_exact() -> None:
+    """An event lands in the slice whose stored edges hold it, even where ``t * slices / horizon`` rounds across."""
+    q = engine_queue._KernelQueue(simpy.Environment(), 0.7, 10)
+    for b in range(1, 10):
+        edge = q.edges[b]
+        assert q._slice_of(edge) == b
+        assert q._slice_of(math.nextafter(edge, 0.0)) == b - 1
+    assert q._slice_of(0.7) == 9 and q._slice_of(1e300) == 9 and q._slice_of(float("inf")) == 9

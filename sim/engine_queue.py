@@ -1,0 +1,154 @@
+"""The kernel's event queue as the engine fills it: SimPy's own heap, with later slices of the horizon held back.
+
+The engine schedules into :class:`simpy.Environment`'s queue directly (the same tuple ``(time, priority,
+sequence number, event)`` and the same sequence numbers as ``Environment.schedule``, without a Python call per
+event), and SimPy's ``step`` pops it as usual. Two things keep that heap small, which is what a pop costs:
+
+* **Later slices wait outside the heap.** The horizon is cut into :data:`_SLICES` equal slices. A
+  normal-priority event due in a later slice than the kernel's current one gets its sequence number when it
+  is scheduled, as always, but waits in its slice's list; one urgent event at the start of each slice (the
+  *turn*) moves the slice's events into the heap. Every event of a slice is due at or after the slice's start,
+  and a normal event at the same time as the turn comes after it (urgent first), so each reaches the heap
+  before the kernel could have popped it, with the key it would have had: the order in which the kernel pops
+  the model's events -- (time, priority, sequence number), a total order -- is unchanged, event for event.
+  The turns take sequence numbers too, which shifts later numbers but not their order.
+* **Stale events are dropped.** Re-timing a firm (a policy window opening or closing, a shock, a carrier's
+  service factor changing) leaves its old event behind, ignored when reached. A waiting slice drops its stale
+  events when it turns; the heap is compacted (:func:`_compact`) whenever it has doubled since the last time.
+
+``docs/performance.md`` has the measurements. ``tests/unit/test_engine_queue.py`` runs with many more slices
+and a much lower compaction floor and gets the same bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from heapq import heapify, heappush
+from typing import Any, Final
+
+import simpy
+from simpy.events import EventPriority
+
+from .engine_state import _NORMAL, _URGENT, INF, _Call, _Due
+
+_SIMPY_SCHEDULE = simpy.Environment.schedule
+
+_SLICES: Final = 4096
+"""Slices of the horizon. The province's ~900,000 events come to about 220 a slice, so the heap holds a few
+hundred events instead of a hundred thousand; 4,096 turns cost nothing beside that."""
+
+_COMPACT_MIN: Final = 1 << 16
+"""Smallest heap length at which the stale events are dropped from it (when it has doubled since the last
+time), which costs O(1) per event on average."""
+
+Entry = tuple[Any, ...]
+"""A queue entry as SimPy makes it: (time, priority, sequence number, event). Typed loosely on purpose: the
+compiled code then reads the event out of the tuple as it is, instead of unboxing all four items."""
+
+
+def _simpy_queue(env: simpy.Environment) -> tuple[list[Entry] | None, Iterator[int]]:
+    """SimPy's own event queue and sequence counter, or None for the queue if its internals differ.
+
+    The engine fills the queue as ``Environment.schedule`` does (the same tuple, the same sequence numbers)
+    without a Python call per event, and calls ``Environment.schedule`` itself when the queue is None.
+    """
+    plain = type(env).schedule is _SIMPY_SCHEDULE
+    queue = getattr(env, "_queue", None)
+    eid = getattr(env, "_eid", None)
+    ok = plain and isinstance(queue, list) and isinstance(eid, itertools.count)
+    return (queue if ok else None), (eid if isinstance(eid, itertools.count) else itertools.count())
+
+
+def _in_force(event: object) -> bool:
+    """Whether a queued event still does something: anything but a firm event its firm no longer points at."""
+    return not isinstance(event, _Due) or event.firm.pending is event
+
+
+def _compact(queue: list[Entry]) -> int:
+    """Drop the stale firm events from the heap; the heap length at which to do it next.
+
+    The queue's order is total, so removing stale entries and restoring the heap leaves every other event
+    where it was in the order.
+    """
+    queue[:] = [e for e in queue if _in_force(e[3])]  # SimPy's own events are there too (the stop event)
+    heapify(queue)
+    return max(2 * len(queue), _COMPACT_MIN)
+
+
+class _KernelQueue:
+    """Where the engine's events go: the kernel's heap, or the list of a later slice (see the module docstring)."""
+
+    def __init__(self, env: simpy.Environment, horizon: float, slices: int = _SLICES) -> None:
+        self.env = env
+        self.heap, self.eid = _simpy_queue(env)
+        self.compact_at = _COMPACT_MIN
+        self.slices = slices
+        width = horizon / slices
+        # Slice b is [edges[b], edges[b + 1]); the last one runs on past the horizon.
+        self.edges = [b * width for b in range(slices)] + [INF]
+        self.per_year = slices / horizon
+        self.held: list[list[Entry]] = [[] for _ in range(slices)]
+        self.current = 0
+        self.next_edge = INF  # events due at or after this wait for their slice (INF: nothing waits)
+        if self.heap is not None and slices > 1:
+            self.next_edge = self.edges[1]
+            self._turn_at(1)
+
+    def push(self, event: _Due | _Call, priority: int, delay: float) -> None:
+        """``env.schedule(event, priority, delay)``."""
+        heap = self.heap
+        if heap is None:
+            self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
+            return
+        t = self.env._now + delay
+        entry: Entry = (t, priority, next(self.eid), event)
+        if t >= self.next_edge and priority == _NORMAL:
+            self.held[self._slice_of(t)].append(entry)
+            return
+        heappush(heap, entry)
+        if len(heap) > self.compact_at:
+            self.compact_at = _compact(heap)
+
+    def _slice_of(self, t: float) -> int:
+        """The slice whose edges hold ``t`` (exactly, by the stored edges)."""
+        edges = self.edges
+        last = self.slices - 1
+        if t >= edges[last]:
+            return last
+        b = int(t * self.per_year)
+        if b > last:
+            b = last
+        while t < edges[b]:
+            b -= 1
+        while t >= edges[b + 1]:
+            b += 1
+        return b
+
+    def _turn_at(self, b: int) -> None:
+        """Schedule the turn of slice ``b``: urgent, at the slice's start exactly."""
+        heap = self.heap
+        if heap is None:
+            raise AssertionError("slices without the kernel's queue")
+        t = self.edges[b]
+        heappush(heap, (t, _URGENT, next(self.eid), _Call(self.turn, t)))
+
+    def turn(self, event: _Call) -> None:
+        """The next slice begins: its events still in force join the heap."""
+        heap = self.heap
+        if heap is None:
+            raise AssertionError("slices without the kernel's queue")
+        b = self.current + 1
+        self.current = b
+        self.next_edge = self.edges[b + 1]
+        held = self.held[b]
+        self.held[b] = []
+        live = [e for e in held if _in_force(e[3])]
+        if len(live) > len(heap):
+            heap.extend(live)
+            heapify(heap)
+        else:
+            for e in live:
+                heappush(heap, e)
+        if b + 1 < self.slices:
+            self._turn_at(b + 1)
