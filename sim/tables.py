@@ -422,7 +422,6 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Me
     blocks = event_rows(cols, Ev.BLOCK)  # in log order: those in the window are the tail
     aimed = event_values(cols, Ev.BLOCK, "info")[int(np.searchsorted(blocks, first)) :].astype(np.int64)
     blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
-    scratch = _FirmScratch(len(out.firm_source))
     flat: dict[str, Metric] = {}
     for j, name in enumerate(out.stage_names):
         adm_t, lv_t = adm_time[adm_at[j]], lv_time[lv_at[j]]
@@ -431,7 +430,7 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Me
             np.sum(out.horizon - np.maximum(adm_t, warmup)) - np.sum(out.horizon - np.maximum(lv_t, warmup))
         )
         # completed stays that started in the window
-        stays = _completed_stays(adm_firm[adm_at[j]], adm_t, lv_firm[lv_at[j]], lv_t, warmup, scratch)
+        stays = _completed_stays(adm_firm[adm_at[j]], adm_t, lv_firm[lv_at[j]], lv_t, warmup)
         c = in_window[j + 1]
         measures: dict[str, Metric] = {
             "entries": int(c[Ev.ADMIT]),
@@ -634,56 +633,29 @@ def _ascending(times: np.ndarray) -> np.ndarray:
     return np.sort(times)
 
 
-class _FirmScratch:
-    """Two arrays indexed by firm, lent to :func:`_completed_stays` stage after stage and restored after
-    each use: a few fresh arrays the size of the firm count per stage cost more than the pairing itself."""
-
-    def __init__(self, n_firms: int) -> None:
-        self.slot = np.full(n_firms, -1, dtype=np.int64)
-        self.stay = np.full(n_firms, np.nan)
-
-
 def _completed_stays(
-    adm_f: np.ndarray,
-    adm_t: np.ndarray,
-    lv_f: np.ndarray,
-    lv_t: np.ndarray,
-    warmup: float,
-    scratch: _FirmScratch | None = None,
+    adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_t: np.ndarray, warmup: float
 ) -> np.ndarray:
     """Durations admit -> leave that started at or after ``warmup``, pairing each firm's k-th admission
     with its k-th leave in this stage; in the order of the leaves sorted by firm, then time (the order
     fixes the bits of their mean).
 
-    When no firm entered the stage twice (the common case), each leave's admission is looked up through
-    an array indexed by firm (``scratch``'s, if given), which also gives the firm order without sorting.
+    When no firm entered the stage twice (the common case), each leave's admission is looked up in an
+    array indexed by firm, which also gives the firm order without sorting.
     """
     if len(lv_f) == 0:
         return np.empty(0)
-    if len(adm_f) and int(adm_f.min()) >= 0 and int(lv_f.min()) >= 0:
-        top = max(int(adm_f.max()), int(lv_f.max())) + 1
-        if scratch is None or len(scratch.slot) < top:
-            scratch = _FirmScratch(top)
-        slot = scratch.slot
-        # each admission's number in its firm's slot: every firm keeps its own only if none entered twice
-        numbers = np.arange(len(adm_f))
-        slot[adm_f] = numbers
-        once = bool(np.array_equal(slot[adm_f], numbers))
-        entry = slot[lv_f]  # -1: a leave without an admission here
-        slot[adm_f] = -1
-        if once and int(entry.min()) >= 0:
-            numbers = np.arange(len(lv_f))
-            slot[lv_f] = numbers
-            once = bool(np.array_equal(slot[lv_f], numbers))  # nobody left twice
-            slot[lv_f] = -1
-            if once:
-                began = adm_t[entry]
-                keep = began >= warmup
-                stay, kept = scratch.stay, lv_f[keep]
-                stay[kept] = (lv_t - began)[keep]
-                stays: np.ndarray = stay[~np.isnan(stay)]  # by firm
-                stay[kept] = np.nan
-                return stays
+    if len(adm_f):
+        entered = np.bincount(adm_f)
+        left = np.bincount(lv_f, minlength=len(entered))
+        if len(left) == len(entered) and int(entered.max()) <= 1 and bool(np.all(entered[lv_f] >= left[lv_f])):
+            start = np.zeros(len(entered))
+            start[adm_f] = adm_t
+            stay = np.zeros(len(entered))
+            stay[lv_f] = lv_t - start[lv_f]
+            keep = left > 0
+            keep[lv_f] = start[lv_f] >= warmup
+            return stay[keep]
     return _paired_stays(adm_f, adm_t, lv_f, lv_t, warmup)
 
 

@@ -19,7 +19,7 @@ import pytest
 import sim
 from sim.event_log import Ev, event_rows, event_values, gather_events
 from sim.outcomes import _among, _first_time
-from sim.tables import SUMMARY_READS, _completed_stays, _FirmScratch, _paired_stays, graduates_by_year
+from sim.tables import SUMMARY_READS, _completed_stays, _paired_stays, graduates_by_year
 from tests.helpers import SCENARIOS, tiny
 
 COLUMNS = ("time", "firm", "stage", "carrier", "info")
@@ -68,9 +68,8 @@ def test_completed_stays_without_sorting_equal_the_paired_ones() -> None:
     lv_f = firms[left]
     lv_t = adm_t[left] + rng.exponential(1.0, len(lv_f))
     order = np.argsort(lv_t, kind="stable")  # leaves in log (time) order
-    scratch = _FirmScratch(n)  # lent to every call: each must leave it as it found it
-    for warmup in (0.0, 4.0, 0.0):
-        fast = _completed_stays(firms, adm_t, lv_f[order], lv_t[order], warmup, scratch)
+    for warmup in (0.0, 4.0):
+        fast = _completed_stays(firms, adm_t, lv_f[order], lv_t[order], warmup)
         plain = _paired_stays(firms, adm_t, lv_f[order], lv_t[order], warmup)
         assert fast.tobytes() == plain.tobytes(), f"warm-up {warmup}: the stays or their order differ"
         assert math.isclose(float(np.mean(fast)), float(np.mean(plain)), rel_tol=0.0, abs_tol=0.0)
@@ -80,7 +79,7 @@ def test_a_firm_entering_a_stage_twice_is_paired_visit_by_visit() -> None:
     # firm 7 enters twice; firm 2 once; log order
     adm_f, adm_t = np.array([7, 2, 7]), np.array([0.0, 1.0, 5.0])
     lv_f, lv_t = np.array([7, 2, 7]), np.array([2.0, 4.0, 5.5])
-    stays = _completed_stays(adm_f, adm_t, lv_f, lv_t, 0.0, _FirmScratch(10))
+    stays = _completed_stays(adm_f, adm_t, lv_f, lv_t, 0.0)
     # leaves sorted by firm, then time: firm 2 (3.0), firm 7 first visit (2.0), second visit (0.5)
     assert stays.tolist() == [3.0, 2.0, 0.5]
     assert _completed_stays(adm_f, adm_t, lv_f, lv_t, 1.0).tolist() == [3.0, 0.5]
