@@ -81,6 +81,10 @@ STAGE_SHIFT, CARRIER_SHIFT, INFO_SHIFT = 5, 16, 40
 """Bit layout of a packed row code: event (5 bits), stage + 1 (11), carrier + 1 (24), info + 2 (23)."""
 
 
+_UNPACK_SLICE = 1 << 16
+"""Rows unpacked at a time by :meth:`EventLog.columns` (a 512 KB buffer)."""
+
+
 def pack(event: int, stage: int, carrier: int, info: int) -> int:
     """The packed code of one row (see :data:`STAGE_SHIFT`)."""
     return event | (stage + 1) << STAGE_SHIFT | (carrier + 1) << CARRIER_SHIFT | (info + 2) << INFO_SHIFT
@@ -113,19 +117,36 @@ class EventLog:
         return sum(a.itemsize * len(a) for a in (self.time, self.firm, self.code))
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The columns as numpy arrays: time, firm, event, stage, carrier, info."""
+        """The columns as numpy arrays: time, firm, event, stage, carrier, info.
+
+        The codes are unpacked a slice at a time through one small buffer: the shifts of the whole log at
+        once made a dozen temporary arrays of 8 bytes a row, which cost more in fresh memory than the
+        shifts themselves.
+        """
         n = len(self.time)
         time = np.frombuffer(self.time, dtype=np.float64) if n else np.empty(0)
         firm = np.frombuffer(self.firm, dtype=np.int64) if n else np.empty(0, np.int64)
         code = np.frombuffer(self.code, dtype=np.int64) if n else np.empty(0, np.int64)
-        return {
-            "time": time,
-            "firm": firm,
-            "event": (code & 0x1F).astype(np.int8),
-            "stage": ((code >> STAGE_SHIFT) & 0x7FF).astype(np.int16) - 1,
-            "carrier": ((code >> CARRIER_SHIFT) & 0xFFFFFF).astype(np.int32) - 1,
-            "info": (code >> INFO_SHIFT).astype(np.int32) - 2,
-        }
+        event, stage = np.empty(n, np.int8), np.empty(n, np.int16)
+        carrier, info = np.empty(n, np.int32), np.empty(n, np.int32)
+        buffer = np.empty(min(n, _UNPACK_SLICE), np.int64)
+        for lo in range(0, n, _UNPACK_SLICE):
+            hi = min(lo + _UNPACK_SLICE, n)
+            part, b = code[lo:hi], buffer[: hi - lo]
+            np.bitwise_and(part, 0x1F, out=b)
+            event[lo:hi] = b
+            np.right_shift(part, STAGE_SHIFT, out=b)
+            b &= 0x7FF
+            b -= 1
+            stage[lo:hi] = b
+            np.right_shift(part, CARRIER_SHIFT, out=b)
+            b &= 0xFFFFFF
+            b -= 1
+            carrier[lo:hi] = b
+            np.right_shift(part, INFO_SHIFT, out=b)
+            b -= 2
+            info[lo:hi] = b
+        return {"time": time, "firm": firm, "event": event, "stage": stage, "carrier": carrier, "info": info}
 
 
 def events_frame(

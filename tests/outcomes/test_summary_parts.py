@@ -1,10 +1,11 @@
 """The quick parts of the run summary give exactly what the plain computations they replace give.
 
-The summary reads the log through a few shared helpers: each event kind's rows and columns gathered in one
-pass (:func:`sim.event_log.gather_events`), completed stays paired without sorting when nobody entered a
-stage twice, cumulative graduates by year from each stage's graduations, each firm's first listing risk
-without ``minimum.at``. Each is compared here with the straightforward computation, on real logs and on
-made-up cases that take the other branch (a firm entering a stage twice, times out of order). The
+The summary reads the log through a few shared helpers: the log unpacked a slice at a time, each event
+kind's rows and columns gathered in one pass (:func:`sim.event_log.gather_events`), completed stays
+paired without sorting when nobody entered a stage twice, cumulative graduates by year from each stage's
+graduations, each firm's first listing risk without ``minimum.at``. Each is compared here with the
+straightforward computation, on real logs and on made-up cases that take the other branch (a firm
+entering a stage twice, times out of order). The
 summaries as a whole are held to the tables' summary by ``test_fast_summary.py`` and to stored results
 by the back tests.
 """
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.event_log import Ev, event_rows, event_values, gather_events
+from sim.event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog, event_rows, event_values, gather_events
 from sim.outcomes import _among, _first_time
 from sim.tables import SUMMARY_READS, _completed_stays, _paired_stays, graduates_by_year
 from tests.helpers import SCENARIOS, tiny
@@ -29,6 +30,31 @@ COLUMNS = ("time", "firm", "stage", "carrier", "info")
 def policy_mix() -> sim.RunResult:
     # policies, queues and reneging: most event kinds occur
     return sim.run(sim.load_scenario(SCENARIOS / "policy_mix.toml"), seed=3)
+
+
+def test_the_log_unpacked_in_slices_equals_the_whole_log_unpacked_at_once() -> None:
+    rng = np.random.default_rng(7)
+    n = 150_000  # more than two slices, the last one partial
+    log = EventLog()
+    event = rng.integers(0, len(Ev), n)
+    stage = rng.integers(-1, 2047, n)  # every value the layout holds, the extremes included
+    carrier = rng.choice([-1, 0, 1, (1 << 24) - 2], n)
+    info = rng.choice([-2, -1, 0, 5, (1 << 23) - 3], n)
+    for i in range(n):
+        log.append(float(i), i, int(event[i]), int(stage[i]), int(carrier[i]), int(info[i]))
+    cols = log.columns()
+    code = np.frombuffer(log.code, dtype=np.int64)
+    whole = {
+        "event": (code & 0x1F).astype(np.int8),
+        "stage": ((code >> STAGE_SHIFT) & 0x7FF).astype(np.int16) - 1,
+        "carrier": ((code >> CARRIER_SHIFT) & 0xFFFFFF).astype(np.int32) - 1,
+        "info": (code >> INFO_SHIFT).astype(np.int32) - 2,
+    }
+    for name, expected in whole.items():
+        assert cols[name].dtype == expected.dtype and np.array_equal(cols[name], expected), name
+    assert np.array_equal(cols["stage"], stage) and np.array_equal(cols["info"], info)
+    empty = EventLog().columns()
+    assert all(len(v) == 0 for v in empty.values()) and empty["stage"].dtype == np.int16
 
 
 def test_gathering_in_one_pass_gives_each_kinds_rows_and_columns(policy_mix: sim.RunResult) -> None:
