@@ -5,9 +5,8 @@ kind's rows and columns gathered in one pass (:func:`sim.event_log.gather_events
 paired without sorting when nobody entered a stage twice, cumulative graduates by year from each stage's
 graduations, each firm's first listing risk without ``minimum.at``. Each is compared here with the
 straightforward computation, on real logs and on made-up cases that take the other branch (a firm
-entering a stage twice, times out of order). The
-summaries as a whole are held to the tables' summary by ``test_fast_summary.py`` and to stored results
-by the back tests.
+entering a stage twice, times out of order). The summaries as a whole are held to the tables' summary by
+``test_fast_summary.py`` and to stored results by the back tests.
 """
 
 from __future__ import annotations
