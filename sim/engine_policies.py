@@ -364,7 +364,7 @@ class _Policies:
         """gm_matching: a lacking firm entering a targeted stage gets a manager (before its events are planned)."""
         for w in self.model.matching:
             pol = w.policy
-            if firm.gap < pol.share_lacking and _matches(w, st.name, c, firm.sector):
+            if _matches(w, st.name, c, firm.sector) and firm.gap < pol.share_lacking:
                 self.model._row(now, firm.id, _ATTRIBUTE | st.code | (c.code if c is not None else 0) | _info(w.index))
                 firm.qf *= pol.failure_factor
                 firm.qg *= pol.graduation_factor
@@ -374,10 +374,10 @@ class _Policies:
     def invest(self, firm: _Firm, st: _Stage, c: _Carrier | None, now: float) -> None:
         """angel_fund: fund a firm whose signal passes, while the policy year's budget lasts."""
         for w in self.model.angels:
+            if not _matches(w, st.name, c, firm.sector):  # first: the target is typed, the policy's fields are not
+                continue
             pol = w.policy
             if firm.quality + pol.noise_sd * firm.angel < pol.threshold:
-                continue
-            if not _matches(w, st.name, c, firm.sector):
                 continue
             if pol.budget_per_year_yuan is not None:
                 key = (w.index, int((now - w.start) // 1.0))

@@ -74,7 +74,7 @@ _PICK: Final = 3
 _PATIENCE: Final = 4
 _SCREEN: Final = 5
 
-_FLUSH_ROWS: Final = 1 << 13  # buffered log rows moved to the event log at a time (see _Model._flush)
+_FLUSH_ROWS: Final = 1 << 10  # buffered log rows moved to the event log at a time (see _Model._flush)
 
 
 def _check_constants() -> None:
