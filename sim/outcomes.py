@@ -30,7 +30,7 @@ within the firm, so a policy variant gives untouched firms exactly the same outc
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .event_log import Ev, SimOutput, event_rows
+from .event_log import Ev, SimOutput, event_values
 from .policies import AngelFund
 from .scenario import MILESTONES, Scenario
 from .streams import BLOCK, Streams
@@ -134,17 +134,24 @@ def _draws(
     key = block * _GRADUATION_KEY + (sub if sub is not None else 0)
     row = index % BLOCK
     both = source * (int(key.max()) + 1) + key
-    order = np.argsort(both)
-    s_sorted, k_sorted, b_sorted = source[order], key[order], both[order]
+    # stable: firms come mostly in order already, which a stable sort finds quickly (the order within a
+    # group does not matter: each firm reads its own row)
+    order = np.argsort(both, kind="stable")
+    b_sorted = both[order]
     starts = np.flatnonzero(np.r_[True, b_sorted[1:] != b_sorted[:-1]])
     bounds = np.r_[starts, len(order)]
+    group_source, group_key = source[order[starts]].tolist(), key[order[starts]].tolist()
     out: FloatArray | None = None
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        values = draw(streams.generator(stream, int(s_sorted[lo]), int(k_sorted[lo])))
+    for i, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
+        values = draw(streams.generator(stream, group_source[i], group_key[i]))
         if out is None:
             out = np.empty((*values.shape[:-1], len(index)))
         rows = order[lo:hi]
-        out[..., rows] = values[..., row[rows]]
+        if int(rows[-1]) - int(rows[0]) == hi - lo - 1:  # ascending (a stable sort), so a run of firms
+            at = slice(int(rows[0]), int(rows[-1]) + 1)
+            out[..., at] = values[..., row[at]]
+        else:
+            out[..., rows] = values[..., row[rows]]
     assert out is not None
     return out
 
@@ -154,6 +161,25 @@ def rank_in_group(sorted_keys: IntArray) -> IntArray:
     n = len(sorted_keys)
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     return np.arange(n, dtype=np.int64) - np.repeat(starts, np.diff(np.r_[starts, n]))
+
+
+def _among(stage: IntArray, stages: Sequence[int], n_stages: int) -> npt.NDArray[np.bool_]:
+    """``np.isin(stage, stages)`` for stage indices (-1 for none, never among ``stages``), by a table
+    lookup instead of a search."""
+    member = np.zeros(n_stages + 1, dtype=bool)  # the last entry, False, answers stage -1
+    member[list(stages)] = True
+    return member[stage]
+
+
+def _first_time(into: FloatArray, firm: IntArray, time: FloatArray) -> None:
+    """``np.minimum.at(into, firm, time)`` where ``into`` holds ``inf`` at every ``firm``: each firm's
+    earliest time. Times in log (time) order are written backwards, so each firm's first row is written
+    last, which is what NumPy keeps for repeated indices; otherwise the slower ``minimum.at``.
+    """
+    if len(time) < 2 or bool(np.all(time[1:] >= time[:-1])):
+        into[firm[::-1]] = time[::-1]
+    else:
+        np.minimum.at(into, firm, time)
 
 
 def _financed_graduations(
@@ -190,7 +216,12 @@ def _financed_graduations(
 
 
 def derive_outcomes(
-    scenario: Scenario, out: SimOutput, seed: int, replication: int, cols: dict[str, np.ndarray] | None = None
+    scenario: Scenario,
+    out: SimOutput,
+    seed: int,
+    replication: int,
+    cols: dict[str, np.ndarray] | None = None,
+    fates: Mapping[str, np.ndarray] | None = None,
 ) -> FirmOutcomes:
     """Milestones, listings and jobs of one replication (see the module docstring).
 
@@ -204,24 +235,23 @@ def derive_outcomes(
         What produced it: the outcome draws come from ``Streams(seed, replication)``.
     cols:
         The unpacked event log, when the caller has it already.
+    fates:
+        The firms' ``arrival``, ``outcome`` and ``outcome_time`` (:func:`sim.tables.firm_fates`), when the
+        caller has them already.
     """
     oc = scenario.outcomes
     streams = Streams(seed, replication)
     cols = out.log.columns() if cols is None else cols
-    t, firm, ev, stage, info = cols["time"], cols["firm"], cols["event"], cols["stage"], cols["info"]
+    ev, firm, info = cols["event"], cols["firm"], cols["info"]
     n = len(out.firm_source)
     names = out.stage_names
     source = out.firm_source.astype(np.int64)
     index = out.firm_index.astype(np.int64)
 
     # ------------------------------------------------------------------------------- milestones
-    g = event_rows(cols, Ev.GRADUATE)
-    g_time, g_firm = t[g], firm[g].astype(np.int64)
-    g_stage, g_dest = stage[g].astype(np.int64), info[g]
-    # rank of each graduation within its firm (the log is in time order)
-    order = np.argsort(g_firm, kind="stable")
-    rank = np.empty(len(g_firm), dtype=np.int64)
-    rank[order] = rank_in_group(g_firm[order])
+    g_time, g_dest = event_values(cols, Ev.GRADUATE, "time"), event_values(cols, Ev.GRADUATE, "info")
+    g_firm = np.asarray(event_values(cols, Ev.GRADUATE, "firm"), dtype=np.int64)
+    g_stage = event_values(cols, Ev.GRADUATE, "stage").astype(np.int64)
     n_grad = np.bincount(g_firm, minlength=n).astype(np.int64)[:n]
     ms_stages = tuple(names.index(s) for s in oc.milestones if s in names)
     cum = np.zeros((len(names), len(MILESTONES)))
@@ -229,8 +259,12 @@ def derive_outcomes(
         shares = {str(k): v for k, v in oc.milestones[names[s]].items()}
         cum[s] = np.cumsum([shares.get(m, 0.0) for m in MILESTONES])
     g_ms = np.full(len(g_firm), -1, dtype=np.int64)
-    tested = np.isin(g_stage, ms_stages)
+    tested = _among(g_stage, ms_stages, len(names))
     if tested.any():
+        # rank of each graduation within its firm (the log is in time order)
+        order = np.argsort(g_firm, kind="stable")
+        rank = np.empty(len(g_firm), dtype=np.int64)
+        rank[order] = rank_in_group(g_firm[order])
         f_t = g_firm[tested]
         u = _draws(streams, "milestone", source[f_t], index[f_t], lambda gen: gen.random(BLOCK), rank[tested])
         c = cum[g_stage[tested]]
@@ -253,13 +287,15 @@ def derive_outcomes(
     milestone_stage[first_firms] = g_stage[first]
 
     # ------------------------------------------------------------------------------- life span
-    arrival = np.full(n, math.nan)
-    m = event_rows(cols, Ev.ARRIVE)
-    arrival[firm[m]] = t[m]
-    end = np.full(n, math.inf)
-    for final in (Ev.FAIL, Ev.EXIT):  # a firm has at most one of the two
-        m = event_rows(cols, final)
-        end[firm[m]] = t[m]
+    if fates is not None:
+        arrival = fates["arrival"]
+        end = np.where(fates["outcome"] != 0, fates["outcome_time"], math.inf)
+    else:
+        arrival = np.full(n, math.nan)
+        arrival[event_values(cols, Ev.ARRIVE, "firm")] = event_values(cols, Ev.ARRIVE, "time")
+        end = np.full(n, math.inf)
+        for final in (Ev.FAIL, Ev.EXIT):  # a firm has at most one of the two
+            end[event_values(cols, final, "firm")] = event_values(cols, final, "time")
 
     # ------------------------------------------------------------------------------- listings
     lst = oc.listing
@@ -269,8 +305,8 @@ def derive_outcomes(
         else [j for j, s in enumerate(names) if s in scenario.stages and scenario.stages[s].carriers is not None]
     )
     risk_from = np.full(n, math.inf)
-    at_risk_grad = np.isin(g_stage, risk_stages)
-    np.minimum.at(risk_from, g_firm[at_risk_grad], g_time[at_risk_grad])
+    at_risk_grad = _among(g_stage, risk_stages, len(names))
+    _first_time(risk_from, g_firm[at_risk_grad], g_time[at_risk_grad])
     stock_sources = [
         i
         for i, s in enumerate(out.source_names)

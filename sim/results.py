@@ -10,12 +10,20 @@ import pandas as pd
 import pyarrow as pa
 
 from .budget import budget_summary, budget_summary_of_payments, ledger_table, payments
-from .event_log import CarrierInfo, SimOutput, events_arrow, events_frame
+from .event_log import CarrierInfo, SimOutput, events_arrow, events_frame, gather_events
 from .lifecycle import carrier_counts_table, carrier_events_table, lifecycle_summary
 from .outcomes import FirmOutcomes, add_carrier_outcomes, derive_outcomes
 from .scenario import Scenario
 from .summary import Metric, RunSummary, ordered_metrics
-from .tables import firm_table, graduates_by_year, log_summary, run_summary, stage_timeseries
+from .tables import (
+    SUMMARY_READS,
+    firm_fates,
+    firm_table,
+    graduates_by_year,
+    log_summary,
+    run_summary,
+    stage_timeseries,
+)
 
 if TYPE_CHECKING:
     from .plot import RunPlots
@@ -62,6 +70,11 @@ class RunResult:
         return self.output.log.columns()
 
     @functools.cached_property
+    def _fates(self) -> dict[str, np.ndarray]:
+        """Per firm: arrival, outcome and its time, ... (:func:`sim.tables.firm_fates`; read by several tables)."""
+        return firm_fates(self.output, self.columns)
+
+    @functools.cached_property
     def events(self) -> pd.DataFrame:
         """The event log as a DataFrame."""
         return events_frame(self.columns, self.output.stage_names, self.scenario.name, self.replication)
@@ -73,7 +86,7 @@ class RunResult:
     @functools.cached_property
     def outcomes(self) -> FirmOutcomes:
         """Milestones, listings and jobs, derived from the log (see :func:`sim.outcomes.derive_outcomes`)."""
-        return derive_outcomes(self.scenario, self.output, self.seed, self.replication, self.columns)
+        return derive_outcomes(self.scenario, self.output, self.seed, self.replication, self.columns, self._fates)
 
     @functools.cached_property
     def firms(self) -> pd.DataFrame:
@@ -85,6 +98,7 @@ class RunResult:
             self.scenario.calendar.warmup_years,
             self.outcomes,
             self.columns,
+            self._fates,
         )
 
     @functools.cached_property
@@ -166,7 +180,8 @@ class RunResult:
         if self._summary is not None:  # kept on the result itself: a cache outside it would keep every result alive
             return self._summary
         # Straight from the log: no firm table, no dated ledger (tables built on request only)
-        body = log_summary(self.output, self.scenario.calendar.warmup_years, self.outcomes, self.columns)
+        gather_events(self.columns, SUMMARY_READS)
+        body = log_summary(self.output, self.scenario.calendar.warmup_years, self.outcomes, self.columns, self._fates)
         if self.scenario.policies:
             budget = budget_summary_of_payments(self.scenario, self._payments)
         self._summary = self._assemble(body, budget if self.scenario.policies else None)

@@ -6,6 +6,7 @@ Nothing here reaches into the engine: every measure is computed from :class:`sim
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -15,13 +16,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows
+from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows, event_values
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 from .summary import STAGE_MEASURES, SURVIVAL_GROUPS, Metric, stage_metric, survival_metric
 
 __all__ = [
     "EVER_LABEL",
     "NEVER_LABEL",
+    "SUMMARY_READS",
     "SURVIVAL_YEARS",
     "firm_fates",
     "firm_table",
@@ -44,45 +46,52 @@ EVER_LABEL = "ever in a carrier (association)"
 
 _OUTCOMES = ("active", "failed", "exited")
 
+SUMMARY_READS: dict[int, tuple[str, ...]] = {
+    Ev.ARRIVE: ("firm", "time", "info"),
+    Ev.FAIL: ("firm", "time"),
+    Ev.EXIT: ("firm", "time"),
+    Ev.ADMIT: ("firm", "time", "stage", "carrier"),
+    Ev.LEAVE: ("firm", "time", "stage"),
+    Ev.GRADUATE: ("firm", "time", "stage", "info"),
+    Ev.BLOCK: ("rows", "info"),
+}
+"""The event kinds and columns a run's summary reads (:func:`firm_fates`, :func:`log_summary`,
+:func:`graduates_by_year`, :func:`sim.outcomes.derive_outcomes`), for :func:`sim.event_log.gather_events`
+to gather in one pass before they are read."""
+
 
 Columns = dict[str, np.ndarray]
 """The unpacked event log (:meth:`sim.event_log.EventLog.columns`)."""
 
 
 def firm_fates(out: SimOutput, cols: Columns | None = None) -> dict[str, np.ndarray]:
-    """Per firm, from the log: ``arrival`` (years), ``entry`` (stage index), ``outcome`` (0 active, 1 failed,
-    2 exited), ``outcome_time`` (years; the horizon if censored), ``last_stage`` (last stage admitted to,
-    -1 if none) and ``ever_carrier``. The columns :func:`firm_table` and :func:`log_summary` share."""
+    """Per firm, from the log: ``arrival`` (years), ``outcome`` (0 active, 1 failed, 2 exited),
+    ``outcome_time`` (years; the horizon if censored) and ``ever_carrier``. The columns :func:`firm_table`,
+    :func:`log_summary` and :func:`sim.outcomes.derive_outcomes` share."""
     cols = out.log.columns() if cols is None else cols
-    t, firm, stage = cols["time"], cols["firm"], cols["stage"]
     n = len(out.firm_source)
     arrival = np.full(n, np.nan)
-    entry = np.full(n, -1, dtype=np.int64)
-    m = event_rows(cols, Ev.ARRIVE)
-    arrival[firm[m]] = t[m]
-    entry[firm[m]] = stage[m]
+    arrival[event_values(cols, Ev.ARRIVE, "firm")] = event_values(cols, Ev.ARRIVE, "time")
     outcome = np.zeros(n, dtype=np.int64)
     outcome_time = np.full(n, out.horizon)
-    fail = event_rows(cols, Ev.FAIL)
-    outcome[firm[fail]] = 1
-    outcome_time[firm[fail]] = t[fail]
-    ex = event_rows(cols, Ev.EXIT)
-    outcome[firm[ex]] = 2
-    outcome_time[firm[ex]] = t[ex]
-    adm = event_rows(cols, Ev.ADMIT)
-    adm_firm = firm[adm]
-    last_stage = np.full(n, -1, dtype=np.int64)
-    last_stage[adm_firm] = stage[adm]  # later rows overwrite earlier ones: the rows are in log (time) order
+    for code, kind in ((1, Ev.FAIL), (2, Ev.EXIT)):
+        gone = event_values(cols, kind, "firm")
+        outcome[gone] = code
+        outcome_time[gone] = event_values(cols, kind, "time")
     ever_carrier = np.zeros(n, dtype=bool)
-    ever_carrier[adm_firm[cols["carrier"][adm] >= 0]] = True
-    return {
-        "arrival": arrival,
-        "entry": entry,
-        "outcome": outcome,
-        "outcome_time": outcome_time,
-        "last_stage": last_stage,
-        "ever_carrier": ever_carrier,
-    }
+    ever_carrier[event_values(cols, Ev.ADMIT, "firm")[event_values(cols, Ev.ADMIT, "carrier") >= 0]] = True
+    return {"arrival": arrival, "outcome": outcome, "outcome_time": outcome_time, "ever_carrier": ever_carrier}
+
+
+def _entry_and_last_stage(out: SimOutput, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """Per firm: the stage it arrived heading for, and the last stage it was admitted to (-1 if none)."""
+    n = len(out.firm_source)
+    entry = np.full(n, -1, dtype=np.int64)
+    entry[event_values(cols, Ev.ARRIVE, "firm")] = event_values(cols, Ev.ARRIVE, "stage")
+    last_stage = np.full(n, -1, dtype=np.int64)
+    # later rows overwrite earlier ones: the rows are in log (time) order
+    last_stage[event_values(cols, Ev.ADMIT, "firm")] = event_values(cols, Ev.ADMIT, "stage")
+    return entry, last_stage
 
 
 def _three_decimals(t: np.ndarray) -> pa.Array:
@@ -134,6 +143,7 @@ def firm_table(
     warmup: float = 0.0,
     outcomes: FirmOutcomes | None = None,
     cols: Columns | None = None,
+    fates: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """One row per firm.
 
@@ -145,13 +155,13 @@ def firm_table(
     (active / failed / exited), ``outcome_time`` (years; the horizon if censored), ``outcome_stage``
     (last stage), ``censored``, ``survival_years`` (from arrival to failure or censoring). With
     ``outcomes``, also the milestone, listing and jobs columns of :func:`sim.outcomes.outcome_firm_columns`.
-    ``cols``: the unpacked log, when the caller has it already.
+    ``cols``, ``fates``: the unpacked log and :func:`firm_fates`, when the caller has them already.
     """
     cols = out.log.columns() if cols is None else cols
     t, firm, ev, stage = cols["time"], cols["firm"], cols["event"], cols["stage"]
     n = len(out.firm_source)
     names = out.stage_names
-    fates = firm_fates(out, cols)
+    fates = firm_fates(out, cols) if fates is None else fates
     arrival, outcome, outcome_time = fates["arrival"], fates["outcome"], fates["outcome_time"]
     adm = ev == Ev.ADMIT
     # time in each stage: admit -> leave (or censored at the horizon)
@@ -164,7 +174,8 @@ def firm_table(
     np.add.at(open_, (firm[lv], stage[lv].astype(np.int64)), -1)
     years_in += open_ * out.horizon
     path, counts = visited_paths(out, cols)
-    stage_cat = pd.Categorical.from_codes(fates["entry"], categories=list(names))
+    entry, last_stage = _entry_and_last_stage(out, cols)
+    stage_cat = pd.Categorical.from_codes(entry, categories=list(names))
     df = pd.DataFrame(
         {
             "scenario": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[scenario])
@@ -189,7 +200,7 @@ def firm_table(
     df = pd.concat([df, pd.DataFrame(years_in, columns=[f"years_in_{name}" for name in names])], axis=1)
     df["outcome"] = pd.Categorical.from_codes(outcome, categories=list(_OUTCOMES))
     df["outcome_time"] = outcome_time
-    df["outcome_stage"] = pd.Categorical.from_codes(fates["last_stage"], categories=list(names))
+    df["outcome_stage"] = pd.Categorical.from_codes(last_stage, categories=list(names))
     df["censored"] = outcome != 1
     df["survival_years"] = outcome_time - arrival
     if outcomes is not None:
@@ -363,36 +374,63 @@ def km_survival_fast(durations: np.ndarray, observed: np.ndarray, at: tuple[floa
     return out
 
 
+def _stage_event_counts(stage: np.ndarray, ev: np.ndarray, n_st: int, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of every (stage, event) pair over the whole log and over its rows from ``first`` on, as two
+    ``(n_st + 1, len(Ev))`` tables (stage -1, none, is row 0).
+
+    Counted a slice at a time: the integer keys that ``np.bincount`` takes are then a small buffer used
+    over and over, where keys for the whole log at once would cost more in fresh memory than in counting.
+    """
+    n_ev = len(Ev)
+    size = (n_st + 1) * n_ev
+    parts = [np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)]  # before first, from first on
+    step = 1 << 16
+    for lo, hi, part in ((0, first, 0), (first, len(ev), 1)):
+        for a in range(lo, hi, step):
+            b = min(a + step, hi)
+            key = stage[a:b].astype(np.intp)
+            key += 1
+            key *= n_ev
+            key += ev[a:b]
+            parts[part] += np.bincount(key, minlength=size)
+    in_window = parts[1].reshape(n_st + 1, n_ev)
+    return (parts[0] + parts[1]).reshape(n_st + 1, n_ev), in_window
+
+
+def _by_stage(stage: np.ndarray, n_st: int) -> tuple[np.ndarray, list[slice]]:
+    """The order that groups rows by their ``stage`` (in log order within a stage), and the slice of each
+    stage 0..n_st-1 in that order."""
+    order = np.argsort(stage, kind="stable")  # a radix sort of the small stage codes
+    ends = np.cumsum(np.bincount(stage.astype(np.intp) + 1, minlength=n_st + 1)).tolist()
+    return order, [slice(ends[j], ends[j + 1]) for j in range(n_st)]
+
+
 def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Metric]:
     """Per stage: flows in ``[warmup, horizon)``, completed stays, time-average and final occupancy, as
     ``stages.<stage>.<measure>`` metrics (stages in chain order, measures in :data:`STAGE_MEASURES` order)."""
-    t, ev, stage, firm = cols["time"], cols["event"], cols["stage"], cols["firm"]
     # the log is in time order, so the window [warmup, horizon) is its tail
-    first = int(np.searchsorted(t, warmup, side="left"))
+    first = int(np.searchsorted(cols["time"], warmup, side="left"))
     span = out.horizon - warmup
-    n_ev = len(Ev)
     n_st = len(out.stage_names)
-    # every (stage, event) count at once: stage -1 (no stage) is row 0
-    key = (stage.astype(np.int64) + 1) * n_ev + ev
-    total = np.bincount(key, minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev)
-    in_window = np.bincount(key[first:], minlength=(n_st + 1) * n_ev).reshape(n_st + 1, n_ev) if first else total
-    adm_rows = event_rows(cols, Ev.ADMIT)
-    lv_rows = event_rows(cols, Ev.LEAVE)
-    adm_stage, lv_stage = stage[adm_rows], stage[lv_rows]
-    blocks = event_rows(cols, Ev.BLOCK)
-    aimed = cols["info"][blocks[blocks >= first]].astype(np.int64)
+    total, in_window = _stage_event_counts(cols["stage"], cols["event"], n_st, first)
+    adm_order, adm_at = _by_stage(event_values(cols, Ev.ADMIT, "stage"), n_st)
+    lv_order, lv_at = _by_stage(event_values(cols, Ev.LEAVE, "stage"), n_st)
+    adm_time = event_values(cols, Ev.ADMIT, "time")[adm_order]
+    adm_firm = event_values(cols, Ev.ADMIT, "firm")[adm_order]
+    lv_time = event_values(cols, Ev.LEAVE, "time")[lv_order]
+    lv_firm = event_values(cols, Ev.LEAVE, "firm")[lv_order]
+    blocks = event_rows(cols, Ev.BLOCK)  # in log order: those in the window are the tail
+    aimed = event_values(cols, Ev.BLOCK, "info")[int(np.searchsorted(blocks, first)) :].astype(np.int64)
     blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
     flat: dict[str, Metric] = {}
     for j, name in enumerate(out.stage_names):
-        a = adm_rows[adm_stage == j]
-        lv = lv_rows[lv_stage == j]
-        adm_t, lv_t = t[a], t[lv]
+        adm_t, lv_t = adm_time[adm_at[j]], lv_time[lv_at[j]]
         # exact time-average occupancy over the window: integrate the step function
         occ_area = float(
             np.sum(out.horizon - np.maximum(adm_t, warmup)) - np.sum(out.horizon - np.maximum(lv_t, warmup))
         )
         # completed stays that started in the window
-        stays = _completed_stays(firm[a], adm_t, firm[lv], lv_t, warmup)
+        stays = _completed_stays(adm_firm[adm_at[j]], adm_t, lv_firm[lv_at[j]], lv_t, warmup)
         c = in_window[j + 1]
         measures: dict[str, Metric] = {
             "entries": int(c[Ev.ADMIT]),
@@ -437,9 +475,9 @@ def _summary(
         mask = groups[group]
         for t, v in zip(SURVIVAL_YEARS, km(dur[mask], obs[mask], SURVIVAL_YEARS), strict=True):
             survival[survival_metric(group, t)] = math.nan if v is None else v
-    arrive = event_rows(cols, Ev.ARRIVE)
-    stock = np.isin(cols["info"][arrive], [i for i, n in enumerate(out.source_names) if n.startswith("stock:")])
-    arrivals_window = int(np.count_nonzero((cols["time"][arrive] >= warmup) & ~stock))
+    stock_sources = [i for i, n in enumerate(out.source_names) if n.startswith("stock:")]
+    stock = np.isin(event_values(cols, Ev.ARRIVE, "info"), stock_sources)
+    arrivals_window = int(np.count_nonzero((event_values(cols, Ev.ARRIVE, "time") >= warmup) & ~stock))
     counts = np.bincount(fates["outcome"], minlength=3)
     return {
         "arrivals": arrivals_window,
@@ -464,17 +502,22 @@ _SUMMARY_DOC = """Flows count events in ``[warmup, horizon)``; mean occupancy is
 
 
 def log_summary(
-    out: SimOutput, warmup: float = 0.0, outcomes: FirmOutcomes | None = None, cols: Columns | None = None
+    out: SimOutput,
+    warmup: float = 0.0,
+    outcomes: FirmOutcomes | None = None,
+    cols: Columns | None = None,
+    fates: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Metric]:
     """The run's summary metrics (flat ``{name: value}``) straight from the event log, without any table.
 
     Equal to :func:`run_summary` of the firm table, value for value and bit for bit
     (``tests/outcomes/test_fast_summary.py`` checks every shipped scenario). This is what
-    :meth:`sim.RunResult.summary` and the experiments use.
+    :meth:`sim.RunResult.summary` and the experiments use. ``cols``, ``fates``: the unpacked log and
+    :func:`firm_fates`, when the caller has them already.
     """
     cols = out.log.columns() if cols is None else cols
-    fates = firm_fates(out, cols)
-    fates["survival_years"] = fates["outcome_time"] - fates["arrival"]
+    fates = firm_fates(out, cols) if fates is None else fates
+    fates = {**fates, "survival_years": fates["outcome_time"] - fates["arrival"]}
     return _summary(out, cols, warmup, outcomes, fates, km_survival_fast)
 
 
@@ -544,7 +587,7 @@ def graduates_by_year(
     out: SimOutput,
     graduates_before: Mapping[str, int],
     start_year: float,
-    columns: Mapping[str, np.ndarray] | None = None,
+    columns: Columns | None = None,
 ) -> dict[str, Metric]:
     """Cumulative graduates at the end of each calendar year the run covers, per stage of ``graduates_before``.
 
@@ -553,29 +596,74 @@ def graduates_by_year(
     count them. Years whose end is after the horizon are left out. ``columns``: the log's columns when
     the caller has them already.
     """
+    if not graduates_before:
+        return {}
     cols = out.log.columns() if columns is None else columns
-    t, ev, stage = cols["time"], cols["event"], cols["stage"]
     first = int(math.floor(start_year + 1e-9))
-    years = [y for y in range(first, first + int(out.horizon) + 2) if y + 1 - start_year <= out.horizon + 1e-9]
-    ends = np.array([y + 1 - start_year for y in years], dtype=np.float64)
+    # the year ends grow with the year, so the years within the horizon are a leading run of candidates
+    candidates = np.arange(first, first + int(out.horizon) + 2, dtype=np.int64)
+    ends = (candidates + 1 - start_year).astype(np.float64)
+    within = int(np.count_nonzero(ends <= out.horizon + 1e-9))
+    ends = ends[:within]
+    order, at = _by_stage(event_values(cols, Ev.GRADUATE, "stage"), len(out.stage_names))
+    g_time = event_values(cols, Ev.GRADUATE, "time")[order]
     keys: dict[str, Metric] = {}
-    grads = ev == Ev.GRADUATE
-    suffixes = [f".{y}" for y in years]
     for j, name in enumerate(out.stage_names):
         if name not in graduates_before:
             continue
-        done = np.searchsorted(np.sort(t[grads & (stage == j)]), ends, side="right") + graduates_before[name]
-        prefix = f"graduates_cumulative.{name}"
-        keys.update(zip([prefix + y for y in suffixes], done.tolist(), strict=True))
+        done = np.searchsorted(_ascending(g_time[at[j]]), ends, side="right") + graduates_before[name]
+        keys.update(zip(_graduate_keys(name, first, within), done.tolist(), strict=True))
     return keys
+
+
+@functools.lru_cache(maxsize=16)
+def _graduate_keys(stage: str, first_year: int, years: int) -> tuple[str, ...]:
+    """``graduates_cumulative.<stage>.<year>`` for ``years`` years from ``first_year``.
+
+    Every replication of a scenario has the same names: made once, they are reused (with their hashes)
+    by the next summary, which matters when a long horizon has thousands of years.
+    """
+    return tuple(map(f"graduates_cumulative.{stage}.".__add__, map(str, range(first_year, first_year + years))))
+
+
+def _ascending(times: np.ndarray) -> np.ndarray:
+    """``np.sort(times)``, without sorting when the times are in order already (rows of the log)."""
+    if len(times) < 2 or bool(np.all(times[1:] >= times[:-1])):
+        return times
+    return np.sort(times)
 
 
 def _completed_stays(
     adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_t: np.ndarray, warmup: float
 ) -> np.ndarray:
-    """Durations admit -> leave, pairing each firm's k-th admission with its k-th leave in this stage."""
+    """Durations admit -> leave that started at or after ``warmup``, pairing each firm's k-th admission
+    with its k-th leave in this stage; in the order of the leaves sorted by firm, then time (the order
+    fixes the bits of their mean).
+
+    When no firm entered the stage twice (the common case), each leave's admission is looked up in an
+    array indexed by firm, which also gives the firm order without sorting.
+    """
     if len(lv_f) == 0:
         return np.empty(0)
+    if len(adm_f):
+        entered = np.bincount(adm_f)
+        left = np.bincount(lv_f, minlength=len(entered))
+        if len(left) == len(entered) and int(entered.max()) <= 1 and bool(np.all(entered[lv_f] >= left[lv_f])):
+            start = np.zeros(len(entered))
+            start[adm_f] = adm_t
+            stay = np.zeros(len(entered))
+            stay[lv_f] = lv_t - start[lv_f]
+            keep = left > 0
+            keep[lv_f] = start[lv_f] >= warmup
+            return stay[keep]
+    return _paired_stays(adm_f, adm_t, lv_f, lv_t, warmup)
+
+
+def _paired_stays(
+    adm_f: np.ndarray, adm_t: np.ndarray, lv_f: np.ndarray, lv_t: np.ndarray, warmup: float
+) -> np.ndarray:
+    """:func:`_completed_stays` for any number of stays per firm: both sides sorted by firm, each leave's
+    admission found by a binary search on (firm, rank)."""
     # by firm, then time: the rows come in log (time) order, so a stable sort by firm is enough
     a_order = np.argsort(adm_f, kind="stable")
     l_order = np.argsort(lv_f, kind="stable")
