@@ -4,10 +4,11 @@ The engine schedules into :class:`simpy.Environment`'s queue directly (the same 
 sequence number, event)`` and the same sequence numbers as ``Environment.schedule``, without a Python call per
 event), and SimPy's ``step`` pops it as usual. Two things keep that heap small, which is what a pop costs:
 
-* **Later slices wait outside the heap.** The horizon is cut into :data:`_SLICES` equal slices. A
-  normal-priority event due in a later slice than the kernel's current one gets its sequence number when it
-  is scheduled, as always, but waits in its slice's list; one urgent event at the start of each slice (the
-  *turn*) moves the slice's events into the heap. Every event of a slice is due at or after the slice's start,
+* **Later slices wait outside the heap.** The horizon is cut into equal slices, by the number of firms
+  the run expects (:meth:`_KernelQueue.slice`). A normal-priority event due in a later slice than the
+  kernel's current one gets its sequence number when it is scheduled, as always, but waits in its slice's
+  list; an urgent event at the start of the slice (its *turn*, scheduled with the slice's first waiting
+  event) moves the slice's events into the heap. Every event of a slice is due at or after the slice's start,
   and a normal event at the same time as the turn comes after it (urgent first), so each reaches the heap
   before the kernel could have popped it, with the key it would have had: the order in which the kernel pops
   the model's events -- (time, priority, sequence number), a total order -- is unchanged, event for event.
@@ -35,8 +36,11 @@ from .engine_state import _NORMAL, _URGENT, INF, _Call, _Due
 _SIMPY_SCHEDULE = simpy.Environment.schedule
 
 _SLICES: Final = 4096
-"""Slices of the horizon. The province's ~900,000 events come to about 220 a slice, so the heap holds a few
-hundred events instead of a hundred thousand; 4,096 turns cost nothing beside that."""
+"""Most slices of the horizon. The province's ~900,000 events come to about 220 a slice, so the heap holds a
+few hundred events instead of a hundred thousand."""
+
+_FIRMS_PER_SLICE: Final = 64
+"""Firms expected per slice: a small run gets few slices (and few turns, which are events too)."""
 
 _COMPACT_MIN: Final = 1 << 16
 """Smallest heap length at which the stale events are dropped from it (when it has doubled since the last
@@ -77,25 +81,39 @@ def _compact(queue: list[Entry]) -> int:
 
 
 class _KernelQueue:
-    """Where the engine's events go: the kernel's heap, or the list of a later slice (see the module docstring)."""
+    """Where the engine's events go: the kernel's heap, or the list of a later slice (see the module docstring).
 
-    def __init__(self, env: simpy.Environment, horizon: float, slices: int = _SLICES) -> None:
+    Until :meth:`slice` is called everything goes to the heap (one slice).
+    """
+
+    def __init__(self, env: simpy.Environment, horizon: float) -> None:
         self.env = env
         self.heap, self.eid = _simpy_queue(env)
         self.compact_at = _COMPACT_MIN
-        self.slices = slices
-        width = horizon / slices
-        # Slice b is [edges[b], edges[b + 1]); the last one runs on past the horizon.
-        self.edges = [b * width for b in range(slices)] + [INF]
-        self.per_year = slices / horizon
-        # Each slice's waiting events, a list made on the first one (None until then, and once turned): few
-        # objects, because the model's own reference cycles keep the queue until the collector frees it.
-        self.held: list[list[Entry] | None] = [None] * slices
-        self.current = 0
+        self.horizon = horizon
+        self.slices = 1
+        self.edges = [0.0, INF]  # slice b is [edges[b], edges[b + 1]); the last one runs on past the horizon
+        self.per_year = 1.0 / horizon
+        # Each slice's waiting events: a list made with its first one, which schedules the slice's turn
+        # (None until then, and once turned), so that slices with nothing waiting cost nothing.
+        self.held: list[list[Entry] | None] = [None]
+        self.current = 0  # the slice of the kernel's time, as last seen
         self.next_edge = INF  # events due at or after this wait for their slice (INF: nothing waits)
-        if self.heap is not None and slices > 1:
-            self.next_edge = self.edges[1]
-            self._turn_at(1)
+
+    def slice(self, firms: float, slices: int = -1) -> None:
+        """Cut the horizon into slices, about :data:`_FIRMS_PER_SLICE` of the run's ``firms`` expected each (at
+        most :data:`_SLICES`; ``slices`` > 0: that many). Before any firm's event is scheduled, at time 0."""
+        if slices <= 0:
+            slices = min(_SLICES, max(1, int(firms / _FIRMS_PER_SLICE)))
+        if self.heap is None or slices <= 1 or self.env._now > 0.0:
+            return
+        width = self.horizon / slices
+        self.slices = slices
+        self.edges = [b * width for b in range(slices)] + [INF]
+        self.per_year = slices / self.horizon
+        self.held = [None] * slices
+        self.current = 0
+        self.next_edge = self.edges[1]
 
     def push(self, event: _Due | _Call, priority: int, delay: float) -> None:
         """``env.schedule(event, priority, delay)``."""
@@ -103,16 +121,25 @@ class _KernelQueue:
         if heap is None:
             self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
             return
-        t = self.env._now + delay
+        now = self.env._now
+        t = now + delay
         entry: Entry = (t, priority, next(self.eid), event)
         if t >= self.next_edge and priority == _NORMAL:
-            b = self._slice_of(t)
-            held = self.held[b]
-            if held is None:
-                self.held[b] = [entry]
-            else:
-                held.append(entry)
-            return
+            if now >= self.next_edge:  # the kernel has moved on through slices that had nothing waiting
+                c = self._slice_of(now)
+                self.current = c
+                self.next_edge = self.edges[c + 1]
+            if t >= self.next_edge:
+                b = self._slice_of(t)
+                held = self.held[b]
+                if held is None:
+                    self.held[b] = [entry]
+                    # Its turn: urgent, at the slice's start exactly (after the kernel's time: b > current)
+                    start = self.edges[b]
+                    heappush(heap, (start, _URGENT, next(self.eid), _Call(self.turn, start)))
+                else:
+                    held.append(entry)
+                return
         heappush(heap, entry)
         if len(heap) > self.compact_at:
             self.compact_at = _compact(heap)
@@ -132,20 +159,12 @@ class _KernelQueue:
             b += 1
         return b
 
-    def _turn_at(self, b: int) -> None:
-        """Schedule the turn of slice ``b``: urgent, at the slice's start exactly."""
-        heap = self.heap
-        if heap is None:
-            raise AssertionError("slices without the kernel's queue")
-        t = self.edges[b]
-        heappush(heap, (t, _URGENT, next(self.eid), _Call(self.turn, t)))
-
     def turn(self, event: _Call) -> None:
-        """The next slice begins: its events still in force join the heap."""
+        """A slice with events waiting begins: those still in force join the heap."""
         heap = self.heap
         if heap is None:
             raise AssertionError("slices without the kernel's queue")
-        b = self.current + 1
+        b = self._slice_of(event.t)
         self.current = b
         self.next_edge = self.edges[b + 1]
         held = self.held[b]
@@ -157,5 +176,3 @@ class _KernelQueue:
         else:
             for e in live:
                 heappush(heap, e)
-        if b + 1 < self.slices:
-            self._turn_at(b + 1)

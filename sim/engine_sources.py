@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,6 +66,15 @@ class _Sources:
         sc = m.sc
         n_arr = len(sc.arrivals)
         visit_streams = self._visit_streams()
+        steps: list[tuple[list[float], list[float], list[float]]] = []
+        firms = float(sum(stock.count for stock in sc.initial_stock))
+        for arr in sc.arrivals:
+            times, rates = arr.rate_steps(sc.calendar)
+            points, prates, cum = m.policies.arrival_steps(arr.name, times, rates)
+            steps.append((points, prates, cum))
+            i = bisect_right(points, m.horizon) - 1
+            firms += cum[i] + prates[i] * (m.horizon - points[i]) if i >= 0 else 0.0
+        m.queue.slice(firms)  # the slices of the kernel's queue, by the firms expected (arrivals and stock)
         # Competitions first in time order of set-up, but numbered after every arrival and stock source.
         s = n_arr + len(sc.initial_stock)
         cal = sc.calendar
@@ -92,8 +102,7 @@ class _Sources:
                     m._schedule(t, functools.partial(self._intake, factory, entry, made, pol.winners_per_event), 0.0)
                     made += pol.winners_per_event
         for s, arr in enumerate(sc.arrivals):
-            times, rates = arr.rate_steps(sc.calendar)
-            points, prates, cum = m.policies.arrival_steps(arr.name, times, rates)
+            points, prates, cum = steps[s]
             factory = _FirmFactory(
                 m,
                 s,

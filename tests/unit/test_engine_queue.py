@@ -29,17 +29,19 @@ def _log(sc: sim.Scenario, seed: int) -> tuple[bytes, bytes, bytes]:
 
 
 def _with_slices(monkeypatch: pytest.MonkeyPatch, slices: int, made: list[engine_queue._KernelQueue]) -> None:
-    def queue(env: simpy.Environment, horizon: float) -> engine_queue._KernelQueue:
-        q = engine_queue._KernelQueue(env, horizon, slices)
-        made.append(q)
-        return q
+    """The model's queue cut into ``slices`` slices whatever the run's size."""
 
-    monkeypatch.setattr(engine, "_KernelQueue", queue)
+    class Fixed(engine_queue._KernelQueue):
+        def slice(self, firms: float, n: int = -1) -> None:
+            super().slice(firms, slices)
+            made.append(self)
+
+    monkeypatch.setattr(engine, "_KernelQueue", Fixed)
 
 
-@pytest.mark.skipif(
-    engine.COMPILED, reason="the constants are compiled in there (the compiled test covers the default)"
-)
+pytestmark = pytest.mark.skipif(engine.COMPILED, reason="the queue is built inside the compiled model there")
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_compacting_the_heap_often_gives_the_same_log(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Everything in the heap (one slice), compacted whenever it doubles past 16 entries instead of 65,536."""
@@ -64,7 +66,6 @@ def test_compacting_the_heap_often_gives_the_same_log(name: str, monkeypatch: py
     assert compactions >= 2 and dropped > 50, "too few stale events were dropped for the test to show anything"
 
 
-@pytest.mark.skipif(engine.COMPILED, reason="the queue is built inside the compiled model there")
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("slices", [1, 2, 7, 365, 100_000])
 def test_any_number_of_slices_gives_the_same_log(name: str, slices: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,13 +76,29 @@ def test_any_number_of_slices_gives_the_same_log(name: str, slices: int, monkeyp
     _with_slices(monkeypatch, slices, made)
     assert _log(sc, 5) == reference
     (q,) = made
-    assert q.current == slices - 1, "every slice turned"
+    assert q.slices == slices
     assert all(h is None for h in q.held), "no event was left behind"
+
+
+def test_a_run_gets_slices_by_its_size() -> None:
+    """The province (its initial stock alone, on a short horizon) gets many slices; a small scenario a few (each
+    slice with events waiting costs a turn)."""
+    seen: dict[str, int] = {}
+    for name, sc in [
+        ("province", sim.default_scenario()),
+        ("tutorial", sim.load_scenario(SCENARIOS / "tutorial.toml")),
+    ]:
+        m = engine._Model(sc.with_changes({"calendar.horizon_years": 0.01}), 0, 0)
+        m.run()
+        seen[name] = m.queue.slices
+    assert seen["province"] > 1000
+    assert 1 <= seen["tutorial"] <= 64
 
 
 def test_slice_edges_are_exact() -> None:
     """An event lands in the slice whose stored edges hold it, even where ``t * slices / horizon`` rounds across."""
-    q = engine_queue._KernelQueue(simpy.Environment(), 0.7, 10)
+    q = engine_queue._KernelQueue(simpy.Environment(), 0.7)
+    q.slice(0.0, 10)
     for b in range(1, 10):
         edge = q.edges[b]
         assert q._slice_of(edge) == b
