@@ -97,6 +97,8 @@ ENGINE_MODULES = (
     "engine_stages",
     "engine_sources",
     "engine_lifecycle",
+    "engine_queue",
+    "engine_untreated",
     "engine",
 )
 PEERS: dict[str, Callable[..., Result]] = {"ciw": run_ciw, "simpy": run_simpy, "heapq": run_heapq}
