@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +34,17 @@ from .arms import Arm, make_arms
 from .options import RunOptions, Timing, resolve_options
 from .store import ExperimentStore, summary_text
 from .tables import Layout, csv_text, decorate_timeseries, stats_table, summary_table, write_csv_stream
-from .tasks import Measure, ReplicationOutput, ReplicationTask, ScenarioNotLoaded, run_task
+from .tasks import (
+    MAX_BATCH,
+    BatchOutput,
+    Measure,
+    ReplicationOutput,
+    ReplicationTask,
+    ScenarioNotLoaded,
+    TaskFailure,
+    run_batch,
+    run_task,
+)
 
 __all__ = ["ExperimentError", "ExperimentResult", "ReplicationFailure", "RunOptions", "Timing", "run_experiment"]
 
@@ -208,13 +219,18 @@ def _failure(arm: Arm, replication: int, exc: BaseException) -> ReplicationFailu
     return ReplicationFailure(arm.label, arm.scenario.name, replication, error, tb)
 
 
+BATCH_SECONDS = 0.1
+"""Work a batch of replications aims at on a worker once their length is known: enough that a pool's
+messages cost little beside it, little enough that a checkpoint is never far behind."""
+
+
 def _execute(
     arms: tuple[Arm, ...],
     todo: list[tuple[int, int]],
     seed: int,
     keep_events: bool,
     executor: Executor,
-    window: int,
+    workers: int,
     on_result: Callable[[int, int, ReplicationOutput], None],
     bar: Any,
     timing: Timing | None = None,
@@ -222,70 +238,120 @@ def _execute(
     timeseries: bool = True,
     measure: Measure | None = None,
 ) -> tuple[list[ReplicationFailure], float]:
-    """Submit ``todo`` (at most ``window`` in flight) and hand each result to ``on_result``; ``checkpoint``:
-    results with checkpoint bytes (an experiment with a folder) or with frames; ``timeseries`` and
-    ``measure``: as :class:`ReplicationTask` has them.
+    """Submit ``todo`` to ``executor`` (which runs ``workers`` tasks at once) and hand each result to
+    ``on_result``; ``checkpoint``: results with checkpoint bytes (an experiment with a folder) or with
+    frames; ``timeseries`` and ``measure``: as :class:`ReplicationTask` has them.
 
-    The first ``window`` tasks of each arm carry the scenario's text, which reaches every worker that
-    takes one; later tasks carry only its digest. A worker that does not hold it yet (one that joined
-    or restarted later) answers :class:`ScenarioNotLoaded`, and that task goes again with the text.
+    Serially, one replication at a time, each saved as soon as it is done. Otherwise a few batches per
+    worker are in flight (:func:`~sim.experiment.tasks.run_batch`): single replications until the first
+    come back, then batches of about :data:`BATCH_SECONDS` of work each, fewer replications per batch as
+    the end nears so that the workers finish together (guided self-scheduling: at most the replications
+    not yet sent over twice the workers).
+
+    The first batches of each arm carry the scenario's text, which reaches every worker that takes one;
+    later ones carry only its digest. A worker that does not hold it yet (one that joined or restarted
+    later) answers :class:`ScenarioNotLoaded`, and that batch goes again with the text.
     """
+    serial = isinstance(executor, SerialExecutor)
+    window = 1 if serial else 2 * workers  # batches in flight
     failures: list[ReplicationFailure] = []
     sim_seconds = 0.0
-    pending: dict[Future[ReplicationOutput], tuple[int, int]] = {}
-    queue = iter(todo)
+    pending: dict[Future[BatchOutput], list[tuple[int, int]]] = {}
+    queue = deque(todo)
     broken = False
     sent_text = [0] * len(arms)
     started = time.perf_counter()
     finished = 0
-    first = min(len(todo), max(2, window // 4))
+    first = min(len(todo), max(2, workers))
+    timed = timing is None
+    worker_seconds = 0.0
+    worker_reps = 0
 
-    def submit(a: int, r: int, with_text: bool) -> None:
-        arm = arms[a]
-        text = arm.toml if with_text else None
-        task = ReplicationTask(arm.digest, seed, arm.replication(r), keep_events, text, checkpoint, timeseries, measure)
-        pending[executor.submit(run_task, task)] = (a, r)
+    def batch_size() -> int:
+        if serial or worker_reps == 0:
+            return 1
+        per_replication = worker_seconds / worker_reps
+        by_time = int(BATCH_SECONDS / per_replication) if per_replication > 0 else MAX_BATCH
+        guided = -(-len(queue) // (2 * workers))
+        return max(1, min(by_time, guided, MAX_BATCH))
+
+    def submit(items: list[tuple[int, int]], texts: Sequence[bool]) -> None:
+        batch = tuple(
+            ReplicationTask(
+                arms[a].digest,
+                seed,
+                arms[a].replication(r),
+                keep_events,
+                arms[a].toml if text else None,
+                checkpoint,
+                timeseries,
+                measure,
+            )
+            for (a, r), text in zip(items, texts, strict=True)
+        )
+        # run_task is read here, at each submission, so that what runs one replication can be swapped
+        pending[executor.submit(run_batch, batch, run_task)] = items
 
     def submit_more() -> None:
-        while not broken and len(pending) < window:
-            item = next(queue, None)
-            if item is None:
-                return
-            a, r = item
-            submit(a, r, sent_text[a] < window)
-            sent_text[a] += 1
+        while not broken and len(pending) < window and queue:
+            items = [queue.popleft() for _ in range(min(batch_size(), len(queue)))]
+            flags = []  # each arm's text at most once a batch, in its first few batches
+            carried: set[int] = set()
+            for a, _ in items:
+                flags.append(a not in carried and sent_text[a] < window)
+                carried.add(a)
+            for a in carried:
+                sent_text[a] += 1
+            submit(items, flags)
+
+    def fail(failure: ReplicationFailure) -> None:
+        log.error("replication %d of %s failed: %s", failure.replication, failure.arm, failure.error)
+        failures.append(failure)
 
     try:
         submit_more()
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda f: pending[f]):
-                a, r = pending.pop(fut)
+            for fut in sorted(done, key=lambda f: pending[f][0]):
+                items = pending.pop(fut)
                 try:
                     output = fut.result()
                 except ScenarioNotLoaded:
-                    submit(a, r, True)
+                    submit(items, [True] * len(items))
                     continue
                 except BrokenProcessPool as exc:
                     broken = True
-                    failures.append(_failure(arms[a], arms[a].replication(r), exc))
+                    failures.extend(_failure(arms[a], arms[a].replication(r), exc) for a, r in items)
                 except Exception as exc:
-                    log.error("replication %d of %s failed: %s", arms[a].replication(r), arms[a].label, exc)
-                    failures.append(_failure(arms[a], arms[a].replication(r), exc))
+                    for a, r in items:
+                        fail(_failure(arms[a], arms[a].replication(r), exc))
                 else:
-                    sim_seconds += output.simulation_seconds
-                    on_result(a, r, output)
-                    bar.update(1)
-                    finished += 1
-                    if timing is not None and finished == first:
+                    worker_seconds += output.seconds
+                    worker_reps += len(items)
+                    for (a, r), result in zip(items, output.results, strict=True):
+                        arm = arms[a]
+                        if isinstance(result, TaskFailure):
+                            fail(
+                                ReplicationFailure(
+                                    arm.label, arm.scenario.name, arm.replication(r), result.error, result.traceback
+                                )
+                            )
+                            continue
+                        sim_seconds += result.simulation_seconds
+                        on_result(a, r, result)
+                        bar.update(1)
+                        finished += 1
+                    if not timed and finished >= first:
+                        assert timing is not None
                         timing((time.perf_counter() - started) / finished)
+                        timed = True
             submit_more()
     except BaseException:
         for fut in pending:
             fut.cancel()
         raise
     if broken:
-        for a, r in list(queue):
+        for a, r in queue:
             failures.append(
                 ReplicationFailure(
                     arms[a].label, arms[a].scenario.name, arms[a].replication(r), "not run: the worker pool broke"
@@ -436,17 +502,13 @@ def execute(
         delay=2.0,
         dynamic_ncols=True,
     ) as bar:
-        # A few tasks per worker in flight keep workers busy without queueing the whole experiment;
-        # one at a time when serial, so each replication is saved as soon as it is done.
-        workers = parallelism(ex)
-        window = 4 * workers if workers > 1 else 1
         failures, sim_seconds = _execute(
             arms,
             todo,
             seed,
             keep_events,
             ex,
-            window,
+            parallelism(ex),
             on_result,
             bar,
             timing,

@@ -18,14 +18,21 @@ comparison, a calibration step) asks for no time series (``ReplicationTask.times
 worker then builds no table at all, and the checkpoint holds the summary alone (an empty Parquet table
 with the summary in its footer). Metrics the summary lacks are computed on the worker by a
 :class:`Measure` and added to the summary under names of its own.
+
+Replications travel in batches (:func:`run_batch`): one message there and one back for several short
+replications, so a pool's messages and wake-ups do not cost more than the replications themselves. A
+batch is only a way to carry tasks: each replication's output is the same whatever batch it ran in,
+and a replication that raises is reported alone (:class:`TaskFailure`) while the rest of its batch runs.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import tomllib
+import traceback
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,13 +49,17 @@ if TYPE_CHECKING:
     from ..results import RunResult
 
 __all__ = [
+    "MAX_BATCH",
+    "BatchOutput",
     "Measure",
     "ReplicationOutput",
     "ReplicationTask",
     "ScenarioNotLoaded",
+    "TaskFailure",
     "checkpoint_bytes",
     "parquet_bytes",
     "read_checkpoint",
+    "run_batch",
     "run_task",
     "summary_text",
 ]
@@ -193,6 +204,10 @@ _LOADED: OrderedDict[str, Scenario] = OrderedDict()
 
 _KEEP = 32
 
+MAX_BATCH = _KEEP
+"""Most replications in one batch: no more scenarios than a worker keeps, so that none a batch needs is
+dropped before it runs."""
+
 
 def _scenario(task: ReplicationTask) -> Scenario:
     """The task's scenario: the one this worker holds, or parsed (once) from the text the task carries."""
@@ -245,3 +260,68 @@ def run_task(task: ReplicationTask) -> ReplicationOutput:
         firms_parquet=parquet_bytes(res.firms) if task.keep_events else None,
         simulation_seconds=res.wall_seconds,
     )
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """A replication of a batch that raised: what the runner reports about it (the exception itself
+    need not survive the trip back).
+
+    Attributes
+    ----------
+    error:
+        ``ExceptionType: message``.
+    traceback:
+        The traceback as formatted on the worker.
+    """
+
+    error: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class BatchOutput:
+    """What a batch sends back: one result per task, in the tasks' order, and the batch's wall seconds on
+    the worker (what the runner sizes later batches by; never part of a table)."""
+
+    results: tuple[ReplicationOutput | TaskFailure, ...]
+    seconds: float
+
+
+def run_batch(
+    batch: Sequence[ReplicationTask], run_one: Callable[[ReplicationTask], ReplicationOutput] = run_task
+) -> BatchOutput:
+    """Run several replications one after another on one worker.
+
+    Parameters
+    ----------
+    batch:
+        At most :data:`MAX_BATCH` tasks. Each scenario's text need come with only one of its tasks.
+    run_one:
+        How one task runs (:func:`run_task`).
+
+    Returns
+    -------
+    BatchOutput
+        Each task's output, or a :class:`TaskFailure` for one that raised an ``Exception``.
+
+    Raises
+    ------
+    ScenarioNotLoaded
+        A task's scenario is neither held by this worker nor carried by the batch; nothing has run.
+    """
+    started = time.perf_counter()
+    if len(batch) > MAX_BATCH:
+        raise ValueError(f"a batch holds at most {MAX_BATCH} tasks, got {len(batch)}")
+    for task in batch:  # every scenario in place before anything runs; none is dropped while it runs
+        if task.scenario_toml is not None:
+            _scenario(task)
+    for task in batch:
+        _scenario(task)
+    results: list[ReplicationOutput | TaskFailure] = []
+    for task in batch:
+        try:
+            results.append(run_one(task))
+        except Exception as exc:
+            results.append(TaskFailure(f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc))))
+    return BatchOutput(tuple(results), time.perf_counter() - started)
