@@ -660,7 +660,7 @@ class _Model:
         self.policies.start()
         self.lifecycle.start()
         self.sources.start()
-        self.env.run(until=self.horizon)
+        self.queue.run(self.horizon)
         self._flush()
         out = self.sources.output(self.log, self.carrier_info, self.lifecycle.events)
         finish(self.untreated if self.untreated is not None else self.switch, out)

@@ -13,6 +13,12 @@ event), and SimPy's ``step`` pops it as usual. Two things keep that heap small, 
   before the kernel could have popped it, with the key it would have had: the order in which the kernel pops
   the model's events -- (time, priority, sequence number), a total order -- is unchanged, event for event.
   The turns take sequence numbers too, which shifts later numbers but not their order.
+* **The engine's own events are stepped in compiled code.** :meth:`_KernelQueue.run` is
+  ``Environment.run(until=horizon)``: it schedules the same stop event, pops the same heap in the same order
+  and sets the kernel's clock, and for the engine's own events (:class:`~sim.engine_state._Due`,
+  :class:`~sim.engine_state._Call`: always successful, never processes) does what ``Environment.step``
+  does -- clear the callbacks, call them -- without an interpreted frame per event. Every other event (the
+  stop event, any SimPy event or process) is stepped by ``Environment.step`` itself.
 * **Stale events are dropped.** Re-timing a firm (a policy window opening or closing, a shock, a carrier's
   service factor changing) leaves its old event behind, ignored when reached. A waiting slice drops its stale
   events when it turns; the heap is compacted (:func:`_compact`) whenever it has doubled since the last time.
@@ -25,13 +31,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from heapq import heapify, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any, Final
 
 import simpy
-from simpy.events import EventPriority
+from simpy.core import StopSimulation
+from simpy.events import URGENT, EventPriority
 
-from .engine_state import _NORMAL, _URGENT, INF, _Call, _Due
+from .engine_state import _NORMAL, _URGENT, INF, _Call, _Due, _fire_due
 
 _SIMPY_SCHEDULE = simpy.Environment.schedule
 
@@ -176,3 +183,43 @@ class _KernelQueue:
         else:
             for e in live:
                 heappush(heap, e)
+
+    def run(self, until: float) -> None:
+        """``env.run(until=until)``: the kernel's events in the kernel's order up to ``until`` (see the module
+        docstring), the engine's own stepped here and any other by ``Environment.step``."""
+        env = self.env
+        heap = self.heap
+        if heap is None:
+            env.run(until=until)
+            return
+        if until <= env.now:
+            raise ValueError(f"until ({until}) must be greater than the current simulation time")
+        stop = simpy.Event(env)  # as Environment.run makes it: urgent, before the events due at the same time
+        stop._ok = True
+        stop._value = None
+        env.schedule(stop, URGENT, until - env.now)
+        assert stop.callbacks is not None
+        stop.callbacks.append(StopSimulation.callback)
+        step = env.step
+        try:
+            while heap:
+                entry = heap[0]
+                event = entry[3]
+                if isinstance(event, _Due):
+                    heappop(heap)
+                    env._now = entry[0]
+                    event.callbacks = None
+                    _fire_due(event)
+                elif isinstance(event, _Call):
+                    heappop(heap)
+                    env._now = entry[0]
+                    callbacks = event.callbacks
+                    event.callbacks = None
+                    if callbacks is not None:
+                        for callback in callbacks:
+                            callback(event)
+                else:
+                    step()
+        except StopSimulation:
+            return
+        raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
