@@ -71,6 +71,23 @@ def _simpy_queue(env: simpy.Environment) -> tuple[list[Entry] | None, Iterator[i
     return (queue if ok else None), (eid if isinstance(eid, itertools.count) else itertools.count())
 
 
+class _Sequence:
+    """The kernel's sequence numbers (``Environment._eid``), counted in compiled code: SimPy's ``schedule`` takes
+    the next one with ``next(env._eid)`` as from its own counter, and the engine's pushes read and advance it
+    directly. The same numbers in the same order as the counter it replaces."""
+
+    def __init__(self, first: int) -> None:
+        self.n = first
+
+    def __iter__(self) -> _Sequence:
+        return self
+
+    def __next__(self) -> object:  # (an int; typed as an object, the form an iterator's result takes in C)
+        n = self.n
+        self.n = n + 1
+        return n
+
+
 def _in_force(event: object) -> bool:
     """Whether a queued event still does something: anything but a firm event its firm no longer points at."""
     return not isinstance(event, _Due) or event.firm.pending is event
@@ -95,7 +112,12 @@ class _KernelQueue:
 
     def __init__(self, env: simpy.Environment, horizon: float) -> None:
         self.env = env
-        self.heap, self.eid = _simpy_queue(env)
+        self.heap, eid = _simpy_queue(env)
+        self.seq = _Sequence(0)
+        if self.heap is not None:  # the kernel's counter from here on, from the number it would give next
+            self.seq.n = next(eid)
+            env._eid = self.seq  # type: ignore[assignment]  # an iterator of ints, as SimPy reads it
+        self.now = float(env.now)  # the kernel's time, kept here by run() for push()
         self.compact_at = _COMPACT_MIN
         self.horizon = horizon
         self.slices = 1
@@ -112,7 +134,7 @@ class _KernelQueue:
         most :data:`_SLICES`; ``slices`` > 0: that many). Before any firm's event is scheduled, at time 0."""
         if slices <= 0:
             slices = min(_SLICES, max(1, int(firms / _FIRMS_PER_SLICE)))
-        if self.heap is None or slices <= 1 or self.env._now > 0.0:
+        if self.heap is None or slices <= 1 or self.now > 0.0:
             return
         width = self.horizon / slices
         self.slices = slices
@@ -128,9 +150,12 @@ class _KernelQueue:
         if heap is None:
             self.env.schedule(event, EventPriority(priority), delay)  # type: ignore[arg-type]  # duck-typed event
             return
-        now = self.env._now
+        now = self.now
         t = now + delay
-        entry: Entry = (t, priority, next(self.eid), event)
+        seq = self.seq
+        n = seq.n
+        seq.n = n + 1
+        entry: Entry = (t, priority, n, event)
         if t >= self.next_edge and priority == _NORMAL:
             if now >= self.next_edge:  # the kernel has moved on through slices that had nothing waiting
                 c = self._slice_of(now)
@@ -143,7 +168,7 @@ class _KernelQueue:
                     self.held[b] = [entry]
                     # Its turn: urgent, at the slice's start exactly (after the kernel's time: b > current)
                     start = self.edges[b]
-                    heappush(heap, (start, _URGENT, next(self.eid), _Call(self.turn, start)))
+                    heappush(heap, (start, _URGENT, next(self.seq), _Call(self.turn, start)))
                 else:
                     held.append(entry)
                 return
@@ -208,11 +233,13 @@ class _KernelQueue:
                 if isinstance(event, _Due):
                     heappop(heap)
                     env._now = entry[0]
+                    self.now = entry[0]
                     event.callbacks = None
                     _fire_due(event)
                 elif isinstance(event, _Call):
                     heappop(heap)
                     env._now = entry[0]
+                    self.now = entry[0]
                     callbacks = event.callbacks
                     event.callbacks = None
                     if callbacks is not None:
@@ -220,6 +247,8 @@ class _KernelQueue:
                             callback(event)
                 else:
                     step()
+                    self.now = float(env.now)
         except StopSimulation:
+            self.now = float(env.now)
             return
         raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
