@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..files import atomic_path
@@ -75,8 +76,10 @@ def stats_table(layout: Layout, summary: pd.DataFrame, level: float = 0.95) -> p
     for arm in layout.arms:
         part = summary[summary["arm"] == arm.label] if layout.multi else summary
         ident = layout.identity(arm)
-        for metric in metrics:
-            est = mean_ci(part[metric].to_numpy(dtype=float), level)
+        # every metric as one contiguous column of floats, read once (not a pandas look-up per metric)
+        values = np.asfortranarray(part[metrics].to_numpy(dtype=float)) if metrics else np.empty((len(part), 0))
+        for j, metric in enumerate(metrics):
+            est = mean_ci(values[:, j], level)
             rows.append(
                 {
                     **ident,
