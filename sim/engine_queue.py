@@ -30,7 +30,7 @@ and a much lower compaction floor and gets the same bytes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from heapq import heapify, heappop, heappush
 from typing import Any, Final
 
@@ -118,6 +118,9 @@ class _KernelQueue:
             self.seq.n = next(eid)
             env._eid = self.seq  # type: ignore[assignment]  # an iterator of ints, as SimPy reads it
         self.now = float(env.now)  # the kernel's time, kept here by run() for push()
+        # heapq's functions held by the queue: read from it per event, not looked up among the module's names
+        self.heappush: Callable[[list[Entry], Entry], None] = heappush
+        self.heappop: Callable[[list[Entry]], Entry] = heappop
         self.compact_at = _COMPACT_MIN
         self.horizon = horizon
         self.slices = 1
@@ -172,7 +175,7 @@ class _KernelQueue:
                 else:
                     held.append(entry)
                 return
-        heappush(heap, entry)
+        self.heappush(heap, entry)
         if len(heap) > self.compact_at:
             self.compact_at = _compact(heap)
 
@@ -226,18 +229,19 @@ class _KernelQueue:
         assert stop.callbacks is not None
         stop.callbacks.append(StopSimulation.callback)
         step = env.step
+        pop = self.heappop
         try:
             while heap:
                 entry = heap[0]
                 event = entry[3]
                 if isinstance(event, _Due):
-                    heappop(heap)
+                    pop(heap)
                     env._now = entry[0]
                     self.now = entry[0]
                     event.callbacks = None
                     _fire_due(event)
                 elif isinstance(event, _Call):
-                    heappop(heap)
+                    pop(heap)
                     env._now = entry[0]
                     self.now = entry[0]
                     callbacks = event.callbacks
