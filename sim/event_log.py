@@ -85,6 +85,25 @@ _UNPACK_SLICE = 1 << 16
 """Rows unpacked at a time by :meth:`EventLog.columns` (a 512 KB buffer)."""
 
 
+def _views(lengths: int | Sequence[int], dtypes: Sequence[type | np.dtype]) -> list[np.ndarray]:
+    """Empty arrays of the given lengths (one length for all) and dtypes, as views of one allocation.
+
+    Fresh memory costs a page fault per 4 KiB page on first write, which on a long log costs as much as the
+    work that fills it; numpy asks the system to back an allocation of 4 MiB or more with huge pages, so
+    one allocation for several columns takes a few faults where separate ones (each under 4 MiB) take
+    thousands. Each view starts on a 64-byte boundary.
+    """
+    sizes = [lengths] * len(dtypes) if isinstance(lengths, int) else list(lengths)
+    kinds = [np.dtype(d) for d in dtypes]
+    spans = [-(-n * k.itemsize // 64) * 64 for n, k in zip(sizes, kinds, strict=True)]
+    buffer = np.empty(sum(spans), np.uint8)
+    views, offset = [], 0
+    for n, k, span in zip(sizes, kinds, spans, strict=True):
+        views.append(buffer[offset : offset + n * k.itemsize].view(k))
+        offset += span
+    return views
+
+
 def pack(event: int, stage: int, carrier: int, info: int) -> int:
     """The packed code of one row (see :data:`STAGE_SHIFT`)."""
     return event | (stage + 1) << STAGE_SHIFT | (carrier + 1) << CARRIER_SHIFT | (info + 2) << INFO_SHIFT
@@ -121,14 +140,13 @@ class EventLog:
 
         The codes are unpacked a slice at a time through one small buffer: the shifts of the whole log at
         once made a dozen temporary arrays of 8 bytes a row, which cost more in fresh memory than the
-        shifts themselves.
+        shifts themselves. The four unpacked columns share one allocation (:func:`_views`).
         """
         n = len(self.time)
         time = np.frombuffer(self.time, dtype=np.float64) if n else np.empty(0)
         firm = np.frombuffer(self.firm, dtype=np.int64) if n else np.empty(0, np.int64)
         code = np.frombuffer(self.code, dtype=np.int64) if n else np.empty(0, np.int64)
-        event, stage = np.empty(n, np.int8), np.empty(n, np.int16)
-        carrier, info = np.empty(n, np.int32), np.empty(n, np.int32)
+        event, stage, carrier, info = _views(n, (np.int8, np.int16, np.int32, np.int32))
         buffer = np.empty(min(n, _UNPACK_SLICE), np.int64)
         for lo in range(0, n, _UNPACK_SLICE):
             hi = min(lo + _UNPACK_SLICE, n)
@@ -298,16 +316,32 @@ def gather_events(cols: dict[str, np.ndarray], wanted: Mapping[int, Sequence[str
         return
     ev = cols["event"]
     names = sorted({c for columns in todo.values() for c in columns if c != "rows"})
-    found: dict[tuple[int, str], list[np.ndarray]] = {(k, c): [] for k, columns in todo.items() for c in columns}
+    # How many rows of each kind, first: the values then go straight to their place in one buffer, which
+    # is large enough for the system to back with huge pages (a few page faults instead of thousands)
+    hit = np.empty(min(len(ev), _SLICE), np.bool_)
+    counts = dict.fromkeys(todo, 0)
+    for lo in range(0, len(ev), _SLICE):
+        codes, h = ev[lo : lo + _SLICE], hit[: min(_SLICE, len(ev) - lo)]
+        for kind in todo:
+            counts[kind] += int(np.count_nonzero(np.equal(codes, kind, out=h)))
+    keys = [(kind, c) for kind, columns in todo.items() for c in columns]
+    dtypes = [np.dtype(np.intp if c == "rows" else cols[c].dtype) for _, c in keys]
+    found = dict(zip(keys, _views([counts[kind] for kind, _ in keys], dtypes), strict=True))
+    filled = dict.fromkeys(todo, 0)
     for lo in range(0, len(ev), _SLICE):
         hi = min(lo + _SLICE, len(ev))
         part = {c: cols[c][lo:hi] for c in names}
-        codes = ev[lo:hi]
+        codes, h = ev[lo:hi], hit[: hi - lo]
         for kind, columns in todo.items():
-            at = np.flatnonzero(codes == kind)
+            at = np.flatnonzero(np.equal(codes, kind, out=h))
+            a = filled[kind]
+            b = a + len(at)
             for c in columns:
-                found[kind, c].append(at + lo if c == "rows" else part[c][at])
-    for (kind, name), pieces in found.items():
-        joined = np.concatenate(pieces) if pieces else np.empty(0, np.intp if name == "rows" else cols[name].dtype)
+                if c == "rows":
+                    np.add(at, lo, out=found[kind, c][a:b])
+                else:
+                    np.take(part[c], at, out=found[kind, c][a:b])
+            filled[kind] = b
+    for (kind, name), joined in found.items():
         joined.flags.writeable = False
         cols[f"_{name}_{kind}"] = joined
