@@ -94,6 +94,9 @@ def _entry_and_last_stage(out: SimOutput, cols: Columns) -> tuple[np.ndarray, np
     return entry, last_stage
 
 
+_THOUSANDTHS = pa.array([f"{i:03d}" for i in range(1000)], type=pa.string())
+
+
 def _three_decimals(t: np.ndarray) -> pa.Array:
     """``f"{x:.3f}"`` of every time (years >= 0), as Arrow strings, vectorised.
 
@@ -104,14 +107,15 @@ def _three_decimals(t: np.ndarray) -> pa.Array:
     y = t * 1000.0
     k = np.rint(y)
     exact = np.abs(np.abs(y - k) - 0.5) > 1e-6
-    whole = pc.cast(pa.array(k // 1000, type=pa.float64()).cast(pa.int64()), pa.string())
-    frac = pc.utf8_lpad(pc.cast(pa.array(k % 1000).cast(pa.int64()), pa.string()), 3, "0")
-    text = pc.binary_join_element_wise(whole, frac, ".")
-    if not exact.all():
-        fixed = np.array(text.to_pylist(), dtype=object)
-        for i in np.flatnonzero(~exact).tolist():
-            fixed[i] = f"{float(t[i]):.3f}"
-        text = pa.array(fixed.tolist(), type=pa.string())
+    thousandths = k.astype(np.int64)  # whole numbers >= 0: integer division gives the float one's digits
+    whole = thousandths // 1000
+    frac = thousandths - whole * 1000
+    # the digits looked up rather than formatted: whole years and thousandths each take few distinct values
+    years = pa.array([str(i) for i in range(int(whole.max()) + 1 if len(whole) else 0)], type=pa.string())
+    text = pc.binary_join_element_wise(pc.take(years, whole), pc.take(_THOUSANDTHS, frac), ".")
+    if not exact.all():  # the few near a half, formatted by Python and put in their places
+        fixes = pa.array([f"{x:.3f}" for x in t[~exact].tolist()], type=pa.string())
+        text = pc.replace_with_mask(text, pa.array(~exact), fixes)
     return text
 
 
@@ -120,6 +124,12 @@ def visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[str
 
     Only the firm table needs these strings, so they are built when it is, with Arrow's string kernels.
     """
+    paths, counts = _visited_paths(out, cols)
+    return (paths if isinstance(paths, list) else paths.to_pylist()), counts
+
+
+def _visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[str] | pa.Array, np.ndarray]:
+    """:func:`visited_paths`, the strings as an Arrow array (a list of empty strings when no firm was admitted)."""
     cols = out.log.columns() if cols is None else cols
     n = len(out.firm_source)
     adm = np.flatnonzero(cols["event"] == Ev.ADMIT)
@@ -133,7 +143,18 @@ def visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[str
     labels = pc.binary_join_element_wise(stage, _three_decimals(cols["time"][adm][order]), "@")
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
     paths = pc.binary_join(pa.ListArray.from_arrays(offsets, labels), ">")
-    return paths.to_pylist(), counts
+    return paths, counts
+
+
+def _strings(values: list[str] | pa.Array) -> Any:
+    """A column of strings as pandas would make it from Python strings: when pandas keeps strings in Arrow
+    (pandas 3), straight from the Arrow array, without a Python object per string on the way."""
+    if isinstance(values, list):
+        return values
+    dtype = pd.Series(["x"]).dtype  # what pandas makes of strings here
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return pd.arrays.ArrowStringArray(values.cast(pa.large_string()), dtype=dtype)
+    return values.to_pylist()
 
 
 def firm_table(
@@ -164,16 +185,18 @@ def firm_table(
     fates = firm_fates(out, cols) if fates is None else fates
     arrival, outcome, outcome_time = fates["arrival"], fates["outcome"], fates["outcome_time"]
     adm = ev == Ev.ADMIT
-    # time in each stage: admit -> leave (or censored at the horizon)
-    years_in = np.zeros((n, len(names)))
+    # time in each stage: admit -> leave (or censored at the horizon), summed per (firm, stage) cell: the
+    # leaves' times, then minus the admissions', each cell's terms added in that order
     lv = ev == Ev.LEAVE
-    np.add.at(years_in, (firm[lv], stage[lv].astype(np.int64)), t[lv])
-    np.add.at(years_in, (firm[adm], stage[adm].astype(np.int64)), -t[adm])
-    open_ = np.zeros((n, len(names)), dtype=np.int64)
-    np.add.at(open_, (firm[adm], stage[adm].astype(np.int64)), 1)
-    np.add.at(open_, (firm[lv], stage[lv].astype(np.int64)), -1)
+    cells = n * len(names)
+    at_lv = firm[lv] * len(names) + stage[lv]
+    at_adm = firm[adm] * len(names) + stage[adm]
+    years_in = np.bincount(
+        np.concatenate([at_lv, at_adm]), weights=np.concatenate([t[lv], -t[adm]]), minlength=cells
+    ).reshape(n, len(names))
+    open_ = (np.bincount(at_adm, minlength=cells) - np.bincount(at_lv, minlength=cells)).reshape(n, len(names))
     years_in += open_ * out.horizon
-    path, counts = visited_paths(out, cols)
+    path, counts = _visited_paths(out, cols)
     entry, last_stage = _entry_and_last_stage(out, cols)
     stage_cat = pd.Categorical.from_codes(entry, categories=list(names))
     df = pd.DataFrame(
@@ -191,7 +214,7 @@ def firm_table(
             "sector": pd.Categorical.from_codes(out.firm_sector.astype(np.int64), categories=list(out.sectors)),
             "quality": out.firm_quality,
             "age_at_arrival": arrival - out.firm_birth,
-            "stages_visited": path,
+            "stages_visited": _strings(path),
             "n_stages": counts,
             "ever_in_carrier": fates["ever_carrier"],
         }
