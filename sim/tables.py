@@ -191,7 +191,7 @@ def firm_table(
     cells = n * len(names)
     at_lv = firm[lv] * len(names) + stage[lv]
     at_adm = firm[adm] * len(names) + stage[adm]
-    years_in = np.bincount(
+    years_in: np.ndarray = np.bincount(
         np.concatenate([at_lv, at_adm]), weights=np.concatenate([t[lv], -t[adm]]), minlength=cells
     ).reshape(n, len(names))
     open_ = (np.bincount(at_adm, minlength=cells) - np.bincount(at_lv, minlength=cells)).reshape(n, len(names))
