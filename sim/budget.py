@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import date_of_decimal_year
-from .event_log import CARRIER_EVENTS, CarrierInfo, Ev, SimOutput
+from .event_log import CARRIER_EVENTS, CarrierInfo, Ev, SimOutput, stable_order
 from .lifecycle import level_spans
 from .policies import (
     AngelFund,
@@ -82,7 +82,7 @@ def _tenant_years(
     idx = np.flatnonzero(keep)
     # Stable by firm: a firm's rows keep log (time) order, and a stay in a carrier is an admit followed
     # by its leave (no leave if still there at the horizon).
-    idx = idx[np.argsort(firm[idx], kind="stable")]
+    idx = idx[stable_order(firm[idx])]
     f, e, c, tt = firm[idx], ev[idx], carrier[idx], t[idx]
     adm = np.flatnonzero(e == Ev.ADMIT)
     nxt = adm + 1

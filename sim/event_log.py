@@ -104,6 +104,22 @@ def _views(lengths: int | Sequence[int], dtypes: Sequence[type | np.dtype]) -> l
     return views
 
 
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` -- the same indices -- for integer keys such as firm ids.
+
+    Keys from 0 to 2**32 - 1 are ordered by two passes of numpy's radix sort on 16-bit digits (low digit
+    first, each pass stable), which on a long log takes about a quarter of the time of the merge sort
+    ``argsort`` uses for 64-bit keys; other keys are handed to ``argsort``.
+    """
+    if len(keys) == 0 or keys.dtype.kind not in "iu" or int(keys.min()) < 0 or int(keys.max()) >= 1 << 32:
+        return np.argsort(keys, kind="stable")
+    if int(keys.max()) < 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")
+    return low[high]
+
+
 def pack(event: int, stage: int, carrier: int, info: int) -> int:
     """The packed code of one row (see :data:`STAGE_SHIFT`)."""
     return event | (stage + 1) << STAGE_SHIFT | (carrier + 1) << CARRIER_SHIFT | (info + 2) << INFO_SHIFT

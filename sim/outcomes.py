@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .event_log import Ev, SimOutput, event_values
+from .event_log import Ev, SimOutput, event_values, stable_order
 from .policies import AngelFund
 from .scenario import MILESTONES, Scenario
 from .streams import BLOCK, Streams
@@ -197,7 +197,7 @@ def _financed_graduations(
     funded = np.zeros(int(firm.max()) + 1 if len(firm) else 0, dtype=bool)
     funded[firm[angel_rows]] = True
     rows = np.flatnonzero(funded[firm] & (is_adm | is_grad | angel_rows))
-    order = np.argsort(firm[rows], kind="stable")
+    order = stable_order(firm[rows])
     r = rows[order]
     f = firm[r]
     pos = np.arange(len(r))
@@ -262,7 +262,7 @@ def derive_outcomes(
     tested = _among(g_stage, ms_stages, len(names))
     if tested.any():
         # rank of each graduation within its firm (the log is in time order)
-        order = np.argsort(g_firm, kind="stable")
+        order = stable_order(g_firm)
         rank = np.empty(len(g_firm), dtype=np.int64)
         rank[order] = rank_in_group(g_firm[order])
         f_t = g_firm[tested]

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows, event_values
+from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows, event_values, stable_order
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 from .summary import STAGE_MEASURES, SURVIVAL_GROUPS, Metric, stage_metric, survival_metric
 
@@ -134,7 +134,7 @@ def _visited_paths(out: SimOutput, cols: Columns | None = None) -> tuple[list[st
     n = len(out.firm_source)
     adm = np.flatnonzero(cols["event"] == Ev.ADMIT)
     f = cols["firm"][adm]
-    order = np.argsort(f, kind="stable")  # by firm, each firm's admissions in log (time) order
+    order = stable_order(f)  # by firm, each firm's admissions in log (time) order
     counts = np.bincount(f, minlength=n).astype(np.int64)[:n]
     if len(adm) == 0:
         return [""] * n, counts
@@ -688,8 +688,8 @@ def _paired_stays(
     """:func:`_completed_stays` for any number of stays per firm: both sides sorted by firm, each leave's
     admission found by a binary search on (firm, rank)."""
     # by firm, then time: the rows come in log (time) order, so a stable sort by firm is enough
-    a_order = np.argsort(adm_f, kind="stable")
-    l_order = np.argsort(lv_f, kind="stable")
+    a_order = stable_order(adm_f)
+    l_order = stable_order(lv_f)
     af, at_ = adm_f[a_order], adm_t[a_order]
     lf, lt = lv_f[l_order], lv_t[l_order]
     a_rank = rank_in_group(af)

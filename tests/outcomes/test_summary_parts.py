@@ -17,9 +17,19 @@ import numpy as np
 import pytest
 
 import sim
-from sim.event_log import CARRIER_SHIFT, INFO_SHIFT, STAGE_SHIFT, Ev, EventLog, event_rows, event_values, gather_events
+from sim.event_log import (
+    CARRIER_SHIFT,
+    INFO_SHIFT,
+    STAGE_SHIFT,
+    Ev,
+    EventLog,
+    event_rows,
+    event_values,
+    gather_events,
+    stable_order,
+)
 from sim.outcomes import _among, _first_time
-from sim.tables import SUMMARY_READS, _completed_stays, _paired_stays, graduates_by_year
+from sim.tables import SUMMARY_READS, _completed_stays, _paired_stays, _three_decimals, graduates_by_year
 from tests.helpers import SCENARIOS, tiny
 
 COLUMNS = ("time", "firm", "stage", "carrier", "info")
@@ -155,3 +165,52 @@ def test_cumulative_graduates_by_year_equal_a_year_by_year_count(start: str) -> 
     assert list(got) == list(expected), "names or their order differ"
     assert got == expected
     assert graduates_by_year(res.output, {}, sc.calendar.start_year) == {}
+
+
+@pytest.mark.parametrize(
+    ("n", "high", "dtype"),
+    [
+        (0, 5, np.int64),
+        (7, 5, np.int64),
+        (20_000, 300, np.int32),
+        (50_000, 400_000, np.int64),
+        (5_000, 2**33, np.int64),
+    ],
+)
+def test_stable_order_is_argsorts_stable_order(n: int, high: int, dtype: type) -> None:
+    # two radix passes on 16-bit digits for keys below 2**32 (firm ids), argsort itself otherwise
+    keys = np.random.default_rng(n).integers(0, high, n).astype(dtype)
+    assert np.array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
+    negative = keys - high // 2
+    assert np.array_equal(stable_order(negative), np.argsort(negative, kind="stable"))
+
+
+def test_the_firm_tables_paths_and_stays_match_the_plain_computations(policy_mix: sim.RunResult) -> None:
+    # visit paths as Python formats them, stays summed per (firm, stage) cell in the log's order
+    res = policy_mix
+    cols, firms = res.columns, res.firms
+    adm = event_rows(cols, Ev.ADMIT)
+    names = res.output.stage_names
+    labels: dict[int, list[str]] = {}
+    for j in adm.tolist():
+        labels.setdefault(int(cols["firm"][j]), []).append(f"{names[cols['stage'][j]]}@{float(cols['time'][j]):.3f}")
+    want = [">".join(labels.get(i, [])) for i in range(len(firms))]
+    assert firms["stages_visited"].tolist() == want
+    years = np.zeros((len(firms), len(names)))
+    open_ = np.zeros((len(firms), len(names)), dtype=np.int64)
+    for kind, sign in ((Ev.LEAVE, 1.0), (Ev.ADMIT, -1.0)):
+        for j in event_rows(cols, kind).tolist():
+            years[cols["firm"][j], cols["stage"][j]] += sign * cols["time"][j]
+            open_[cols["firm"][j], cols["stage"][j]] -= int(sign)
+    years += open_ * res.output.horizon
+    for s, name in enumerate(names):
+        assert np.array_equal(firms[f"years_in_{name}"].to_numpy(), years[:, s]), name
+
+
+def test_times_with_three_decimals_are_pythons_own() -> None:
+    # digits looked up, and the few times within a hair of a half formatted by Python in their places
+    rng = np.random.default_rng(5)
+    halves = (np.arange(5_000) + 0.5) / 1000
+    t = np.concatenate([rng.random(20_000) * 60, halves, [0.0, 0.0005, 1.0005, 2.0015, 49.9995, 12345.6785]])
+    assert _three_decimals(t).to_pylist() == [f"{x:.3f}" for x in t.tolist()]
+    assert _three_decimals(np.empty(0)).to_pylist() == []
