@@ -113,10 +113,11 @@ def _carrier_payments(
     pays: list[tuple[float, int, float]] = []
     levels = pol.target.levels
     events = out.carrier_events
+    targeted = [_targeted(sc, pol, info) for info in out.carriers]  # by carrier id, once (not once an event)
     if isinstance(pol, PerformanceSubsidy):
+        rated = CARRIER_EVENTS.index("rating")
         for t, cid, kind, level, rating in events:
-            info = out.carriers[cid]
-            if kind != CARRIER_EVENTS.index("rating") or not (start <= t < stop) or not _targeted(sc, pol, info):
+            if kind != rated or not (start <= t < stop) or not targeted[cid]:
                 continue
             if rating >= 1 and (levels is None or LEVELS[level] in levels):
                 amount = pol.excellent_yuan if rating == 2 else pol.qualified_yuan
@@ -127,10 +128,10 @@ def _carrier_payments(
         had = {c.id: award[c.level] for c in out.carriers if c.opened_years == 0.0}  # awards before the run
         paid: dict[int, float] = {}
         for t, cid, kind, level, _ in events:
-            info = out.carriers[cid]
             name = CARRIER_EVENTS[kind]
-            if name not in ("open", "promote") or not (start <= t < stop) or not _targeted(sc, pol, info):
+            if name not in ("open", "promote") or not (start <= t < stop) or not targeted[cid]:
                 continue
+            info = out.carriers[cid]
             if levels is not None and LEVELS[level] not in levels:
                 continue
             amount = pol.new_carrier_yuan.get(info.stage, 0.0) if name == "open" else 0.0
@@ -144,7 +145,7 @@ def _carrier_payments(
         # Tax relief: eligible spans (open, at a targeted level) from the carriers' level histories.
         spans: dict[int, list[tuple[float, float]]] = {}
         for cid, since, until, level in level_spans(out):
-            if _targeted(sc, pol, out.carriers[cid]) and (levels is None or LEVELS[level] in levels):
+            if targeted[cid] and (levels is None or LEVELS[level] in levels):
                 spans.setdefault(cid, []).append((since, until))
         k = math.floor(start) + 1
         while k - 1 < stop:

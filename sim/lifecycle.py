@@ -14,6 +14,8 @@ A scenario without a life cycle has no events, and its counts are the carriers o
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -117,6 +119,13 @@ def lifecycle_summary(out: SimOutput, stages: tuple[str, ...]) -> dict[str, floa
     by level), and counts of openings, closures, promotions, demotions and unqualified ratings."""
     flat: dict[str, float] = {}
     spans = level_spans(out)
+    # the carrier events by stage and kind, and the unqualified ratings, counted in one pass
+    tally: Counter[tuple[str, str]] = Counter()
+    for _, cid, code, _, rating in out.carrier_events:
+        stage, name = out.carriers[cid].stage, CARRIER_EVENTS[code]
+        tally[stage, name] += 1
+        if name == "rating" and rating == 0:
+            tally[stage, "unqualified"] += 1
     for stage in stages:
         at_end = [s[3] for s in spans if out.carriers[s[0]].stage == stage and s[2] >= out.horizon]
         flat[f"carriers.{stage}.open"] = float(len(at_end))
@@ -124,14 +133,6 @@ def lifecycle_summary(out: SimOutput, stages: tuple[str, ...]) -> dict[str, floa
             flat[f"carriers.{stage}.{level}"] = float(sum(1 for x in at_end if x == j))
         for kind in ("open", "close", "promote", "demote"):
             label = {"open": "opened", "close": "closed", "promote": "promoted", "demote": "demoted"}[kind]
-            flat[f"carriers.{stage}.{label}"] = float(
-                sum(1 for r in out.carrier_events if CARRIER_EVENTS[r[2]] == kind and out.carriers[r[1]].stage == stage)
-            )
-        flat[f"carriers.{stage}.unqualified_ratings"] = float(
-            sum(
-                1
-                for r in out.carrier_events
-                if CARRIER_EVENTS[r[2]] == "rating" and r[4] == 0 and out.carriers[r[1]].stage == stage
-            )
-        )
+            flat[f"carriers.{stage}.{label}"] = float(tally[stage, kind])
+        flat[f"carriers.{stage}.unqualified_ratings"] = float(tally[stage, "unqualified"])
     return flat
