@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import date_of_decimal_year
-from .event_log import CARRIER_EVENTS, CarrierInfo, Ev, SimOutput, stable_order
+from .event_log import CARRIER_EVENTS, CarrierInfo, Ev, SimOutput, event_rows, event_values, stable_order
 from .lifecycle import level_spans
 from .policies import (
     AngelFund,
@@ -252,12 +252,14 @@ def _payments(
         case GmMatching() | AngelFund():
             amount = pol.cost_per_match_yuan if isinstance(pol, GmMatching) else pol.amount_per_firm_yuan
             if amount > 0:
-                hit = np.flatnonzero((cols["event"] == Ev.ATTRIBUTE) & (cols["info"] == index))
+                rows = event_rows(cols, Ev.ATTRIBUTE)  # found once for every policy that reads them
+                hit = rows[cols["info"][rows] == index]
                 for j in hit.tolist():
                     pays.append((float(cols["time"][j]), "firm", int(cols["firm"][j]), amount))
         case Competition():
             source = out.source_names.index(f"competition:{policy_name(pol, index)}")
-            hit = np.flatnonzero((cols["event"] == Ev.ARRIVE) & (cols["info"] == source))
+            rows = event_rows(cols, Ev.ARRIVE)
+            hit = rows[event_values(cols, Ev.ARRIVE, "info") == source]
             times = cols["time"][hit]
             for t in np.unique(times).tolist():
                 if pol.organising_cost_yuan > 0:
