@@ -3,6 +3,7 @@ and with SimPy's queue filled directly or through ``Environment.schedule``."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -89,7 +90,8 @@ def test_compiled_engine_gives_the_interpreted_bytes(tmp_path: Path) -> None:
 
 
 def test_queue_fast_path_matches_environment_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Events pushed onto SimPy's queue directly land exactly as ``Environment.schedule`` puts them."""
+    """Events pushed onto SimPy's queue directly land exactly as ``Environment.schedule`` puts them, and the
+    engine's own stepping of them gives what ``Environment.run`` gives (the fallback uses both)."""
     sc = sim.load_scenario(SCENARIOS / "policy_mix.toml")
     fast = engine.simulate(sc, 4)
     calls = 0
@@ -106,3 +108,24 @@ def test_queue_fast_path_matches_environment_schedule(monkeypatch: pytest.Monkey
     for name, col in fast.log.columns().items():
         assert col.tobytes() == slow.log.columns()[name].tobytes(), f"log column {name} differs"
     assert fast.carrier_events == slow.carrier_events
+
+
+def test_simpy_processes_run_beside_the_engine_with_the_kernels_clock() -> None:
+    """Any other SimPy event in the kernel is stepped by SimPy itself, at its time and with ``env.now`` right
+    during the run (the engine's own events keep the clock too), and changes nothing in the engine's log."""
+    sc = sim.load_scenario(SCENARIOS / "policy_mix.toml").with_changes({"calendar.horizon_years": 3})
+    alone = engine.simulate(sc, 2)
+    model = engine._Model(sc, 2, 0)
+    seen: list[tuple[float, float]] = []
+
+    def ticker(env: simpy.Environment) -> Any:
+        for k in range(1, 12):
+            yield env.timeout(0.25)
+            seen.append((env.now, k * 0.25))
+
+    model.env.process(ticker(model.env))
+    beside = model.run()
+    assert len(seen) == 11 and all(math.isclose(now, due) for now, due in seen), seen
+    assert model.env.now == sc.calendar.horizon_years
+    for name, col in alone.log.columns().items():
+        assert col.tobytes() == beside.log.columns()[name].tobytes(), f"log column {name} differs"
