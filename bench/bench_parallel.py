@@ -13,6 +13,11 @@ Usage::
 The speed-up is below the worker count: each replication's results are pickled back to the parent,
 which also builds the tables; and on a machine whose cores are busy with other work, less.
 
+``--warm`` times the parallel runs on one pool made before the first round (and used once, untimed,
+before timing), as a program that runs several experiments on the same workers would; without it each
+round makes a new pool, whose start (forking the workers, their first touches of memory shared with
+the parent) is part of its time.
+
 ``--rounds N`` alternates the two modes N times and reports medians. Beside them it measures the
 machine's own ceiling the same way: a pure-Python loop that allocates nothing, run twice serially and
 once on each of ``--workers`` processes. No experiment can scale better than that loop does on the same
@@ -26,6 +31,7 @@ import multiprocessing
 import os
 import statistics
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 
 import sim
@@ -35,10 +41,14 @@ from sim.experiment.tables import csv_text
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timed(scenario: sim.Scenario, reps: int, seed: int, workers: int) -> tuple[float, str]:
-    """Wall seconds of an in-memory experiment and its summary table as CSV text."""
+def timed(
+    scenario: sim.Scenario, reps: int, seed: int, workers: int, pool: Executor | None = None
+) -> tuple[float, str]:
+    """Wall seconds of an in-memory experiment and its summary table as CSV text (on ``pool`` if given)."""
     start = time.perf_counter()
-    if workers <= 1:
+    if pool is not None:
+        res = sim.run_experiment(scenario, reps=reps, seed=seed, executor=pool, progress=False)
+    elif workers <= 1:
         res = sim.run_experiment(scenario, reps=reps, seed=seed, executor=SerialExecutor(), progress=False)
     else:
         with process_executor(workers) as ex:
@@ -75,26 +85,33 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--rounds", type=int, default=1, help="alternate serial and parallel this many times (medians)")
+    p.add_argument("--warm", action="store_true", help="one pool for every round, started before the first")
     args = p.parse_args()
     sc = sim.load_scenario(args.scenario)
     sim.run(sc, seed=args.seed, replication=0)  # warm-up: imports, first-call caches
     serial: list[float] = []
     parallel: list[float] = []
     spin: list[float] = []
+    pool = process_executor(args.workers) if args.warm else None
+    if pool is not None:
+        timed(sc, args.reps, args.seed, args.workers, pool)  # the workers started and warmed, untimed
     for _ in range(args.rounds):
         serial_s, serial_csv = timed(sc, args.reps, args.seed, 1)
-        parallel_s, parallel_csv = timed(sc, args.reps, args.seed, args.workers)
+        parallel_s, parallel_csv = timed(sc, args.reps, args.seed, args.workers, pool)
         if serial_csv != parallel_csv:
             raise SystemExit("serial and parallel runs gave different tables")
         serial.append(serial_s)
         parallel.append(parallel_s)
         spin.append(ceiling(args.workers))
+    if pool is not None:
+        pool.shutdown()
     serial_s, parallel_s = statistics.median(serial), statistics.median(parallel)
     cpus = os.cpu_count()
     print(f"scenario {sc.name}: {args.reps} replications, seed {args.seed}, {cpus} CPUs, {args.rounds} rounds")
-    print(f"{'mode':<22}{'wall s':>10}{'reps/s':>10}")
-    print(f"{'serial':<22}{serial_s:>10.2f}{args.reps / serial_s:>10.2f}")
-    print(f"{f'{args.workers} worker processes':<22}{parallel_s:>10.2f}{args.reps / parallel_s:>10.2f}")
+    print(f"{'mode':<29}{'wall s':>10}{'reps/s':>10}")
+    print(f"{'serial':<29}{serial_s:>10.2f}{args.reps / serial_s:>10.2f}")
+    label = f"{args.workers} worker processes" + (" (warm)" if args.warm else "")
+    print(f"{label:<29}{parallel_s:>10.2f}{args.reps / parallel_s:>10.2f}")
     speedup = serial_s / parallel_s
     print(f"speed-up: {speedup:.2f}x, efficiency {speedup / args.workers:.2f}   identical summary tables: True")
     if args.rounds > 1:

@@ -37,7 +37,9 @@ Speed
 The kernel is SimPy, used through callbacks rather than generator processes: a firm's next event is a
 pre-triggered event (a small slotted object with what the kernel reads of an event) whose callback is fixed, so
 scheduling costs one small object and a heap push or a list append (:mod:`sim.engine_queue`: events of
-later slices of the horizon wait outside the heap). A firm has at most one pending event; re-planning
+later slices of the horizon wait outside the heap); the kernel's loop steps these events in compiled code as
+``Environment.step`` does, and any other SimPy event by ``Environment.step`` itself. A firm has at most one
+pending event; re-planning
 simply points the firm at a new one and the old one is ignored (dropped before it reaches the heap, or
 skipped when the kernel reaches it). Each event carries its own time, so handlers get ``now`` as an
 argument and pass it down instead of asking the environment. Log rows are three list appends, moved to
@@ -55,7 +57,8 @@ residence events) and :func:`simulate`. The rest of the engine lives beside it:
 * :mod:`sim.engine_policies` -- policies and shocks translated into windows in force, and applied;
 * :mod:`sim.engine_lifecycle` -- carriers opening, yearly evaluations, levels and closures;
 * :mod:`sim.engine_untreated` -- a programme stage switched off for the same admissions (:func:`sim.decompose`);
-* :mod:`sim.engine_queue` -- how events reach SimPy's queue (later slices held back, stale events dropped).
+* :mod:`sim.engine_queue` -- how events reach SimPy's queue (later slices held back, stale events dropped) and
+  how the kernel steps them.
 
 The log's layout (:class:`sim.event_log.SimOutput`) is not the engine's: the tables read it without
 importing the engine.
