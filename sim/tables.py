@@ -191,9 +191,11 @@ def firm_table(
     cells = n * len(names)
     at_lv = firm[lv] * len(names) + stage[lv]
     at_adm = firm[adm] * len(names) + stage[adm]
-    years_in: np.ndarray = np.bincount(
-        np.concatenate([at_lv, at_adm]), weights=np.concatenate([t[lv], -t[adm]]), minlength=cells
-    ).reshape(n, len(names))
+    years_in: np.ndarray = (
+        np.bincount(np.concatenate([at_lv, at_adm]), weights=np.concatenate([t[lv], -t[adm]]), minlength=cells)
+        .astype(np.float64, copy=False)  # (an empty log's count comes back as integers)
+        .reshape(n, len(names))
+    )
     open_ = (np.bincount(at_adm, minlength=cells) - np.bincount(at_lv, minlength=cells)).reshape(n, len(names))
     years_in += open_ * out.horizon
     path, counts = _visited_paths(out, cols)

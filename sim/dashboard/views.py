@@ -32,7 +32,9 @@ from matplotlib.figure import Figure
 
 from ..analytic import NotClosedForm, solve
 from ..api import run
+from ..executors import parallelism
 from ..experiment import Comparison, compare
+from ..experiment.tasks import run_batch
 from ..plot import (
     FigureInfo,
     bls_reference,
@@ -233,18 +235,21 @@ def paired_figures(cmp: Comparison, baseline: Scenario, lang: Lang) -> Iterator[
 
 
 class _CountingExecutor(Executor):
-    """Wraps an executor: counts finished tasks and refuses new ones once cancelled."""
+    """Wraps an executor: counts the replications of finished tasks (a task is a batch of them) and refuses
+    new tasks once cancelled. Runs as many tasks at once as the executor it wraps."""
 
-    def __init__(self, inner: Executor, on_done: Callable[[], None], cancelled: threading.Event) -> None:
+    def __init__(self, inner: Executor, on_done: Callable[[int], None], cancelled: threading.Event) -> None:
         self.inner = inner
         self.on_done = on_done
         self.cancelled = cancelled
+        self._max_workers = parallelism(inner)  # what sim.executors.parallelism reads of an executor it does not know
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         if self.cancelled.is_set():
             raise Cancelled("cancelled")
+        replications = len(args[0]) if fn is run_batch else 1
         fut = self.inner.submit(fn, *args, **kwargs)
-        fut.add_done_callback(lambda _f: self.on_done())
+        fut.add_done_callback(lambda _f: self.on_done(replications))
         return fut
 
 
@@ -256,9 +261,9 @@ class Progress:
     total: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def tick(self) -> None:
+    def tick(self, replications: int = 1) -> None:
         with self.lock:
-            self.done += 1
+            self.done += replications
 
 
 def comparisons(
@@ -274,9 +279,10 @@ def comparisons(
 ) -> Iterator[Comparison]:
     """Paired comparisons of growing size: one at each of ``steps`` below ``reps``, then at ``reps``.
 
-    Each is :func:`sim.compare` (no independent-streams arm, no per-instrument arms) with ``reps``
-    replications of both worlds, so its intervals are those of ``incuchain compare --no-independent
-    --no-per-instrument``. Setting ``cancelled`` stops at the next replication (:class:`Cancelled`).
+        Each is :func:`sim.compare` (no independent-streams arm, no per-instrument arms) with ``reps``
+        replications of both worlds, so its intervals are those of ``incuchain compare --no-independent
+        --no-per-instrument``. Setting ``cancelled`` stops before the next batch of replications is sent
+    (:class:`Cancelled`).
     """
     sizes = [n for n in steps if 2 <= n < reps] + [reps]
     prog = progress or Progress()

@@ -105,3 +105,17 @@ def test_downloads(worlds: tuple[sim.Scenario, sim.Scenario], tmp_path: object) 
     assert "incuchain comparison: with_relief vs" in html and "data:image/png;base64," in html
     text = scenario_toml(variant)
     assert sim.parse_scenario(__import__("tomllib").loads(text)) == variant
+
+
+def test_comparisons_use_every_worker_of_the_pool_they_are_given() -> None:
+    # the counting wrapper runs as many tasks at once as the pool it wraps (batches on every worker)
+    from sim.dashboard.views import _CountingExecutor
+    from sim.executors import parallelism, process_executor
+
+    pool = process_executor(3)
+    try:
+        wrapped = _CountingExecutor(pool, Progress().tick, threading.Event())
+        assert parallelism(wrapped) == 3
+        assert parallelism(_CountingExecutor(SerialExecutor(), Progress().tick, threading.Event())) == 1
+    finally:
+        pool.shutdown()
