@@ -250,9 +250,8 @@ class _KernelQueue:
                         for callback in callbacks:
                             callback(event)
                 else:
+                    self.now = entry[0]  # the time SimPy's step is about to set, for anything it calls
                     step()
-                    self.now = float(env.now)
         except StopSimulation:
-            self.now = float(env.now)
             return
         raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
