@@ -111,9 +111,12 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
     first, each pass stable), which on a long log takes about a quarter of the time of the merge sort
     ``argsort`` uses for 64-bit keys; other keys are handed to ``argsort``.
     """
-    if len(keys) == 0 or keys.dtype.kind not in "iu" or int(keys.min()) < 0 or int(keys.max()) >= 1 << 32:
+    if len(keys) == 0 or keys.dtype.kind not in "iu":
         return np.argsort(keys, kind="stable")
-    if int(keys.max()) < 1 << 16:
+    top = int(keys.max())
+    if int(keys.min()) < 0 or top >= 1 << 32:
+        return np.argsort(keys, kind="stable")
+    if top < 1 << 16:
         return np.argsort(keys.astype(np.uint16), kind="stable")
     low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
     high = np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")

@@ -13,7 +13,6 @@ import json
 import logging
 import sys
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -211,12 +210,11 @@ def _progress_enabled(progress: bool | None) -> bool:
 
 
 def _failure(arm: Arm, replication: int, exc: BaseException) -> ReplicationFailure:
+    described = TaskFailure.of(exc)
+    error = described.error
     if isinstance(exc, BrokenProcessPool):
         error = "lost when a worker process died (BrokenProcessPool); it may be the one that crashed it"
-    else:
-        error = f"{type(exc).__name__}: {exc}"
-    tb = "".join(traceback.format_exception(exc))
-    return ReplicationFailure(arm.label, arm.scenario.name, replication, error, tb)
+    return ReplicationFailure(arm.label, arm.scenario.name, replication, error, described.traceback)
 
 
 BATCH_SECONDS = 0.1

@@ -278,6 +278,11 @@ class TaskFailure:
     error: str
     traceback: str
 
+    @classmethod
+    def of(cls, exc: BaseException) -> TaskFailure:
+        """``ExceptionType: message`` and the formatted traceback of ``exc``."""
+        return cls(f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
+
 
 @dataclass(frozen=True)
 class BatchOutput:
@@ -323,5 +328,5 @@ def run_batch(
         try:
             results.append(run_one(task))
         except Exception as exc:
-            results.append(TaskFailure(f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc))))
+            results.append(TaskFailure.of(exc))
     return BatchOutput(tuple(results), time.perf_counter() - started)
