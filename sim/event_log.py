@@ -358,8 +358,8 @@ def gather_events(cols: dict[str, np.ndarray], wanted: Mapping[int, Sequence[str
             for c in columns:
                 if c == "rows":
                     np.add(at, lo, out=found[kind, c][a:b])
-                else:
-                    np.take(part[c], at, out=found[kind, c][a:b])
+                else:  # "clip" never clips these indices; "raise" would copy through a buffer first
+                    np.take(part[c], at, out=found[kind, c][a:b], mode="clip")
             filled[kind] = b
     for (kind, name), joined in found.items():
         joined.flags.writeable = False
