@@ -29,6 +29,7 @@ from cycler import cycler
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter
 
 from ..files import make_folder
@@ -45,6 +46,7 @@ __all__ = [
     "OKABE_ITO",
     "OUTCOME_COLOURS",
     "FigureInfo",
+    "SettledLayout",
     "finish_figure",
     "new_figure",
     "no_data",
@@ -326,9 +328,30 @@ def stage_colours(stages: Sequence[str], info: FigureInfo) -> dict[str, str]:
     return out
 
 
+class SettledLayout(ConstrainedLayoutEngine):
+    """Matplotlib's constrained layout, with the positions it gives the axes rounded to 12 decimals
+    (fractions of the figure: a billionth of a point on any page).
+
+    The layout's solver adds its terms in an order that depends on where its objects happen to lie in
+    memory, so the same figure can come out with positions that differ in the last bit. A legend whose
+    position falls a hair from a rounding step of the SVG's six decimals then lands on either side of it,
+    and the same figure is written as two different files. Rounded, the positions are the same bits in
+    every process.
+    """
+
+    def execute(self, fig: Any) -> Any:
+        grid = super().execute(fig)
+        for ax in fig.axes:
+            if ax.get_in_layout():
+                ax.set_position([round(v, 12) for v in ax.get_position(original=True).bounds])
+                ax.set_in_layout(True)  # set_position takes an axes out of the layout
+        return grid
+
+
 def new_figure(width: float, height: float) -> Figure:
-    """An empty figure (inches) with constrained layout. Call inside :func:`style_context`."""
-    return Figure(figsize=(width, height), layout="constrained")
+    """An empty figure (inches) with constrained layout (:class:`SettledLayout`). Call inside
+    :func:`style_context`."""
+    return Figure(figsize=(width, height), layout=SettledLayout())
 
 
 def panel_grid(

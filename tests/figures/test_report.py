@@ -155,3 +155,16 @@ def test_the_same_figure_gives_the_same_files(res: sim.RunResult, tmp_path: Path
     b = save_figure(RunPlots(res).carriers(), tmp_path / "b")
     for pa, pb in zip(a, b, strict=True):
         assert pa.read_bytes() == pb.read_bytes(), f"{pa.name} differs between two builds of the same figure"
+
+
+def test_the_layout_leaves_no_last_bits_to_chance(res: sim.RunResult, tmp_path: Path) -> None:
+    # The layout's solver can differ in the last bit from one run to the next (the order it adds terms in
+    # follows memory addresses); positions rounded to 12 decimals are the same bits whatever it did.
+    fig = RunPlots(res).carriers()
+    save_figure(fig, tmp_path / "c", ("svg",))
+    laid_out = [ax for ax in fig.axes if ax.get_in_layout()]
+    assert laid_out, "the figure's axes stay in the layout after it has run"
+    for ax in laid_out:
+        x0, y0, x1, y1 = ax.get_position(original=True).extents
+        assert (round(x0, 12), round(y0, 12)) == (x0, y0), f"{ax.get_title()!r}: corner at ({x0!r}, {y0!r})"
+        assert abs(x1 - round(x1, 12)) < 1e-15 and abs(y1 - round(y1, 12)) < 1e-15
