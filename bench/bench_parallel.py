@@ -39,6 +39,7 @@ import multiprocessing
 import os
 import statistics
 import time
+import traceback
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -104,10 +105,12 @@ def split_ceiling(sc: sim.Scenario, reps: int, seed: int, workers: int) -> float
     for k in range(workers):
         pid = os.fork()
         if pid == 0:  # the child: its share, then out at once (no clean-up of the parent's state)
-            code = 1
+            code = 0
             try:
                 _replications(sc, seed, range(k, reps, workers))
-                code = 0
+            except BaseException:
+                traceback.print_exc()
+                code = 1
             finally:
                 os._exit(code)
         children.append(pid)

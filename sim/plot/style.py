@@ -332,11 +332,10 @@ class SettledLayout(ConstrainedLayoutEngine):
     """Matplotlib's constrained layout, with the positions it gives the axes rounded to 12 decimals
     (fractions of the figure: a billionth of a point on any page).
 
-    The layout's solver adds its terms in an order that depends on where its objects happen to lie in
-    memory, so the same figure can come out with positions that differ in the last bit. A legend whose
-    position falls a hair from a rounding step of the SVG's six decimals then lands on either side of it,
-    and the same figure is written as two different files. Rounded, the positions are the same bits in
-    every process.
+    The layout's solver can give the same figure positions that differ in the last bit from one drawing
+    to the next, in one process or two (its internal order is not fixed). A legend whose position falls
+    a hair from a rounding step of the SVG's six decimals then lands on either side of it, and the same
+    figure is written as two different files. Rounded, the positions are the same bits every time.
     """
 
     def execute(self, fig: Any) -> Any:

@@ -158,8 +158,8 @@ def test_the_same_figure_gives_the_same_files(res: sim.RunResult, tmp_path: Path
 
 
 def test_the_layout_leaves_no_last_bits_to_chance(res: sim.RunResult, tmp_path: Path) -> None:
-    # The layout's solver can differ in the last bit from one run to the next (the order it adds terms in
-    # follows memory addresses); positions rounded to 12 decimals are the same bits whatever it did.
+    # The layout's solver can differ in the last bit from one drawing to the next; positions rounded to
+    # 12 decimals are the same bits whatever it did.
     fig = RunPlots(res).carriers()
     save_figure(fig, tmp_path / "c", ("svg",))
     laid_out = [ax for ax in fig.axes if ax.get_in_layout()]
