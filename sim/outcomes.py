@@ -135,17 +135,23 @@ def _draws(
     row = index % BLOCK
     both = source * (int(key.max()) + 1) + key
     # stable: firms come mostly in order already, which a stable sort finds quickly (the order within a
-    # group does not matter: each firm reads its own row)
-    order = np.argsort(both, kind="stable")
-    b_sorted = both[order]
+    # group does not matter: each firm reads its own row); when they come fully in order (one source,
+    # firms in the order of their indices), the sort and its copies are skipped: the same groups
+    ordered = len(both) < 2 or bool(np.all(both[1:] >= both[:-1]))
+    order = None if ordered else np.argsort(both, kind="stable")
+    b_sorted = both if order is None else both[order]
     starts = np.flatnonzero(np.r_[True, b_sorted[1:] != b_sorted[:-1]])
-    bounds = np.r_[starts, len(order)]
-    group_source, group_key = source[order[starts]].tolist(), key[order[starts]].tolist()
+    bounds = np.r_[starts, len(both)]
+    first = starts if order is None else order[starts]
+    group_source, group_key = source[first].tolist(), key[first].tolist()
     out: FloatArray | None = None
     for i, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
         values = draw(streams.generator(stream, group_source[i], group_key[i]))
         if out is None:
             out = np.empty((*values.shape[:-1], len(index)))
+        if order is None:  # the group's firms are rows lo..hi-1 themselves
+            out[..., lo:hi] = values[..., row[lo:hi]]
+            continue
         rows = order[lo:hi]
         if int(rows[-1]) - int(rows[0]) == hi - lo - 1:  # ascending (a stable sort), so a run of firms
             at = slice(int(rows[0]), int(rows[-1]) + 1)
@@ -252,7 +258,7 @@ def derive_outcomes(
     g_time, g_dest = event_values(cols, Ev.GRADUATE, "time"), event_values(cols, Ev.GRADUATE, "info")
     g_firm = np.asarray(event_values(cols, Ev.GRADUATE, "firm"), dtype=np.int64)
     g_stage = event_values(cols, Ev.GRADUATE, "stage").astype(np.int64)
-    n_grad = np.bincount(g_firm, minlength=n).astype(np.int64)[:n]
+    n_grad = np.bincount(g_firm, minlength=n).astype(np.int64, copy=False)[:n]
     ms_stages = tuple(names.index(s) for s in oc.milestones if s in names)
     cum = np.zeros((len(names), len(MILESTONES)))
     for s in ms_stages:
@@ -306,7 +312,10 @@ def derive_outcomes(
     )
     risk_from = np.full(n, math.inf)
     at_risk_grad = _among(g_stage, risk_stages, len(names))
-    _first_time(risk_from, g_firm[at_risk_grad], g_time[at_risk_grad])
+    if np.count_nonzero(at_risk_grad) == len(at_risk_grad):  # every graduation (no copies needed)
+        _first_time(risk_from, g_firm, g_time)
+    else:
+        _first_time(risk_from, g_firm[at_risk_grad], g_time[at_risk_grad])
     stock_sources = [
         i
         for i, s in enumerate(out.source_names)

@@ -28,7 +28,8 @@ from sim.event_log import (
     gather_events,
     stable_order,
 )
-from sim.outcomes import _among, _first_time
+from sim.outcomes import BLOCK, _among, _draws, _first_time
+from sim.streams import Streams
 from sim.tables import SUMMARY_READS, _completed_stays, _paired_stays, _three_decimals, graduates_by_year
 from tests.helpers import SCENARIOS, tiny
 
@@ -108,6 +109,38 @@ def test_completed_stays_without_sorting_equal_the_paired_ones() -> None:
         plain = _paired_stays(firms, adm_t, lv_f[order], lv_t[order], warmup)
         assert fast.tobytes() == plain.tobytes(), f"warm-up {warmup}: the stays or their order differ"
         assert math.isclose(float(np.mean(fast)), float(np.mean(plain)), rel_tol=0.0, abs_tol=0.0)
+
+
+def test_stays_that_do_not_pair_one_to_one_take_the_paired_way() -> None:
+    # a firm leaving twice after one admission, and a firm leaving that was never admitted: the lookup by
+    # firm cannot pair these, so they must come out as the binary search pairs them
+    adm_f, adm_t = np.array([1, 2, 4]), np.array([0.0, 1.0, 1.5])
+    for lv_f, lv_t in (
+        (np.array([1, 1, 2]), np.array([2.0, 3.0, 4.0])),
+        (np.array([0, 2, 4]), np.array([2.0, 3.0, 3.5])),
+    ):
+        for warmup in (0.0, 0.5):
+            got = _completed_stays(adm_f, adm_t, lv_f, lv_t, warmup)
+            assert got.tobytes() == _paired_stays(adm_f, adm_t, lv_f, lv_t, warmup).tobytes(), (lv_f, warmup)
+
+
+def test_draws_for_firms_in_order_equal_those_in_any_order() -> None:
+    # firms in the order of their indices skip the sort; each firm still reads its own row of its block
+    streams = Streams(3, 1)
+    n = 3 * BLOCK + 17
+    source = np.zeros(n, dtype=np.int64)
+    index = np.arange(n, dtype=np.int64)
+    perm = np.random.default_rng(2).permutation(n)
+    for draw in (lambda g: g.standard_normal(BLOCK), lambda g: np.stack([g.random(BLOCK), g.random(BLOCK)])):
+        in_order = _draws(streams, "jobs", source, index, draw)
+        shuffled = _draws(streams, "jobs", source[perm], index[perm], draw)
+        assert in_order[..., perm].tobytes() == shuffled.tobytes()
+    two = np.r_[np.zeros(5, dtype=np.int64), np.ones(5, dtype=np.int64)]
+    idx = np.r_[np.arange(5), np.arange(5)]
+    normal = lambda g: g.standard_normal(BLOCK)  # noqa: E731
+    mixed = _draws(streams, "jobs", two, idx, normal)  # two sources, in order
+    assert mixed[:5].tobytes() == _draws(streams, "jobs", two[:5], idx[:5], normal).tobytes()
+    assert mixed[5:].tobytes() == _draws(streams, "jobs", two[5:], idx[5:], normal).tobytes()
 
 
 def test_a_firm_entering_a_stage_twice_is_paired_visit_by_visit() -> None:
