@@ -33,6 +33,8 @@ __all__ = [
     "events_arrow",
     "events_frame",
     "gather_events",
+    "shared_arrays",
+    "stable_order",
 ]
 
 
@@ -85,7 +87,7 @@ _UNPACK_SLICE = 1 << 16
 """Rows unpacked at a time by :meth:`EventLog.columns` (a 512 KB buffer)."""
 
 
-def _views(lengths: int | Sequence[int], dtypes: Sequence[type | np.dtype]) -> list[np.ndarray]:
+def shared_arrays(lengths: int | Sequence[int], dtypes: Sequence[type | np.dtype]) -> list[np.ndarray]:
     """Empty arrays of the given lengths (one length for all) and dtypes, as views of one allocation.
 
     Fresh memory costs a page fault per 4 KiB page on first write, which on a long log costs as much as the
@@ -159,13 +161,13 @@ class EventLog:
 
         The codes are unpacked a slice at a time through one small buffer: the shifts of the whole log at
         once made a dozen temporary arrays of 8 bytes a row, which cost more in fresh memory than the
-        shifts themselves. The four unpacked columns share one allocation (:func:`_views`).
+        shifts themselves. The four unpacked columns share one allocation (:func:`shared_arrays`).
         """
         n = len(self.time)
         time = np.frombuffer(self.time, dtype=np.float64) if n else np.empty(0)
         firm = np.frombuffer(self.firm, dtype=np.int64) if n else np.empty(0, np.int64)
         code = np.frombuffer(self.code, dtype=np.int64) if n else np.empty(0, np.int64)
-        event, stage, carrier, info = _views(n, (np.int8, np.int16, np.int32, np.int32))
+        event, stage, carrier, info = shared_arrays(n, (np.int8, np.int16, np.int32, np.int32))
         buffer = np.empty(min(n, _UNPACK_SLICE), np.int64)
         for lo in range(0, n, _UNPACK_SLICE):
             hi = min(lo + _UNPACK_SLICE, n)
@@ -345,7 +347,7 @@ def gather_events(cols: dict[str, np.ndarray], wanted: Mapping[int, Sequence[str
             counts[kind] += int(np.count_nonzero(np.equal(codes, kind, out=h)))
     keys = [(kind, c) for kind, columns in todo.items() for c in columns]
     dtypes = [np.dtype(np.intp if c == "rows" else cols[c].dtype) for _, c in keys]
-    found = dict(zip(keys, _views([counts[kind] for kind, _ in keys], dtypes), strict=True))
+    found = dict(zip(keys, shared_arrays([counts[kind] for kind, _ in keys], dtypes), strict=True))
     filled = dict.fromkeys(todo, 0)
     for lo in range(0, len(ev), _SLICE):
         hi = min(lo + _SLICE, len(ev))

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .event_log import Ev, SimOutput, event_values, stable_order
+from .event_log import Ev, SimOutput, event_values, shared_arrays, stable_order
 from .policies import AngelFund
 from .scenario import MILESTONES, Scenario
 from .streams import BLOCK, Streams
@@ -282,9 +282,16 @@ def derive_outcomes(
             drawn = np.where(_financed_graduations(ev, firm, angel_rows)[tested], _FINANCING, drawn)
         drawn = np.where(g_dest[tested] == -1, _ACQUIRED, drawn)
         g_ms[tested] = drawn
-    milestone = np.full(n, -1, dtype=np.int64)
-    milestone_time = np.full(n, math.inf)
-    milestone_stage = np.full(n, -1, dtype=np.int64)
+    # the per-firm results in one allocation (shared_arrays), filled with "never"
+    milestone, milestone_stage, listing_market, milestone_time, risk_from, listing_time = shared_arrays(
+        n, (np.int64, np.int64, np.int64, np.float64, np.float64, np.float64)
+    )
+    for never, arrays in (
+        (-1, (milestone, milestone_stage, listing_market)),
+        (math.inf, (milestone_time, risk_from, listing_time)),
+    ):
+        for a in arrays:
+            a.fill(never)
     met = np.flatnonzero(g_ms >= 0)
     first_firms, first_at = np.unique(g_firm[met], return_index=True)
     first = met[first_at]
@@ -310,7 +317,6 @@ def derive_outcomes(
         if lst.after_graduation_from is not None
         else [j for j, s in enumerate(names) if s in scenario.stages and scenario.stages[s].carriers is not None]
     )
-    risk_from = np.full(n, math.inf)
     at_risk_grad = _among(g_stage, risk_stages, len(names))
     if np.count_nonzero(at_risk_grad) == len(at_risk_grad):  # every graduation (no copies needed)
         _first_time(risk_from, g_firm, g_time)
@@ -324,8 +330,6 @@ def derive_outcomes(
     if stock_sources:
         stock = np.isin(source, stock_sources)
         risk_from[stock] = np.minimum(risk_from[stock], arrival[stock])
-    listing_time = np.full(n, math.inf)
-    listing_market = np.full(n, -1, dtype=np.int64)
     markets = tuple(lst.markets)
     risky = np.flatnonzero(np.isfinite(risk_from) & (risk_from < np.minimum(end, out.horizon)))
     if len(risky) and lst.rate_per_year > 0:

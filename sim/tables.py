@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows, event_values, stable_order
+from .event_log import CARRIER_EVENTS, Ev, SimOutput, event_rows, event_values, shared_arrays, stable_order
 from .outcomes import FirmOutcomes, outcome_firm_columns, outcome_summary, outcome_timeseries, rank_in_group
 from .summary import STAGE_MEASURES, SURVIVAL_GROUPS, Metric, stage_metric, survival_metric
 
@@ -440,10 +440,15 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Me
     total, in_window = _stage_event_counts(cols["stage"], cols["event"], n_st, first)
     adm_order, adm_at = _by_stage(event_values(cols, Ev.ADMIT, "stage"), n_st)
     lv_order, lv_at = _by_stage(event_values(cols, Ev.LEAVE, "stage"), n_st)
-    adm_time = event_values(cols, Ev.ADMIT, "time")[adm_order]
-    adm_firm = event_values(cols, Ev.ADMIT, "firm")[adm_order]
-    lv_time = event_values(cols, Ev.LEAVE, "time")[lv_order]
-    lv_firm = event_values(cols, Ev.LEAVE, "firm")[lv_order]
+    # the admissions' and departures' times and firms grouped by stage, in one allocation (shared_arrays)
+    picks = [
+        (kind, c, order) for kind, order in ((Ev.ADMIT, adm_order), (Ev.LEAVE, lv_order)) for c in ("time", "firm")
+    ]
+    values = [event_values(cols, kind, c) for kind, c, _ in picks]
+    grouped = shared_arrays([len(order) for _, _, order in picks], [v.dtype for v in values])
+    for into, v, (_, _, order) in zip(grouped, values, picks, strict=True):
+        np.take(v, order, out=into, mode="clip")  # v[order]
+    adm_time, adm_firm, lv_time, lv_firm = grouped
     blocks = event_rows(cols, Ev.BLOCK)  # in log order: those in the window are the tail
     aimed = event_values(cols, Ev.BLOCK, "info")[int(np.searchsorted(blocks, first)) :].astype(np.int64)
     blocked_for = np.bincount(aimed[aimed >= 0], minlength=n_st)
