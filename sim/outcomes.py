@@ -130,10 +130,13 @@ def _draws(
     One generator per (source, block, sub) that occurs: a few hundred for a province, never one per firm.
     ``index`` must not be empty.
     """
-    block = index // BLOCK
-    key = block * _GRADUATION_KEY + (sub if sub is not None else 0)
+    key = index // BLOCK  # the block, then (in place) the generator's key
+    key *= _GRADUATION_KEY
+    if sub is not None:
+        key += sub
     row = index % BLOCK
-    both = source * (int(key.max()) + 1) + key
+    both = source * (int(key.max()) + 1)
+    both += key
     # stable: firms come mostly in order already, which a stable sort finds quickly (the order within a
     # group does not matter: each firm reads its own row); when they come fully in order (one source,
     # firms in the order of their indices), the sort and its copies are skipped: the same groups
@@ -252,7 +255,7 @@ def derive_outcomes(
     n = len(out.firm_source)
     names = out.stage_names
     source = out.firm_source.astype(np.int64)
-    index = out.firm_index.astype(np.int64)
+    index = out.firm_index.astype(np.int64, copy=False)  # read only
 
     # ------------------------------------------------------------------------------- milestones
     g_time, g_dest = event_values(cols, Ev.GRADUATE, "time"), event_values(cols, Ev.GRADUATE, "info")
@@ -352,7 +355,11 @@ def derive_outcomes(
     # ------------------------------------------------------------------------------- jobs
     jb = oc.jobs
     z = _draws(streams, "jobs", source, index, lambda gen: gen.standard_normal(BLOCK)) if n else np.empty(0)
-    scale = jb.at_founding * np.exp(jb.firm_sd * z - 0.5 * jb.firm_sd**2)
+    # at_founding * exp(firm_sd * z - firm_sd**2 / 2), in place: the same operations, no temporaries
+    scale = np.multiply(z, jb.firm_sd, out=z)
+    scale -= 0.5 * jb.firm_sd**2
+    np.exp(scale, out=scale)
+    scale *= jb.at_founding
     return FirmOutcomes(
         horizon=out.horizon,
         stage_names=names,
