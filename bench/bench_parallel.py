@@ -24,12 +24,13 @@ ceilings the same way:
 * the machine's: a pure-Python loop that allocates nothing, run twice serially and once on each of
   ``--workers`` processes. No experiment can scale better than that loop does on the same cores at the
   same moment (shared caches, memory bandwidth, other processes, the hypervisor);
-* the replications': the same replications (each run, summarised and its time series built, as a task
-  does) serially in this process, then split evenly over ``--workers`` processes forked at the start of
-  the timing, with nothing sent back and no pool. That is what any runner on a new pool of forked workers
-  could reach: it pays only what no runner avoids (forking the workers, their first touches of memory
-  shared with this process, the replications slowing each other down on shared cores), and its work is
-  split perfectly. The pool's efficiency over this one is what the runner itself costs.
+* the replications': the same replications (each as the task a worker runs,
+  :func:`sim.experiment.tasks.run_task`) serially in this process, then split evenly over ``--workers``
+  processes forked at the start of the timing, with nothing sent back and no pool. That is what any
+  runner on a new pool of forked workers could reach: it pays only what no runner avoids (forking the
+  workers, their first touches of memory shared with this process, the replications slowing each other
+  down on shared cores), and its work is split perfectly. The pool's efficiency over this one is what the
+  runner itself costs.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from pathlib import Path
 import sim
 from sim.executors import SerialExecutor, process_executor
 from sim.experiment.tables import csv_text
+from sim.experiment.tasks import ReplicationTask, run_task
+from sim.provenance import scenario_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,10 +91,10 @@ def ceiling(workers: int) -> float:
 
 
 def _replications(sc: sim.Scenario, seed: int, indices: range) -> None:
+    """The replications as an experiment kept in memory runs each on a worker (its task, returned here)."""
+    digest, text = scenario_digest(sc), sc.to_toml()
     for r in indices:
-        res = sim.run(sc, seed=seed, replication=r)
-        res.summary()
-        res.timeseries  # noqa: B018 -- built, as a task builds it
+        run_task(ReplicationTask(digest, seed, r, scenario_toml=text, checkpoint=False))
 
 
 def split_ceiling(sc: sim.Scenario, reps: int, seed: int, workers: int) -> float:

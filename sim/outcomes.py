@@ -289,12 +289,10 @@ def derive_outcomes(
     milestone, milestone_stage, listing_market, milestone_time, risk_from, listing_time = shared_arrays(
         n, (np.int64, np.int64, np.int64, np.float64, np.float64, np.float64)
     )
-    for never, arrays in (
-        (-1, (milestone, milestone_stage, listing_market)),
-        (math.inf, (milestone_time, risk_from, listing_time)),
-    ):
-        for a in arrays:
-            a.fill(never)
+    for a in (milestone, milestone_stage, listing_market):
+        a.fill(-1)
+    for a in (milestone_time, risk_from, listing_time):
+        a.fill(math.inf)
     met = np.flatnonzero(g_ms >= 0)
     first_firms, first_at = np.unique(g_firm[met], return_index=True)
     first = met[first_at]

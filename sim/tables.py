@@ -441,13 +441,11 @@ def _stage_summary(out: SimOutput, cols: Columns, warmup: float) -> dict[str, Me
     adm_order, adm_at = _by_stage(event_values(cols, Ev.ADMIT, "stage"), n_st)
     lv_order, lv_at = _by_stage(event_values(cols, Ev.LEAVE, "stage"), n_st)
     # the admissions' and departures' times and firms grouped by stage, in one allocation (shared_arrays)
-    picks = [
-        (kind, c, order) for kind, order in ((Ev.ADMIT, adm_order), (Ev.LEAVE, lv_order)) for c in ("time", "firm")
-    ]
-    values = [event_values(cols, kind, c) for kind, c, _ in picks]
-    grouped = shared_arrays([len(order) for _, _, order in picks], [v.dtype for v in values])
-    for into, v, (_, _, order) in zip(grouped, values, picks, strict=True):
-        np.take(v, order, out=into, mode="clip")  # v[order]
+    values = [event_values(cols, kind, c) for kind in (Ev.ADMIT, Ev.LEAVE) for c in ("time", "firm")]
+    orders = [adm_order, adm_order, lv_order, lv_order]
+    grouped = shared_arrays([len(o) for o in orders], [v.dtype for v in values])
+    for into, v, o in zip(grouped, values, orders, strict=True):
+        np.take(v, o, out=into, mode="clip")  # v[o]
     adm_time, adm_firm, lv_time, lv_firm = grouped
     blocks = event_rows(cols, Ev.BLOCK)  # in log order: those in the window are the tail
     aimed = event_values(cols, Ev.BLOCK, "info")[int(np.searchsorted(blocks, first)) :].astype(np.int64)
